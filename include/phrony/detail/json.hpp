@@ -1,0 +1,613 @@
+// phrony::detail: the simdjson On-Demand reading core shared by every response parser, and the
+// schema tables that drive both parsing and canonical writing of the value types.
+//
+// A value type T opts in by specialising `schema<T>` with a `fields` tuple of field descriptors
+// (wire name, member pointer, required or not). parse_object() walks the JSON object once, in
+// document order, dispatching each key to its member; unknown keys go to T::extra verbatim.
+// write_object() emits the documented fields in table order, then the extras.
+#pragma once
+
+#include <charconv>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <simdjson.h>
+
+#include "phrony/error.hpp"
+#include "phrony/json_writer.hpp"
+#include "phrony/raw_json.hpp"
+
+namespace phrony::detail {
+
+namespace od = simdjson::ondemand;
+
+/// Deepest nesting accepted in any body; deeper documents get errc::limit_exceeded.
+inline constexpr std::size_t max_json_depth = 256;
+
+/// The location being parsed: a stack-allocated linked list, turned into a JSON Pointer only
+/// when an error is reported, so the success path never builds strings.
+struct path {
+  const path* parent = nullptr;  // nullptr: the document root
+  std::string_view key;
+  std::size_t index = 0;
+  bool is_index = false;
+
+  [[nodiscard]] path field(std::string_view k) const noexcept { return {this, k, 0, false}; }
+  [[nodiscard]] path at(std::size_t i) const noexcept { return {this, {}, i, true}; }
+  [[nodiscard]] std::size_t depth() const noexcept {
+    std::size_t d = 0;
+    for (const path* p = this; p->parent != nullptr; p = p->parent) {
+      ++d;
+    }
+    return d;
+  }
+
+  /// RFC 6901 text: "/items/3/content" ("~" and "/" in keys escaped as "~0" and "~1").
+  [[nodiscard]] std::string pointer() const {
+    if (parent == nullptr) {
+      return {};
+    }
+    std::string out = parent->pointer();
+    out += '/';
+    if (is_index) {
+      out += std::to_string(index);
+      return out;
+    }
+    for (char c : key) {
+      if (c == '~') {
+        out += "~0";
+      } else if (c == '/') {
+        out += "~1";
+      } else {
+        out += c;
+      }
+    }
+    return out;
+  }
+};
+
+/// An error that may have happened; engaged means failure.
+using maybe_error = std::optional<error>;
+
+[[nodiscard]] inline error error_at(errc code, const path& p, std::string message) {
+  return make_error(code, p.pointer(), std::move(message));
+}
+
+/// Maps a simdjson failure at `p` to our error, naming what was expected there.
+[[nodiscard]] inline error json_error(simdjson::error_code ec, const path& p,
+                                      std::string_view expected) {
+  switch (ec) {
+    case simdjson::INCORRECT_TYPE:
+      return error_at(errc::wrong_type, p, "expected " + std::string(expected));
+    case simdjson::NUMBER_OUT_OF_RANGE:
+      return error_at(errc::out_of_range, p, "number out of range");
+    case simdjson::DEPTH_ERROR:
+      return error_at(errc::limit_exceeded, p, "JSON nested too deeply");
+    case simdjson::CAPACITY:
+      return error_at(errc::limit_exceeded, p, "body too large");
+    case simdjson::UTF8_ERROR:
+      return error_at(errc::invalid_json, p, "invalid UTF-8");
+    default:
+      return error_at(errc::invalid_json, p, simdjson::error_message(ec));
+  }
+}
+
+#define PHRONY_TRY(expr)            \
+  do {                              \
+    if (auto phrony_e_ = (expr)) {  \
+      return std::move(*phrony_e_); \
+    }                               \
+  } while (false)
+
+// ---- reading scalars and opaque values --------------------------------------------------------
+
+[[nodiscard]] inline bool is_json_space(char c) noexcept {
+  return c == ' ' || c == '\n' || c == '\r' || c == '\t';
+}
+
+/// Walks `v` completely so every scalar is checked (On-Demand only checks what it is asked for).
+[[nodiscard]] inline maybe_error validate_value(od::value& v, const path& p) {
+  if (p.depth() > max_json_depth) {
+    return error_at(errc::limit_exceeded, p, "JSON nested too deeply");
+  }
+  od::json_type t{};
+  if (auto ec = v.type().get(t)) {
+    return json_error(ec, p, "a JSON value");
+  }
+  switch (t) {
+    case od::json_type::object: {
+      od::object o;
+      if (auto ec = v.get_object().get(o)) {
+        return json_error(ec, p, "object");
+      }
+      for (auto f : o) {
+        std::string_view k;
+        if (auto ec = f.unescaped_key().get(k)) {
+          return json_error(ec, p, "object key");
+        }
+        const path child = p.field(k);
+        od::value cv;
+        if (auto ec = f.value().get(cv)) {
+          return json_error(ec, child, "a JSON value");
+        }
+        PHRONY_TRY(validate_value(cv, child));
+      }
+      return {};
+    }
+    case od::json_type::array: {
+      od::array a;
+      if (auto ec = v.get_array().get(a)) {
+        return json_error(ec, p, "array");
+      }
+      std::size_t i = 0;
+      for (auto el : a) {
+        const path child = p.at(i++);
+        od::value cv;
+        if (auto ec = el.get(cv)) {
+          return json_error(ec, child, "a JSON value");
+        }
+        PHRONY_TRY(validate_value(cv, child));
+      }
+      return {};
+    }
+    case od::json_type::string: {
+      std::string_view s;
+      if (auto ec = v.get_string().get(s)) {
+        return json_error(ec, p, "string");
+      }
+      return {};
+    }
+    case od::json_type::number: {
+      od::number n;
+      if (auto ec = v.get_number().get(n)) {
+        return json_error(ec, p, "number");
+      }
+      return {};
+    }
+    case od::json_type::boolean: {
+      bool b = false;
+      if (v.get_bool().get(b)) {
+        return error_at(errc::invalid_json, p, "invalid literal");
+      }
+      return {};
+    }
+    case od::json_type::null: {
+      bool b = false;
+      if (auto ec = v.is_null().get(b); ec || !b) {
+        return error_at(errc::invalid_json, p, "invalid literal");
+      }
+      return {};
+    }
+  }
+  return error_at(errc::invalid_json, p, "unknown JSON value");
+}
+
+/// Reads any JSON value at `v` as its verbatim text, after checking it is well-formed.
+[[nodiscard]] inline maybe_error read_raw(od::value& v, const path& p, std::string& out,
+                                          const char* doc_end) {
+  const std::string_view token = v.raw_json_token();
+  const char* start = token.data();
+  od::json_type t{};
+  if (auto ec = v.type().get(t)) {
+    return json_error(ec, p, "a JSON value");
+  }
+  const bool container = t == od::json_type::object || t == od::json_type::array;
+  PHRONY_TRY(validate_value(v, p));
+  const char* end = token.data() + token.size();
+  if (container) {
+    // After a container is consumed the iterator stands on the next token; the value ends there.
+    const char* next = nullptr;
+    end = v.current_location().get(next) ? doc_end : next;
+  }
+  while (end > start && is_json_space(end[-1])) {
+    --end;
+  }
+  out.assign(start, static_cast<std::size_t>(end - start));
+  return {};
+}
+
+// Every type the schema machinery reads or writes has a codec<T> specialisation with
+//   static maybe_error read(od::value&, const path&, read_context&, T&);
+//   static void write(json_writer&, const T&);
+// (a class template, so headers included later can add their own types).
+struct read_context {
+  const char* doc_end = nullptr;
+};
+
+template <class T>
+struct codec;
+
+template <class T>
+[[nodiscard]] maybe_error read_value(od::value& v, const path& p, read_context& ctx, T& out) {
+  return codec<T>::read(v, p, ctx, out);
+}
+
+template <class T>
+void write_value(json_writer& w, const T& t) {
+  codec<T>::write(w, t);
+}
+
+template <>
+struct codec<raw_json> {
+  static maybe_error read(od::value& v, const path& p, read_context& ctx, raw_json& out) {
+    return read_raw(v, p, out.text, ctx.doc_end);
+  }
+  static void write(json_writer& w, const raw_json& r) { w.raw(r); }
+};
+
+template <>
+struct codec<std::string> {
+  static maybe_error read(od::value& v, const path& p, read_context&, std::string& out) {
+    std::string_view s;
+    if (auto ec = v.get_string().get(s)) {
+      return json_error(ec, p, "string");
+    }
+    out.assign(s);
+    return {};
+  }
+  static void write(json_writer& w, const std::string& s) { w.value(std::string_view(s)); }
+};
+
+template <>
+struct codec<bool> {
+  static maybe_error read(od::value& v, const path& p, read_context&, bool& out) {
+    if (auto ec = v.get_bool().get(out)) {
+      return json_error(ec, p, "boolean");
+    }
+    return {};
+  }
+  static void write(json_writer& w, bool b) { w.value(b); }
+};
+
+/// Every integer the API sends is a count, id-like ordinal or size, so negatives are out_of_range.
+template <>
+struct codec<std::int64_t> {
+  static maybe_error read(od::value& v, const path& p, read_context&, std::int64_t& out) {
+    if (v.get_int64().get(out) == simdjson::SUCCESS) {
+      if (out < 0) {
+        return error_at(errc::out_of_range, p, "expected a number >= 0");
+      }
+      return {};
+    }
+    od::json_type t{};
+    if (auto ec = v.type().get(t); ec || t != od::json_type::number) {
+      return error_at(errc::wrong_type, p, "expected integer");
+    }
+    const std::string_view token = v.raw_json_token();
+    double d = 0;
+    if (auto ec = v.get_double().get(d)) {
+      return json_error(ec, p, "integer");
+    }
+    if (token.find_first_of(".eE") != std::string_view::npos) {
+      return error_at(errc::wrong_type, p, "expected integer");
+    }
+    return error_at(errc::out_of_range, p, "integer out of range");
+  }
+  static void write(json_writer& w, std::int64_t n) { w.value(n); }
+};
+
+template <>
+struct codec<double> {
+  static maybe_error read(od::value& v, const path& p, read_context&, double& out) {
+    if (auto ec = v.get_double().get(out)) {
+      return json_error(ec, p, "number");
+    }
+    return {};
+  }
+  static void write(json_writer& w, double d) { w.value(d); }
+};
+
+/// optional<T>: JSON null reads as nullopt and writes as null (absence is the caller's business).
+template <class T>
+struct codec<std::optional<T>> {
+  static maybe_error read(od::value& v, const path& p, read_context& ctx, std::optional<T>& out) {
+    if constexpr (std::is_same_v<T, raw_json>) {
+      // Opaque values keep a literal null as "null": it is part of the verbatim text.
+      out.emplace();
+      return read_value(v, p, ctx, *out);
+    } else {
+      bool is_null = false;
+      if (auto ec = v.is_null().get(is_null)) {
+        return json_error(ec, p, "a JSON value");
+      }
+      if (is_null) {
+        out.reset();
+        return {};
+      }
+      out.emplace();
+      return read_value(v, p, ctx, *out);
+    }
+  }
+  static void write(json_writer& w, const std::optional<T>& o) {
+    if (o) {
+      write_value(w, *o);
+    } else {
+      w.null();
+    }
+  }
+};
+
+/// Calls on_element(value, path) for each element of the array at `v`.
+template <class F>
+[[nodiscard]] maybe_error for_each_element(od::value& v, const path& p, F&& on_element) {
+  od::array a;
+  if (auto ec = v.get_array().get(a)) {
+    return json_error(ec, p, "array");
+  }
+  std::size_t i = 0;
+  for (auto el : a) {
+    const path child = p.at(i++);
+    od::value cv;
+    if (auto ec = el.get(cv)) {
+      return json_error(ec, child, "a JSON value");
+    }
+    PHRONY_TRY(on_element(cv, child));
+  }
+  return {};
+}
+
+template <class T>
+struct codec<std::vector<T>> {
+  static maybe_error read(od::value& v, const path& p, read_context& ctx, std::vector<T>& out) {
+    return for_each_element(v, p, [&](od::value& el, const path& ep) -> maybe_error {
+      return read_value(el, ep, ctx, out.emplace_back());
+    });
+  }
+  static void write(json_writer& w, const std::vector<T>& items) {
+    w.begin_array();
+    for (const auto& item : items) {
+      write_value(w, item);
+    }
+    w.end_array();
+  }
+};
+
+/// Calls on_field(key, value, path) for each member of the object at `v`, in document order.
+template <class F>
+[[nodiscard]] maybe_error for_each_field(od::value& v, const path& p, F&& on_field) {
+  od::object o;
+  if (auto ec = v.get_object().get(o)) {
+    return json_error(ec, p, "object");
+  }
+  for (auto f : o) {
+    std::string_view k;
+    if (auto ec = f.unescaped_key().get(k)) {
+      return json_error(ec, p, "object key");
+    }
+    const path child = p.field(k);
+    od::value cv;
+    if (auto ec = f.value().get(cv)) {
+      return json_error(ec, child, "a JSON value");
+    }
+    PHRONY_TRY(on_field(k, cv, child));
+  }
+  return {};
+}
+
+// ---- schema tables ----------------------------------------------------------------------------
+
+template <class Owner, class Member>
+struct field_desc {
+  std::string_view name;
+  Member Owner::*member;
+  bool required;
+};
+
+/// A field that must be present (it may still be null when the member is an optional).
+template <class Owner, class Member>
+constexpr field_desc<Owner, Member> req(std::string_view name, Member Owner::*m) {
+  return {name, m, true};
+}
+/// A field that may be absent.
+template <class Owner, class Member>
+constexpr field_desc<Owner, Member> opt(std::string_view name, Member Owner::*m) {
+  return {name, m, false};
+}
+
+/// Specialise with `static constexpr auto fields = std::make_tuple(req(...), opt(...), ...);`.
+template <class T>
+struct schema;
+
+template <class T>
+concept has_schema = requires { schema<T>::fields; };
+
+template <class T>
+concept has_extra = requires(T& t) {
+  { t.extra } -> std::same_as<extra_fields&>;
+};
+
+/// Types whose schema needs a hook after the fields are read (checks across fields, typed
+/// contents). `schema<T>::finish(T&, const path&, read_context&)` returns maybe_error.
+template <class T>
+concept has_finish = requires(T& t, const path& p, read_context& c) {
+  { schema<T>::finish(t, p, c) } -> std::same_as<maybe_error>;
+};
+
+/// Types whose schema intercepts some keys itself: `schema<T>::read_special(t, key, v, p, ctx,
+/// handled)`; used where one field's meaning depends on another (an item's content on its type).
+template <class T>
+concept has_special = requires(T& t, std::string_view k, od::value& v, const path& p,
+                               read_context& c, bool& handled) {
+  { schema<T>::read_special(t, k, v, p, c, handled) } -> std::same_as<maybe_error>;
+};
+
+template <class T, std::size_t... I>
+[[nodiscard]] maybe_error dispatch_field(T& out, std::string_view key, od::value& v,
+                                         const path& p, read_context& ctx, std::uint64_t& seen,
+                                         bool& matched, std::index_sequence<I...>) {
+  constexpr auto& fields = schema<T>::fields;
+  maybe_error err;
+  // Short-circuits at the first descriptor whose name matches.
+  (void)((key == std::get<I>(fields).name
+              ? (matched = true, seen |= (std::uint64_t{1} << I),
+                 err = read_value(v, p, ctx, out.*(std::get<I>(fields).member)), true)
+              : false) ||
+         ...);
+  return err;
+}
+
+template <class T, std::size_t... I>
+[[nodiscard]] maybe_error check_required(std::uint64_t seen, const path& p,
+                                         std::index_sequence<I...>) {
+  constexpr auto& fields = schema<T>::fields;
+  maybe_error err;
+  (void)(((std::get<I>(fields).required && !(seen & (std::uint64_t{1} << I)))
+              ? (err = error_at(errc::missing_field, p.field(std::get<I>(fields).name),
+                                "missing required field"),
+                 true)
+              : false) ||
+         ...);
+  return err;
+}
+
+template <has_schema T>
+[[nodiscard]] maybe_error read_object(od::value& v, const path& p, read_context& ctx, T& out) {
+  constexpr std::size_t n = std::tuple_size_v<std::remove_cvref_t<decltype(schema<T>::fields)>>;
+  static_assert(n <= 64, "the seen-mask holds 64 fields");
+  using seq = std::make_index_sequence<n>;
+  std::uint64_t seen = 0;
+  PHRONY_TRY(for_each_field(v, p,
+                            [&](std::string_view k, od::value& fv, const path& fp) -> maybe_error {
+                              if constexpr (has_special<T>) {
+                                bool handled = false;
+                                PHRONY_TRY(schema<T>::read_special(out, k, fv, fp, ctx, handled));
+                                if (handled) {
+                                  return {};
+                                }
+                              }
+                              bool matched = false;
+                              PHRONY_TRY(dispatch_field(out, k, fv, fp, ctx, seen, matched, seq{}));
+                              if (matched) {
+                                return {};
+                              }
+                              if constexpr (has_extra<T>) {
+                                auto& slot = out.extra.emplace_back();
+                                slot.first.assign(k);
+                                return read_value(fv, fp, ctx, slot.second);
+                              } else {
+                                return validate_value(fv, fp);
+                              }
+                            }));
+  PHRONY_TRY(check_required<T>(seen, p, seq{}));
+  if constexpr (has_finish<T>) {
+    PHRONY_TRY(schema<T>::finish(out, p, ctx));
+  }
+  return {};
+}
+
+// ---- whole documents --------------------------------------------------------------------------
+
+/// The per-thread simdjson parser and padded copy buffer behind the string_view entry points.
+struct thread_parser {
+  od::parser parser;
+  std::string buffer;
+};
+
+[[nodiscard]] inline thread_parser& local_parser() {
+  thread_local thread_parser tp;
+  return tp;
+}
+
+/// Parses a whole body whose root must be a T (an object with a schema, usually).
+template <class T>
+[[nodiscard]] result<T> parse_padded(simdjson::padded_string_view body) {
+  auto& tp = local_parser();
+  const path root;
+  od::document doc;
+  if (auto ec = tp.parser.iterate(body).get(doc)) {
+    return json_error(ec, root, "a JSON document");
+  }
+  od::value v;
+  if (auto ec = doc.get_value().get(v)) {
+    if (ec == simdjson::SCALAR_DOCUMENT_AS_VALUE) {
+      return error_at(errc::wrong_type, root, "expected object");
+    }
+    return json_error(ec, root, "a JSON document");
+  }
+  read_context ctx{body.data() + body.size()};
+  T out{};
+  if (auto e = read_value(v, root, ctx, out)) {
+    return std::move(*e);
+  }
+  const char* trailing = nullptr;
+  if (!doc.current_location().get(trailing)) {
+    return error_at(errc::invalid_json, root, "trailing content after the JSON value");
+  }
+  return out;
+}
+
+/// Copies `body` into the thread's padded buffer (simdjson reads a little past the end) and
+/// parses it.
+template <class T>
+[[nodiscard]] result<T> parse_body(std::string_view body) {
+  auto& tp = local_parser();
+  tp.buffer.reserve(body.size() + simdjson::SIMDJSON_PADDING);
+  tp.buffer.assign(body);
+  return parse_padded<T>(
+      simdjson::padded_string_view(tp.buffer.data(), body.size(), tp.buffer.capacity()));
+}
+
+// ---- canonical writing ------------------------------------------------------------------------
+
+template <class T>
+inline constexpr bool is_optional_v = false;
+template <class T>
+inline constexpr bool is_optional_v<std::optional<T>> = true;
+
+/// Writes the members of `t` (no braces): documented fields in schema order, then extras.
+template <has_schema T>
+void write_members(json_writer& w, const T& t) {
+  std::apply(
+      [&](const auto&... f) {
+        (
+            [&] {
+              const auto& m = t.*(f.member);
+              using M = std::remove_cvref_t<decltype(m)>;
+              if constexpr (is_optional_v<M>) {
+                // An absent optional field stays absent; a required one is written as null.
+                if (!m && !f.required) {
+                  return;
+                }
+              }
+              w.key(f.name);
+              write_value(w, m);
+            }(),
+            ...);
+      },
+      schema<T>::fields);
+  if constexpr (has_extra<T>) {
+    for (const auto& [k, v] : t.extra) {
+      w.key(k);
+      w.raw(v);
+    }
+  }
+}
+
+template <has_schema T>
+struct codec<T> {
+  static maybe_error read(od::value& v, const path& p, read_context& ctx, T& out) {
+    return read_object(v, p, ctx, out);
+  }
+  static void write(json_writer& w, const T& t) {
+    w.begin_object();
+    write_members(w, t);
+    w.end_object();
+  }
+};
+
+/// Canonical JSON of any value type with a schema.
+template <class T>
+[[nodiscard]] std::string to_json_text(const T& t) {
+  json_writer w;
+  write_value(w, t);
+  return std::move(w).take().value_or(std::string{});
+}
+
+}  // namespace phrony::detail

@@ -1,0 +1,197 @@
+// phrony: error codes, the error value, result<T> and the thin throwing layer.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <variant>
+
+namespace phrony {
+
+/// What went wrong, coarse enough to switch on.
+enum class errc {
+  invalid_json,      ///< the body is not well-formed JSON (or not UTF-8)
+  missing_field,     ///< a required field is absent
+  wrong_type,        ///< a field has the wrong JSON type
+  out_of_range,      ///< a value has the right type but an impossible value
+  invalid_argument,  ///< a caller-supplied value was rejected before sending
+  limit_exceeded,    ///< a size or depth bound was hit (remote peers cannot grow buffers freely)
+  http_status,       ///< the server answered with a non-2xx status
+  transport,         ///< the transport failed (connect, TLS, timeout, reset ...)
+  cancelled,         ///< the caller stopped the operation
+};
+
+/// The wire-independent name of `c`, e.g. "missing_field".
+[[nodiscard]] constexpr std::string_view to_string(errc c) noexcept {
+  switch (c) {
+    case errc::invalid_json: return "invalid_json";
+    case errc::missing_field: return "missing_field";
+    case errc::wrong_type: return "wrong_type";
+    case errc::out_of_range: return "out_of_range";
+    case errc::invalid_argument: return "invalid_argument";
+    case errc::limit_exceeded: return "limit_exceeded";
+    case errc::http_status: return "http_status";
+    case errc::transport: return "transport";
+    case errc::cancelled: return "cancelled";
+  }
+  return "unknown";
+}
+
+/// A server's Retry-After: either a delay or an absolute time (HTTP-date form).
+struct retry_hint {
+  std::variant<std::chrono::seconds, std::chrono::system_clock::time_point> value;
+
+  /// The delay to wait from `now` (never negative).
+  [[nodiscard]] std::chrono::seconds delay_from(std::chrono::system_clock::time_point now) const {
+    if (const auto* s = std::get_if<std::chrono::seconds>(&value)) {
+      return *s;
+    }
+    const auto at = std::get<std::chrono::system_clock::time_point>(value);
+    if (at <= now) {
+      return std::chrono::seconds{0};
+    }
+    return std::chrono::ceil<std::chrono::seconds>(at - now);
+  }
+
+  friend bool operator==(const retry_hint&, const retry_hint&) = default;
+};
+
+/// Everything known about a failure. Never contains the API key.
+struct error {
+  errc code = errc::invalid_json;
+  std::string path;     ///< JSON Pointer (RFC 6901) of the offending field; "" is the whole body
+  std::string message;  ///< for people; tests check code and path
+
+  // Set for errc::http_status.
+  int status = 0;                            ///< HTTP status code
+  std::string method;                        ///< e.g. "POST"
+  std::string route;                         ///< request target, e.g. "/v1/runs/<id>"
+  std::string body;                          ///< raw response body text
+  std::optional<retry_hint> retry_after;     ///< parsed Retry-After header (429/503)
+
+  /// One line for logs: "<path>: <message>" (or "<message>" when there is no path).
+  [[nodiscard]] std::string what() const {
+    std::string out;
+    if (code == errc::http_status) {
+      out = "HTTP " + std::to_string(status) + " from " + method + " " + route;
+      if (!message.empty()) {
+        out += ": " + message;
+      }
+      return out;
+    }
+    if (!path.empty()) {
+      out = path + ": ";
+    }
+    out += message;
+    return out;
+  }
+
+  friend bool operator==(const error&, const error&) = default;
+};
+
+/// Builds an error at `path` (a JSON Pointer) with `message`.
+[[nodiscard]] inline error make_error(errc code, std::string path, std::string message) {
+  error e;
+  e.code = code;
+  e.path = std::move(path);
+  e.message = std::move(message);
+  return e;
+}
+
+/// Thrown by result<T>::value() on an error: the thin throwing layer.
+class exception : public std::runtime_error {
+ public:
+  explicit exception(phrony::error e) : std::runtime_error(e.what()), error_(std::move(e)) {}
+  /// The error this exception carries.
+  [[nodiscard]] const phrony::error& error() const noexcept { return error_; }
+
+ private:
+  phrony::error error_;
+};
+
+/// A value or an error, with std::expected's member names so C++23 is a rename.
+template <class T>
+class [[nodiscard]] result {
+  static_assert(!std::is_same_v<std::remove_cv_t<T>, phrony::error>, "result<error> is ambiguous");
+
+ public:
+  using value_type = T;
+  using error_type = phrony::error;
+
+  result()
+    requires std::is_default_constructible_v<T>
+      : v_(std::in_place_index<0>) {}
+  result(T value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit by design
+  result(phrony::error e) : v_(std::in_place_index<1>, std::move(e)) {}  // NOLINT
+
+  [[nodiscard]] bool has_value() const noexcept { return v_.index() == 0; }
+  explicit operator bool() const noexcept { return has_value(); }
+
+  /// The value; throws phrony::exception when this holds an error.
+  T& value() & {
+    check();
+    return std::get<0>(v_);
+  }
+  const T& value() const& {
+    check();
+    return std::get<0>(v_);
+  }
+  T&& value() && {
+    check();
+    return std::get<0>(std::move(v_));
+  }
+  template <class U>
+  T value_or(U&& fallback) const& {
+    return has_value() ? std::get<0>(v_) : static_cast<T>(std::forward<U>(fallback));
+  }
+
+  /// The error; only valid when !has_value().
+  const phrony::error& error() const& { return std::get<1>(v_); }
+  phrony::error&& error() && { return std::get<1>(std::move(v_)); }
+
+  T& operator*() & { return std::get<0>(v_); }
+  const T& operator*() const& { return std::get<0>(v_); }
+  T&& operator*() && { return std::get<0>(std::move(v_)); }
+  T* operator->() { return &std::get<0>(v_); }
+  const T* operator->() const { return &std::get<0>(v_); }
+
+ private:
+  void check() const {
+    if (!has_value()) {
+      throw exception(std::get<1>(v_));
+    }
+  }
+  std::variant<T, phrony::error> v_;
+};
+
+/// result<void>: success, or an error.
+template <>
+class [[nodiscard]] result<void> {
+ public:
+  using value_type = void;
+  using error_type = phrony::error;
+
+  result() = default;
+  result(phrony::error e) : e_(std::move(e)) {}  // NOLINT: implicit by design
+
+  [[nodiscard]] bool has_value() const noexcept { return !e_.has_value(); }
+  explicit operator bool() const noexcept { return has_value(); }
+  /// Throws phrony::exception when this holds an error.
+  void value() const {
+    if (e_) {
+      throw exception(*e_);
+    }
+  }
+  const phrony::error& error() const& { return *e_; }
+  phrony::error&& error() && { return std::move(*e_); }
+
+ private:
+  std::optional<phrony::error> e_;
+};
+
+}  // namespace phrony

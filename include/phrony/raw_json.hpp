@@ -1,0 +1,23 @@
+// phrony: verbatim JSON values and the unknown-fields list every response type carries.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace phrony {
+
+/// Verbatim JSON text of an opaque value (output, input, arguments ...); never re-serialised.
+struct raw_json {
+  std::string text;
+
+  /// True when the value is the JSON literal null.
+  [[nodiscard]] bool is_null() const noexcept { return text == "null"; }
+
+  friend bool operator==(const raw_json&, const raw_json&) = default;
+};
+
+/// Fields the library does not know, in document order, kept so nothing the server sends is lost.
+using extra_fields = std::vector<std::pair<std::string, raw_json>>;
+
+}  // namespace phrony

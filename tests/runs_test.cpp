@@ -1,0 +1,226 @@
+#include <phrony/runs.hpp>
+
+#include <doctest/doctest.h>
+
+#include <string>
+#include <string_view>
+
+#include "test_util.hpp"
+
+using namespace phrony;
+using phrony_test::fixture;
+using phrony_test::generated;
+
+TEST_CASE("run states map from wire strings, and unknown ones are kept") {
+  struct row {
+    std::string_view wire;
+    run_state want;
+    bool terminal;
+    bool waiting;
+    run_need need;
+  };
+  const row rows[] = {
+      {"Running", run_state::running, false, false, run_need::nothing},
+      {"Completed", run_state::completed, true, false, run_need::nothing},
+      {"Failed", run_state::failed, true, false, run_need::nothing},
+      {"Cancelled", run_state::cancelled, true, false, run_need::nothing},
+      {"WaitingForHITL", run_state::waiting_for_hitl, false, true, run_need::answer_user_task},
+      {"WaitingForAITL", run_state::waiting_for_aitl, false, true, run_need::answer_user_task},
+      {"WaitingForResponse", run_state::waiting_for_response, false, true, run_need::send_text},
+      {"WaitingForTimer", run_state::waiting_for_timer, false, true, run_need::skip_timer},
+      {"Hibernating", run_state::unknown, false, false, run_need::unknown},
+      {"running", run_state::unknown, false, false, run_need::unknown},
+      {"", run_state::unknown, false, false, run_need::unknown},
+  };
+  for (const auto& r : rows) {
+    CAPTURE(r.wire);
+    CHECK(parse_run_state(r.wire) == r.want);
+    CHECK(is_terminal(r.want) == r.terminal);
+    CHECK(is_waiting(r.want) == r.waiting);
+    CHECK(needs(r.want) == r.need);
+    if (r.want != run_state::unknown) {
+      CHECK(to_string(r.want) == r.wire);
+    }
+  }
+}
+
+TEST_CASE("run status samples parse with their documented fields") {
+  const auto completed = parse_run_status(fixture("run_completed.json"));
+  REQUIRE(completed.has_value());
+  CHECK(completed->run_id == "77fa34b4-12d6-4fd6-8c23-77526537307d");
+  CHECK(completed->state() == run_state::completed);
+  CHECK(completed->output.text.starts_with("{\n    \"resolution\": \"escalated\""));
+  CHECK(completed->output.text.ends_with("\"confidence\": 0.59\n  }"));
+  CHECK_FALSE(completed->error.has_value());
+  // sessionId and totalTokensUsed are not documented for this body: kept as unknown fields.
+  REQUIRE(completed->extra.size() == 2);
+  CHECK(completed->extra[0].first == "sessionId");
+  CHECK(completed->extra[1] == std::pair<std::string, raw_json>{"totalTokensUsed", {"66545"}});
+
+  const auto failed = parse_run_status(fixture("run_failed.json"));
+  REQUIRE(failed.has_value());
+  CHECK(failed->state() == run_state::failed);
+  REQUIRE(failed->error.has_value());
+  CHECK_FALSE(failed->error->empty());
+  CHECK(failed->output.is_null());
+
+  const auto waiting = parse_run_status(fixture("run_waiting_hitl.json"));
+  REQUIRE(waiting.has_value());
+  CHECK(waiting->state() == run_state::waiting_for_hitl);
+  CHECK(waiting->output.is_null());
+}
+
+TEST_CASE("an unknown run status string is data, not an error") {
+  const auto r = parse_run_status(generated("run_hibernating.json"));
+  REQUIRE(r.has_value());
+  CHECK(r->state() == run_state::unknown);
+  CHECK(r->status == "Hibernating");
+}
+
+TEST_CASE("start-run bodies parse, optional fields included") {
+  const auto s = parse_start_run(fixture("start_run.json"));
+  REQUIRE(s.has_value());
+  CHECK(s->session_id.size() == 36);
+  CHECK(s->run_id.size() == 36);
+  CHECK(s->agent_id.has_value());
+  CHECK_FALSE(s->duplicate_delivery.has_value());
+
+  const auto d = parse_start_run(generated("start_run_duplicate.json"));
+  REQUIRE(d.has_value());
+  CHECK(d->duplicate_delivery == true);
+
+  const auto minimal = parse_start_run(
+      R"({"sessionId":"s","runId":"r","status":"Running","totalTokensUsed":0,"output":null,)"
+      R"("triggerId":null})");
+  REQUIRE(minimal.has_value());
+  CHECK_FALSE(minimal->trigger_id.has_value());
+  CHECK(minimal->total_tokens_used == 0);
+}
+
+TEST_CASE("accept bodies parse") {
+  const auto a = parse_accept(fixture("accept.json"));
+  REQUIRE(a.has_value());
+  CHECK(a->state() == run_state::running);
+  const auto e = parse_accept(R"({"status":"Failed","error":"boom","requestId":7})");
+  REQUIRE(e.has_value());
+  CHECK(e->error == "boom");
+  REQUIRE(e->extra.size() == 1);
+  CHECK(e->extra[0].first == "requestId");
+}
+
+TEST_CASE("malformed run bodies name the offending field") {
+  struct row {
+    std::string_view body;
+    errc code;
+    std::string_view path;
+  };
+  const row rows[] = {
+      {R"({"status":"Running","output":null})", errc::missing_field, "/runId"},
+      {R"({"runId":"r","output":null})", errc::missing_field, "/status"},
+      {R"({"runId":"r","status":"Running"})", errc::missing_field, "/output"},
+      {R"({"runId":7,"status":"Running","output":null})", errc::wrong_type, "/runId"},
+      {R"({"runId":"r","status":null,"output":null})", errc::wrong_type, "/status"},
+      {R"({"runId":"r","status":"Running","output":null,"error":5})", errc::wrong_type, "/error"},
+      {R"({"runId":"r","status":"Running","output":{"a":[1,tru]}})", errc::invalid_json,
+       "/output/a/1"},
+      {R"({"runId":"r","status":"Running","output":[01]})", errc::invalid_json, "/output/0"},
+      {R"({"runId":"r","status":"Running","output":"\x"})", errc::invalid_json, "/output"},
+      {R"({"runId":"r","status":"Running","output":null,"x~/y":nul})", errc::invalid_json,
+       "/x~0~1y"},
+      {R"({"runId":"r","status":"Running","output":null} {})", errc::invalid_json, ""},
+      {R"([])", errc::wrong_type, ""},
+      {R"("text")", errc::wrong_type, ""},
+      {R"()", errc::invalid_json, ""},
+      {"{\"runId\":\"\xff\",\"status\":\"Running\",\"output\":null}", errc::invalid_json, ""},
+  };
+  for (const auto& r : rows) {
+    CAPTURE(r.body);
+    const auto got = parse_run_status(r.body);
+    REQUIRE_FALSE(got.has_value());
+    CHECK(got.error().code == r.code);
+    CHECK(got.error().path == r.path);
+    CHECK_FALSE(got.error().message.empty());
+  }
+}
+
+TEST_CASE("start-run counts must be non-negative integers") {
+  const auto base = [](std::string_view tokens) {
+    return std::string(R"({"sessionId":"s","runId":"r","status":"Running","totalTokensUsed":)") +
+           std::string(tokens) + R"(,"output":null})";
+  };
+  struct row {
+    std::string_view tokens;
+    errc code;
+  };
+  const row rows[] = {{"-1", errc::out_of_range},
+                      {"1.5", errc::wrong_type},
+                      {"\"12\"", errc::wrong_type},
+                      {"99999999999999999999999", errc::out_of_range}};
+  for (const auto& r : rows) {
+    CAPTURE(r.tokens);
+    const auto got = parse_start_run(base(r.tokens));
+    REQUIRE_FALSE(got.has_value());
+    CHECK(got.error().code == r.code);
+    CHECK(got.error().path == "/totalTokensUsed");
+  }
+}
+
+TEST_CASE("canonical JSON round-trips to an equal value") {
+  for (const char* name : {"run_completed.json", "run_failed.json", "run_waiting_hitl.json"}) {
+    CAPTURE(name);
+    const auto first = parse_run_status(fixture(name));
+    REQUIRE(first.has_value());
+    const auto again = parse_run_status(to_json(*first));
+    REQUIRE(again.has_value());
+    CHECK(*again == *first);
+  }
+  const auto s = parse_start_run(fixture("start_run.json"));
+  REQUIRE(s.has_value());
+  CHECK(parse_start_run(to_json(*s)).value() == *s);
+}
+
+TEST_CASE("every truncation of a sample is an error, never a crash") {
+  for (const char* name : {"run_completed.json", "start_run.json", "accept.json"}) {
+    const std::string body = fixture(name);
+    for (std::size_t n = 0; n < body.size(); ++n) {
+      // Cutting trailing whitespace leaves a complete document; everything else must fail.
+      const std::string_view cut(body.data(), n);
+      if (cut.find_last_not_of(" \n") == body.find_last_not_of(" \n")) {
+        continue;
+      }
+      CAPTURE(n);
+      CHECK_FALSE(parse_run_status(cut).has_value());
+      CHECK_FALSE(parse_start_run(cut).has_value());
+      CHECK_FALSE(parse_accept(cut).has_value());
+    }
+  }
+}
+
+TEST_CASE("nesting deeper than the limit is limit_exceeded, not a stack overflow") {
+  const std::size_t depth = 100000;
+  std::string body = R"({"runId":"r","status":"Running","output":)";
+  body.append(depth, '[');
+  body.append(depth, ']');
+  body += '}';
+  const auto got = parse_run_status(body);
+  REQUIRE_FALSE(got.has_value());
+  CHECK((got.error().code == errc::limit_exceeded || got.error().code == errc::invalid_json));
+
+  std::string ok = R"({"runId":"r","status":"Running","output":)";
+  ok.append(100, '[');
+  ok.append(100, ']');
+  ok += '}';
+  CHECK(parse_run_status(ok).has_value());
+}
+
+TEST_CASE("result::value throws phrony::exception carrying the error") {
+  const auto got = parse_run_status("{}");
+  REQUIRE_FALSE(got.has_value());
+  try {
+    (void)got.value();
+    FAIL("value() did not throw");
+  } catch (const phrony::exception& e) {
+    CHECK(e.error().code == errc::missing_field);
+    CHECK(std::string_view(e.what()).find("/runId") != std::string_view::npos);
+  }
+}
