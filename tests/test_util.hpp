@@ -30,4 +30,4 @@ inline std::string generated(std::string_view name) {
   return read_file(std::string(PHRONY_GENERATED_DIR) + "/" + std::string(name));
 }
 
-}  // namespace phrony_test
+} // namespace phrony_test

@@ -15,29 +15,29 @@ namespace phrony {
 
 /// What went wrong, coarse enough to switch on.
 enum class errc {
-  invalid_json,      ///< the body is not well-formed JSON (or not UTF-8)
-  missing_field,     ///< a required field is absent
-  wrong_type,        ///< a field has the wrong JSON type
-  out_of_range,      ///< a value has the right type but an impossible value
-  invalid_argument,  ///< a caller-supplied value was rejected before sending
-  limit_exceeded,    ///< a size or depth bound was hit (remote peers cannot grow buffers freely)
-  http_status,       ///< the server answered with a non-2xx status
-  transport,         ///< the transport failed (connect, TLS, timeout, reset ...)
-  cancelled,         ///< the caller stopped the operation
+  invalid_json,     ///< the body is not well-formed JSON (or not UTF-8)
+  missing_field,    ///< a required field is absent
+  wrong_type,       ///< a field has the wrong JSON type
+  out_of_range,     ///< a value has the right type but an impossible value
+  invalid_argument, ///< a caller-supplied value was rejected before sending
+  limit_exceeded,   ///< a size or depth bound was hit (remote peers cannot grow buffers freely)
+  http_status,      ///< the server answered with a non-2xx status
+  transport,        ///< the transport failed (connect, TLS, timeout, reset ...)
+  cancelled,        ///< the caller stopped the operation
 };
 
 /// The wire-independent name of `c`, e.g. "missing_field".
 [[nodiscard]] constexpr std::string_view to_string(errc c) noexcept {
   switch (c) {
-    case errc::invalid_json: return "invalid_json";
-    case errc::missing_field: return "missing_field";
-    case errc::wrong_type: return "wrong_type";
-    case errc::out_of_range: return "out_of_range";
-    case errc::invalid_argument: return "invalid_argument";
-    case errc::limit_exceeded: return "limit_exceeded";
-    case errc::http_status: return "http_status";
-    case errc::transport: return "transport";
-    case errc::cancelled: return "cancelled";
+  case errc::invalid_json: return "invalid_json";
+  case errc::missing_field: return "missing_field";
+  case errc::wrong_type: return "wrong_type";
+  case errc::out_of_range: return "out_of_range";
+  case errc::invalid_argument: return "invalid_argument";
+  case errc::limit_exceeded: return "limit_exceeded";
+  case errc::http_status: return "http_status";
+  case errc::transport: return "transport";
+  case errc::cancelled: return "cancelled";
   }
   return "unknown";
 }
@@ -64,15 +64,15 @@ struct retry_hint {
 /// Everything known about a failure. Never contains the API key.
 struct error {
   errc code = errc::invalid_json;
-  std::string path;     ///< JSON Pointer (RFC 6901) of the offending field; "" is the whole body
-  std::string message;  ///< for people; tests check code and path
+  std::string path;    ///< JSON Pointer (RFC 6901) of the offending field; "" is the whole body
+  std::string message; ///< for people; tests check code and path
 
   // Set for errc::http_status.
-  int status = 0;                            ///< HTTP status code
-  std::string method;                        ///< e.g. "POST"
-  std::string route;                         ///< request target, e.g. "/v1/runs/<id>"
-  std::string body;                          ///< raw response body text
-  std::optional<retry_hint> retry_after;     ///< parsed Retry-After header (429/503)
+  int status = 0;                        ///< HTTP status code
+  std::string method;                    ///< e.g. "POST"
+  std::string route;                     ///< request target, e.g. "/v1/runs/<id>"
+  std::string body;                      ///< raw response body text
+  std::optional<retry_hint> retry_after; ///< parsed Retry-After header (429/503)
 
   /// One line for logs: "<path>: <message>" (or "<message>" when there is no path).
   [[nodiscard]] std::string what() const {
@@ -105,29 +105,26 @@ struct error {
 
 /// Thrown by result<T>::value() on an error: the thin throwing layer.
 class exception : public std::runtime_error {
- public:
+public:
   explicit exception(phrony::error e) : std::runtime_error(e.what()), error_(std::move(e)) {}
   /// The error this exception carries.
   [[nodiscard]] const phrony::error& error() const noexcept { return error_; }
 
- private:
+private:
   phrony::error error_;
 };
 
 /// A value or an error, with std::expected's member names so C++23 is a rename.
-template <class T>
-class [[nodiscard]] result {
+template <class T> class [[nodiscard]] result {
   static_assert(!std::is_same_v<std::remove_cv_t<T>, phrony::error>, "result<error> is ambiguous");
 
- public:
+public:
   using value_type = T;
   using error_type = phrony::error;
 
-  result()
-    requires std::is_default_constructible_v<T>
-      : v_(std::in_place_index<0>) {}
-  result(T value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit by design
-  result(phrony::error e) : v_(std::in_place_index<1>, std::move(e)) {}  // NOLINT
+  result() requires std::is_default_constructible_v<T> : v_(std::in_place_index<0>) {}
+  result(T value) : v_(std::in_place_index<0>, std::move(value)) {} // NOLINT: implicit by design
+  result(phrony::error e) : v_(std::in_place_index<1>, std::move(e)) {} // NOLINT
 
   [[nodiscard]] bool has_value() const noexcept { return v_.index() == 0; }
   explicit operator bool() const noexcept { return has_value(); }
@@ -145,8 +142,7 @@ class [[nodiscard]] result {
     check();
     return std::get<0>(std::move(v_));
   }
-  template <class U>
-  T value_or(U&& fallback) const& {
+  template <class U> T value_or(U&& fallback) const& {
     return has_value() ? std::get<0>(v_) : static_cast<T>(std::forward<U>(fallback));
   }
 
@@ -160,7 +156,7 @@ class [[nodiscard]] result {
   T* operator->() { return &std::get<0>(v_); }
   const T* operator->() const { return &std::get<0>(v_); }
 
- private:
+private:
   void check() const {
     if (!has_value()) {
       throw exception(std::get<1>(v_));
@@ -170,14 +166,13 @@ class [[nodiscard]] result {
 };
 
 /// result<void>: success, or an error.
-template <>
-class [[nodiscard]] result<void> {
- public:
+template <> class [[nodiscard]] result<void> {
+public:
   using value_type = void;
   using error_type = phrony::error;
 
   result() = default;
-  result(phrony::error e) : e_(std::move(e)) {}  // NOLINT: implicit by design
+  result(phrony::error e) : e_(std::move(e)) {} // NOLINT: implicit by design
 
   [[nodiscard]] bool has_value() const noexcept { return !e_.has_value(); }
   explicit operator bool() const noexcept { return has_value(); }
@@ -190,8 +185,8 @@ class [[nodiscard]] result<void> {
   const phrony::error& error() const& { return *e_; }
   phrony::error&& error() && { return std::move(*e_); }
 
- private:
+private:
   std::optional<phrony::error> e_;
 };
 
-}  // namespace phrony
+} // namespace phrony

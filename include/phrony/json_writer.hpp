@@ -24,7 +24,7 @@ namespace phrony {
 /// Appends compact JSON to a string; commas are placed for you. Invalid UTF-8 in a string or key,
 /// or a non-finite number, records the first error (see ok() and take()) instead of bad output.
 class json_writer {
- public:
+public:
   json_writer& begin_object() {
     separate();
     out_ += '{';
@@ -101,15 +101,14 @@ class json_writer {
     return std::move(out_);
   }
 
- private:
+private:
   void separate() {
     if (need_comma_) {
       out_ += ',';
     }
     need_comma_ = true;
   }
-  template <class N>
-  json_writer& number(N n) {
+  template <class N> json_writer& number(N n) {
     separate();
     char buf[32];
     auto [end, ec] = std::to_chars(buf, buf + sizeof buf, n);
@@ -126,7 +125,7 @@ class json_writer {
       fail("string is not valid UTF-8");
     }
     out_ += '"';
-    std::size_t run = 0;  // start of the pending run of bytes that need no escape
+    std::size_t run = 0; // start of the pending run of bytes that need no escape
     for (std::size_t i = 0; i < s.size(); ++i) {
       const auto c = static_cast<unsigned char>(s[i]);
       if (c >= 0x20 && c != '"' && c != '\\') {
@@ -135,18 +134,18 @@ class json_writer {
       out_.append(s.data() + run, i - run);
       run = i + 1;
       switch (c) {
-        case '"': out_ += "\\\""; break;
-        case '\\': out_ += "\\\\"; break;
-        case '\n': out_ += "\\n"; break;
-        case '\r': out_ += "\\r"; break;
-        case '\t': out_ += "\\t"; break;
-        case '\b': out_ += "\\b"; break;
-        case '\f': out_ += "\\f"; break;
-        default: {
-          static constexpr char hex[] = "0123456789abcdef";
-          const char esc[] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-          out_.append(esc, sizeof esc);
-        }
+      case '"': out_ += "\\\""; break;
+      case '\\': out_ += "\\\\"; break;
+      case '\n': out_ += "\\n"; break;
+      case '\r': out_ += "\\r"; break;
+      case '\t': out_ += "\\t"; break;
+      case '\b': out_ += "\\b"; break;
+      case '\f': out_ += "\\f"; break;
+      default: {
+        static constexpr char hex[] = "0123456789abcdef";
+        const char esc[] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+        out_.append(esc, sizeof esc);
+      }
       }
     }
     out_.append(s.data() + run, s.size() - run);
@@ -158,4 +157,4 @@ class json_writer {
   std::optional<error> error_;
 };
 
-}  // namespace phrony
+} // namespace phrony

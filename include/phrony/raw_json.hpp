@@ -20,4 +20,4 @@ struct raw_json {
 /// Fields the library does not know, in document order, kept so nothing the server sends is lost.
 using extra_fields = std::vector<std::pair<std::string, raw_json>>;
 
-}  // namespace phrony
+} // namespace phrony

@@ -19,10 +19,10 @@ enum class run_state {
   completed,
   failed,
   cancelled,
-  waiting_for_hitl,      ///< an approval (or other user task) is pending
-  waiting_for_aitl,      ///< a sub-agent escalated a question
-  waiting_for_response,  ///< the agent wants chat text (or files)
-  waiting_for_timer,     ///< the agent called phrony_wait; can be skipped
+  waiting_for_hitl,     ///< an approval (or other user task) is pending
+  waiting_for_aitl,     ///< a sub-agent escalated a question
+  waiting_for_response, ///< the agent wants chat text (or files)
+  waiting_for_timer,    ///< the agent called phrony_wait; can be skipped
   unknown,
 };
 
@@ -42,15 +42,15 @@ enum class run_state {
 /// The wire string of a known state ("" for unknown: keep the original string instead).
 [[nodiscard]] constexpr std::string_view to_string(run_state s) noexcept {
   switch (s) {
-    case run_state::running: return "Running";
-    case run_state::completed: return "Completed";
-    case run_state::failed: return "Failed";
-    case run_state::cancelled: return "Cancelled";
-    case run_state::waiting_for_hitl: return "WaitingForHITL";
-    case run_state::waiting_for_aitl: return "WaitingForAITL";
-    case run_state::waiting_for_response: return "WaitingForResponse";
-    case run_state::waiting_for_timer: return "WaitingForTimer";
-    case run_state::unknown: return "";
+  case run_state::running: return "Running";
+  case run_state::completed: return "Completed";
+  case run_state::failed: return "Failed";
+  case run_state::cancelled: return "Cancelled";
+  case run_state::waiting_for_hitl: return "WaitingForHITL";
+  case run_state::waiting_for_aitl: return "WaitingForAITL";
+  case run_state::waiting_for_response: return "WaitingForResponse";
+  case run_state::waiting_for_timer: return "WaitingForTimer";
+  case run_state::unknown: return "";
   }
   return "";
 }
@@ -68,30 +68,30 @@ enum class run_state {
 
 /// What the caller has to do for a run to move on from a state.
 enum class run_need {
-  nothing,           ///< running (keep polling) or terminal
-  answer_user_task,  ///< read the conversation, answer the pending UserTaskReq
-  send_text,         ///< send text (or files) as a message
-  skip_timer,        ///< POST skip-agent-wait, or keep polling until the timer fires
-  unknown,           ///< a state this library does not know: keep polling
+  nothing,          ///< running (keep polling) or terminal
+  answer_user_task, ///< read the conversation, answer the pending UserTaskReq
+  send_text,        ///< send text (or files) as a message
+  skip_timer,       ///< POST skip-agent-wait, or keep polling until the timer fires
+  unknown,          ///< a state this library does not know: keep polling
 };
 
 /// What a run in state `s` needs from the caller (SPEC.md, "Run statuses").
 [[nodiscard]] constexpr run_need needs(run_state s) noexcept {
   switch (s) {
-    case run_state::waiting_for_hitl:
-    case run_state::waiting_for_aitl: return run_need::answer_user_task;
-    case run_state::waiting_for_response: return run_need::send_text;
-    case run_state::waiting_for_timer: return run_need::skip_timer;
-    case run_state::unknown: return run_need::unknown;
-    default: return run_need::nothing;
+  case run_state::waiting_for_hitl:
+  case run_state::waiting_for_aitl: return run_need::answer_user_task;
+  case run_state::waiting_for_response: return run_need::send_text;
+  case run_state::waiting_for_timer: return run_need::skip_timer;
+  case run_state::unknown: return run_need::unknown;
+  default: return run_need::nothing;
   }
 }
 
 /// Body of GET /v1/runs/{runId}.
 struct run_status {
   std::string run_id;
-  std::string status;  ///< wire string; see state()
-  raw_json output;     ///< any JSON, "null" while running
+  std::string status; ///< wire string; see state()
+  raw_json output;    ///< any JSON, "null" while running
   std::optional<std::string> error;
   extra_fields extra;
 
@@ -103,12 +103,12 @@ struct run_status {
 struct start_run_response {
   std::string session_id;
   std::string run_id;
-  std::string status;  ///< wire string; see state()
+  std::string status; ///< wire string; see state()
   std::int64_t total_tokens_used = 0;
   raw_json output;
   std::optional<std::string> error;
   std::optional<std::string> agent_id;
-  std::optional<std::string> trigger_id;  ///< absent or null
+  std::optional<std::string> trigger_id; ///< absent or null
   std::optional<bool> duplicate_delivery;
   extra_fields extra;
 
@@ -118,7 +118,7 @@ struct start_run_response {
 
 /// Body of the 202 answers to POST .../messages, .../input and .../skip-agent-wait.
 struct accept_response {
-  std::string status;  ///< e.g. "Running"
+  std::string status; ///< e.g. "Running"
   std::optional<std::string> error;
   extra_fields extra;
 
@@ -127,14 +127,12 @@ struct accept_response {
 };
 
 namespace detail {
-template <>
-struct schema<run_status> {
+template <> struct schema<run_status> {
   static constexpr auto fields =
       std::make_tuple(req("runId", &run_status::run_id), req("status", &run_status::status),
                       req("output", &run_status::output), opt("error", &run_status::error));
 };
-template <>
-struct schema<start_run_response> {
+template <> struct schema<start_run_response> {
   using T = start_run_response;
   static constexpr auto fields = std::make_tuple(
       req("sessionId", &T::session_id), req("runId", &T::run_id), req("status", &T::status),
@@ -142,12 +140,11 @@ struct schema<start_run_response> {
       opt("error", &T::error), opt("agentId", &T::agent_id), opt("triggerId", &T::trigger_id),
       opt("duplicateDelivery", &T::duplicate_delivery));
 };
-template <>
-struct schema<accept_response> {
+template <> struct schema<accept_response> {
   static constexpr auto fields = std::make_tuple(req("status", &accept_response::status),
                                                  opt("error", &accept_response::error));
 };
-}  // namespace detail
+} // namespace detail
 
 /// Parses the body of GET /v1/runs/{runId}.
 [[nodiscard]] inline result<run_status> parse_run_status(std::string_view body) {
@@ -171,4 +168,4 @@ struct schema<accept_response> {
   return detail::to_json_text(v);
 }
 
-}  // namespace phrony
+} // namespace phrony

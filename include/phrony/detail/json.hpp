@@ -34,7 +34,7 @@ inline constexpr std::size_t max_json_depth = 256;
 /// The location being parsed: a stack-allocated linked list, turned into a JSON Pointer only
 /// when an error is reported, so the success path never builds strings.
 struct path {
-  const path* parent = nullptr;  // nullptr: the document root
+  const path* parent = nullptr; // nullptr: the document root
   std::string_view key;
   std::size_t index = 0;
   bool is_index = false;
@@ -84,26 +84,21 @@ using maybe_error = std::optional<error>;
 [[nodiscard]] inline error json_error(simdjson::error_code ec, const path& p,
                                       std::string_view expected) {
   switch (ec) {
-    case simdjson::INCORRECT_TYPE:
-      return error_at(errc::wrong_type, p, "expected " + std::string(expected));
-    case simdjson::NUMBER_OUT_OF_RANGE:
-      return error_at(errc::out_of_range, p, "number out of range");
-    case simdjson::DEPTH_ERROR:
-      return error_at(errc::limit_exceeded, p, "JSON nested too deeply");
-    case simdjson::CAPACITY:
-      return error_at(errc::limit_exceeded, p, "body too large");
-    case simdjson::UTF8_ERROR:
-      return error_at(errc::invalid_json, p, "invalid UTF-8");
-    default:
-      return error_at(errc::invalid_json, p, simdjson::error_message(ec));
+  case simdjson::INCORRECT_TYPE:
+    return error_at(errc::wrong_type, p, "expected " + std::string(expected));
+  case simdjson::NUMBER_OUT_OF_RANGE: return error_at(errc::out_of_range, p, "number out of range");
+  case simdjson::DEPTH_ERROR: return error_at(errc::limit_exceeded, p, "JSON nested too deeply");
+  case simdjson::CAPACITY: return error_at(errc::limit_exceeded, p, "body too large");
+  case simdjson::UTF8_ERROR: return error_at(errc::invalid_json, p, "invalid UTF-8");
+  default: return error_at(errc::invalid_json, p, simdjson::error_message(ec));
   }
 }
 
-#define PHRONY_TRY(expr)            \
-  do {                              \
-    if (auto phrony_e_ = (expr)) {  \
-      return std::move(*phrony_e_); \
-    }                               \
+#define PHRONY_TRY(expr)                                                                           \
+  do {                                                                                             \
+    if (auto phrony_e_ = (expr)) {                                                                 \
+      return std::move(*phrony_e_);                                                                \
+    }                                                                                              \
   } while (false)
 
 // ---- reading scalars and opaque values --------------------------------------------------------
@@ -122,69 +117,69 @@ using maybe_error = std::optional<error>;
     return json_error(ec, p, "a JSON value");
   }
   switch (t) {
-    case od::json_type::object: {
-      od::object o;
-      if (auto ec = v.get_object().get(o)) {
-        return json_error(ec, p, "object");
-      }
-      for (auto f : o) {
-        std::string_view k;
-        if (auto ec = f.unescaped_key().get(k)) {
-          return json_error(ec, p, "object key");
-        }
-        const path child = p.field(k);
-        od::value cv;
-        if (auto ec = f.value().get(cv)) {
-          return json_error(ec, child, "a JSON value");
-        }
-        PHRONY_TRY(validate_value(cv, child));
-      }
-      return {};
+  case od::json_type::object: {
+    od::object o;
+    if (auto ec = v.get_object().get(o)) {
+      return json_error(ec, p, "object");
     }
-    case od::json_type::array: {
-      od::array a;
-      if (auto ec = v.get_array().get(a)) {
-        return json_error(ec, p, "array");
+    for (auto f : o) {
+      std::string_view k;
+      if (auto ec = f.unescaped_key().get(k)) {
+        return json_error(ec, p, "object key");
       }
-      std::size_t i = 0;
-      for (auto el : a) {
-        const path child = p.at(i++);
-        od::value cv;
-        if (auto ec = el.get(cv)) {
-          return json_error(ec, child, "a JSON value");
-        }
-        PHRONY_TRY(validate_value(cv, child));
+      const path child = p.field(k);
+      od::value cv;
+      if (auto ec = f.value().get(cv)) {
+        return json_error(ec, child, "a JSON value");
       }
-      return {};
+      PHRONY_TRY(validate_value(cv, child));
     }
-    case od::json_type::string: {
-      std::string_view s;
-      if (auto ec = v.get_string().get(s)) {
-        return json_error(ec, p, "string");
-      }
-      return {};
+    return {};
+  }
+  case od::json_type::array: {
+    od::array a;
+    if (auto ec = v.get_array().get(a)) {
+      return json_error(ec, p, "array");
     }
-    case od::json_type::number: {
-      od::number n;
-      if (auto ec = v.get_number().get(n)) {
-        return json_error(ec, p, "number");
+    std::size_t i = 0;
+    for (auto el : a) {
+      const path child = p.at(i++);
+      od::value cv;
+      if (auto ec = el.get(cv)) {
+        return json_error(ec, child, "a JSON value");
       }
-      return {};
+      PHRONY_TRY(validate_value(cv, child));
     }
-    case od::json_type::boolean: {
-      bool b = false;
-      if (v.get_bool().get(b)) {
-        return error_at(errc::invalid_json, p, "invalid literal");
-      }
-      return {};
+    return {};
+  }
+  case od::json_type::string: {
+    std::string_view s;
+    if (auto ec = v.get_string().get(s)) {
+      return json_error(ec, p, "string");
     }
-    case od::json_type::null: {
-      bool b = false;
-      if (auto ec = v.is_null().get(b); ec || !b) {
-        return error_at(errc::invalid_json, p, "invalid literal");
-      }
-      return {};
+    return {};
+  }
+  case od::json_type::number: {
+    od::number n;
+    if (auto ec = v.get_number().get(n)) {
+      return json_error(ec, p, "number");
     }
+    return {};
+  }
+  case od::json_type::boolean: {
+    bool b = false;
+    if (v.get_bool().get(b)) {
+      return error_at(errc::invalid_json, p, "invalid literal");
+    }
+    return {};
+  }
+  case od::json_type::null: {
+    bool b = false;
+    if (auto ec = v.is_null().get(b); ec || !b) {
+      return error_at(errc::invalid_json, p, "invalid literal");
+    }
+    return {};
+  }
   }
   return error_at(errc::invalid_json, p, "unknown JSON value");
 }
@@ -221,29 +216,23 @@ struct read_context {
   const char* doc_end = nullptr;
 };
 
-template <class T>
-struct codec;
+template <class T> struct codec;
 
 template <class T>
 [[nodiscard]] maybe_error read_value(od::value& v, const path& p, read_context& ctx, T& out) {
   return codec<T>::read(v, p, ctx, out);
 }
 
-template <class T>
-void write_value(json_writer& w, const T& t) {
-  codec<T>::write(w, t);
-}
+template <class T> void write_value(json_writer& w, const T& t) { codec<T>::write(w, t); }
 
-template <>
-struct codec<raw_json> {
+template <> struct codec<raw_json> {
   static maybe_error read(od::value& v, const path& p, read_context& ctx, raw_json& out) {
     return read_raw(v, p, out.text, ctx.doc_end);
   }
   static void write(json_writer& w, const raw_json& r) { w.raw(r); }
 };
 
-template <>
-struct codec<std::string> {
+template <> struct codec<std::string> {
   static maybe_error read(od::value& v, const path& p, read_context&, std::string& out) {
     std::string_view s;
     if (auto ec = v.get_string().get(s)) {
@@ -255,8 +244,7 @@ struct codec<std::string> {
   static void write(json_writer& w, const std::string& s) { w.value(std::string_view(s)); }
 };
 
-template <>
-struct codec<bool> {
+template <> struct codec<bool> {
   static maybe_error read(od::value& v, const path& p, read_context&, bool& out) {
     if (auto ec = v.get_bool().get(out)) {
       return json_error(ec, p, "boolean");
@@ -267,8 +255,7 @@ struct codec<bool> {
 };
 
 /// Every integer the API sends is a count, id-like ordinal or size, so negatives are out_of_range.
-template <>
-struct codec<std::int64_t> {
+template <> struct codec<std::int64_t> {
   static maybe_error read(od::value& v, const path& p, read_context&, std::int64_t& out) {
     if (v.get_int64().get(out) == simdjson::SUCCESS) {
       if (out < 0) {
@@ -293,8 +280,7 @@ struct codec<std::int64_t> {
   static void write(json_writer& w, std::int64_t n) { w.value(n); }
 };
 
-template <>
-struct codec<double> {
+template <> struct codec<double> {
   static maybe_error read(od::value& v, const path& p, read_context&, double& out) {
     if (auto ec = v.get_double().get(out)) {
       return json_error(ec, p, "number");
@@ -305,8 +291,7 @@ struct codec<double> {
 };
 
 /// optional<T>: JSON null reads as nullopt and writes as null (absence is the caller's business).
-template <class T>
-struct codec<std::optional<T>> {
+template <class T> struct codec<std::optional<T>> {
   static maybe_error read(od::value& v, const path& p, read_context& ctx, std::optional<T>& out) {
     if constexpr (std::is_same_v<T, raw_json>) {
       // Opaque values keep a literal null as "null": it is part of the verbatim text.
@@ -353,8 +338,7 @@ template <class F>
   return {};
 }
 
-template <class T>
-struct codec<std::vector<T>> {
+template <class T> struct codec<std::vector<T>> {
   static maybe_error read(od::value& v, const path& p, read_context& ctx, std::vector<T>& out) {
     return for_each_element(v, p, [&](od::value& el, const path& ep) -> maybe_error {
       return read_value(el, ep, ctx, out.emplace_back());
@@ -393,8 +377,7 @@ template <class F>
 
 // ---- schema tables ----------------------------------------------------------------------------
 
-template <class Owner, class Member>
-struct field_desc {
+template <class Owner, class Member> struct field_desc {
   std::string_view name;
   Member Owner::*member;
   bool required;
@@ -412,11 +395,12 @@ constexpr field_desc<Owner, Member> opt(std::string_view name, Member Owner::*m)
 }
 
 /// Specialise with `static constexpr auto fields = std::make_tuple(req(...), opt(...), ...);`.
-template <class T>
-struct schema;
+template <class T> struct schema;
 
 template <class T>
-concept has_schema = requires { schema<T>::fields; };
+concept has_schema = requires {
+  schema<T>::fields;
+};
 
 template <class T>
 concept has_extra = requires(T& t) {
@@ -439,9 +423,9 @@ concept has_special = requires(T& t, std::string_view k, od::value& v, const pat
 };
 
 template <class T, std::size_t... I>
-[[nodiscard]] maybe_error dispatch_field(T& out, std::string_view key, od::value& v,
-                                         const path& p, read_context& ctx, std::uint64_t& seen,
-                                         bool& matched, std::index_sequence<I...>) {
+[[nodiscard]] maybe_error dispatch_field(T& out, std::string_view key, od::value& v, const path& p,
+                                         read_context& ctx, std::uint64_t& seen, bool& matched,
+                                         std::index_sequence<I...>) {
   constexpr auto& fields = schema<T>::fields;
   maybe_error err;
   // Short-circuits at the first descriptor whose name matches.
@@ -473,28 +457,28 @@ template <has_schema T>
   static_assert(n <= 64, "the seen-mask holds 64 fields");
   using seq = std::make_index_sequence<n>;
   std::uint64_t seen = 0;
-  PHRONY_TRY(for_each_field(v, p,
-                            [&](std::string_view k, od::value& fv, const path& fp) -> maybe_error {
-                              if constexpr (has_special<T>) {
-                                bool handled = false;
-                                PHRONY_TRY(schema<T>::read_special(out, k, fv, fp, ctx, handled));
-                                if (handled) {
-                                  return {};
-                                }
-                              }
-                              bool matched = false;
-                              PHRONY_TRY(dispatch_field(out, k, fv, fp, ctx, seen, matched, seq{}));
-                              if (matched) {
-                                return {};
-                              }
-                              if constexpr (has_extra<T>) {
-                                auto& slot = out.extra.emplace_back();
-                                slot.first.assign(k);
-                                return read_value(fv, fp, ctx, slot.second);
-                              } else {
-                                return validate_value(fv, fp);
-                              }
-                            }));
+  PHRONY_TRY(
+      for_each_field(v, p, [&](std::string_view k, od::value& fv, const path& fp) -> maybe_error {
+        if constexpr (has_special<T>) {
+          bool handled = false;
+          PHRONY_TRY(schema<T>::read_special(out, k, fv, fp, ctx, handled));
+          if (handled) {
+            return {};
+          }
+        }
+        bool matched = false;
+        PHRONY_TRY(dispatch_field(out, k, fv, fp, ctx, seen, matched, seq{}));
+        if (matched) {
+          return {};
+        }
+        if constexpr (has_extra<T>) {
+          auto& slot = out.extra.emplace_back();
+          slot.first.assign(k);
+          return read_value(fv, fp, ctx, slot.second);
+        } else {
+          return validate_value(fv, fp);
+        }
+      }));
   PHRONY_TRY(check_required<T>(seen, p, seq{}));
   if constexpr (has_finish<T>) {
     PHRONY_TRY(schema<T>::finish(out, p, ctx));
@@ -516,8 +500,7 @@ struct thread_parser {
 }
 
 /// Parses a whole body whose root must be a T (an object with a schema, usually).
-template <class T>
-[[nodiscard]] result<T> parse_padded(simdjson::padded_string_view body) {
+template <class T> [[nodiscard]] result<T> parse_padded(simdjson::padded_string_view body) {
   auto& tp = local_parser();
   const path root;
   od::document doc;
@@ -545,8 +528,7 @@ template <class T>
 
 /// Copies `body` into the thread's padded buffer (simdjson reads a little past the end) and
 /// parses it.
-template <class T>
-[[nodiscard]] result<T> parse_body(std::string_view body) {
+template <class T> [[nodiscard]] result<T> parse_body(std::string_view body) {
   auto& tp = local_parser();
   tp.buffer.reserve(body.size() + simdjson::SIMDJSON_PADDING);
   tp.buffer.assign(body);
@@ -556,14 +538,11 @@ template <class T>
 
 // ---- canonical writing ------------------------------------------------------------------------
 
-template <class T>
-inline constexpr bool is_optional_v = false;
-template <class T>
-inline constexpr bool is_optional_v<std::optional<T>> = true;
+template <class T> inline constexpr bool is_optional_v = false;
+template <class T> inline constexpr bool is_optional_v<std::optional<T>> = true;
 
 /// Writes the members of `t` (no braces): documented fields in schema order, then extras.
-template <has_schema T>
-void write_members(json_writer& w, const T& t) {
+template <has_schema T> void write_members(json_writer& w, const T& t) {
   std::apply(
       [&](const auto&... f) {
         (
@@ -590,8 +569,7 @@ void write_members(json_writer& w, const T& t) {
   }
 }
 
-template <has_schema T>
-struct codec<T> {
+template <has_schema T> struct codec<T> {
   static maybe_error read(od::value& v, const path& p, read_context& ctx, T& out) {
     return read_object(v, p, ctx, out);
   }
@@ -603,11 +581,10 @@ struct codec<T> {
 };
 
 /// Canonical JSON of any value type with a schema.
-template <class T>
-[[nodiscard]] std::string to_json_text(const T& t) {
+template <class T> [[nodiscard]] std::string to_json_text(const T& t) {
   json_writer w;
   write_value(w, t);
   return std::move(w).take().value_or(std::string{});
 }
 
-}  // namespace phrony::detail
+} // namespace phrony::detail
