@@ -1,0 +1,80 @@
+#include <phrony/error.hpp>
+
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <string>
+
+using namespace phrony;
+
+TEST_CASE("result holds a value or an error, with std::expected's member names") {
+  result<int> ok = 7;
+  CHECK(ok.has_value());
+  CHECK(static_cast<bool>(ok));
+  CHECK(*ok == 7);
+  CHECK(ok.value() == 7);
+  CHECK(ok.value_or(3) == 7);
+
+  result<int> bad = make_error(errc::wrong_type, "/a/0", "expected string");
+  CHECK_FALSE(bad.has_value());
+  CHECK(bad.value_or(3) == 3);
+  CHECK(bad.error().code == errc::wrong_type);
+  CHECK(bad.error().path == "/a/0");
+  CHECK_THROWS_AS((void)bad.value(), phrony::exception);
+
+  result<void> done;
+  CHECK(done.has_value());
+  CHECK_NOTHROW(done.value());
+  result<void> failed = make_error(errc::cancelled, "", "stopped");
+  CHECK_FALSE(failed.has_value());
+  CHECK(failed.error().code == errc::cancelled);
+  CHECK_THROWS_AS(failed.value(), phrony::exception);
+}
+
+TEST_CASE("error::what puts the JSON Pointer first, and HTTP errors name the route") {
+  CHECK(make_error(errc::wrong_type, "/items/3/ordinal", "expected number").what() ==
+        "/items/3/ordinal: expected number");
+  CHECK(make_error(errc::invalid_json, "", "trailing content").what() == "trailing content");
+
+  error http = make_error(errc::http_status, "", "rate limited");
+  http.status = 429;
+  http.method = "POST";
+  http.route = "/v1/agents/a/runs";
+  CHECK(http.what() == "HTTP 429 from POST /v1/agents/a/runs: rate limited");
+}
+
+TEST_CASE("exception carries the error and its one-line description") {
+  const phrony::exception e(make_error(errc::missing_field, "/runId", "missing required field"));
+  CHECK(e.error().code == errc::missing_field);
+  CHECK(std::string(e.what()) == "/runId: missing required field");
+}
+
+TEST_CASE("retry hints give a non-negative delay from now") {
+  using namespace std::chrono;
+  const auto now = system_clock::time_point{} + hours(1000);
+  struct row {
+    retry_hint hint;
+    seconds want;
+  };
+  const row rows[] = {
+      {{seconds(30)}, seconds(30)},
+      {{now + seconds(12)}, seconds(12)},
+      {{now + milliseconds(1500)}, seconds(2)}, // rounds up: never retry early
+      {{now - seconds(5)}, seconds(0)},
+  };
+  for (const auto& r : rows) {
+    CHECK(r.hint.delay_from(now) == r.want);
+  }
+}
+
+TEST_CASE("every error code has a distinct name") {
+  const errc all[] = {errc::invalid_json, errc::missing_field,    errc::wrong_type,
+                      errc::out_of_range, errc::invalid_argument, errc::limit_exceeded,
+                      errc::http_status,  errc::transport,        errc::cancelled};
+  for (std::size_t i = 0; i < std::size(all); ++i) {
+    CHECK(to_string(all[i]) != "unknown");
+    for (std::size_t j = 0; j < i; ++j) {
+      CHECK(to_string(all[i]) != to_string(all[j]));
+    }
+  }
+}
