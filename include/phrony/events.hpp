@@ -1,0 +1,221 @@
+// phrony: the typed events of GET /v1/runs/{runId}/stream, decoded from the SSE data payloads.
+//
+// Each event's data is one JSON object {ts, kind, subject, data}. `data` depends on kind and
+// subject and the service adds subjects over time, so it stays verbatim; the keys most callers
+// want (run_id, session_id, status) are picked out of it in the same pass.
+#pragma once
+
+#include <chrono>
+#include <concepts>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+#include "phrony/detail/json.hpp"
+#include "phrony/error.hpp"
+#include "phrony/raw_json.hpp"
+#include "phrony/sse.hpp"
+
+namespace phrony {
+
+/// What a stream event is about. The set is open: new kinds map to `unknown` and keep their
+/// wire string in stream_event::kind.
+enum class event_kind { step, session, run, user_task, aitl, unknown };
+
+/// Maps a wire kind ("user_task") to an event_kind; unknown strings give event_kind::unknown.
+[[nodiscard]] constexpr event_kind parse_event_kind(std::string_view wire) noexcept {
+  if (wire == "step") return event_kind::step;
+  if (wire == "session") return event_kind::session;
+  if (wire == "run") return event_kind::run;
+  if (wire == "user_task") return event_kind::user_task;
+  if (wire == "aitl") return event_kind::aitl;
+  return event_kind::unknown;
+}
+
+/// The wire string of a known kind ("" for unknown: keep the original string instead).
+[[nodiscard]] constexpr std::string_view to_string(event_kind k) noexcept {
+  switch (k) {
+  case event_kind::step: return "step";
+  case event_kind::session: return "session";
+  case event_kind::run: return "run";
+  case event_kind::user_task: return "user_task";
+  case event_kind::aitl: return "aitl";
+  case event_kind::unknown: return "";
+  }
+  return "";
+}
+
+/// One event of a run's stream: the JSON object carried by an SSE event's data.
+struct stream_event {
+  std::string ts;      ///< ISO-8601 time, as sent
+  std::string kind;    ///< wire string; see kind_enum()
+  std::string subject; ///< e.g. "engine.run.completed"
+  raw_json data;       ///< the payload, verbatim (an object for every documented subject)
+  // Picked from data's top-level string members when present (never written back: they are
+  // data's, and data is kept whole).
+  std::optional<std::string> run_id;
+  std::optional<std::string> session_id;
+  std::optional<std::string> status; ///< a run state for run/session events; see parse_run_state
+  extra_fields extra;
+
+  /// The kind as an enum (event_kind::unknown for kinds this library does not know).
+  [[nodiscard]] event_kind kind_enum() const noexcept { return parse_event_kind(kind); }
+  friend bool operator==(const stream_event&, const stream_event&) = default;
+};
+
+namespace detail {
+
+/// Reads a stream event's `data` verbatim and picks run_id, session_id and status from it in the
+/// same walk. Non-object values are kept verbatim too: the payload's shape is the server's.
+[[nodiscard]] inline maybe_error read_stream_event_data(od::value& v, const path& p,
+                                                        read_context& ctx, stream_event& out) {
+  out.run_id.reset();
+  out.session_id.reset();
+  out.status.reset();
+  const char* const start = v.raw_json_token().data();
+  od::json_type t{};
+  if (auto ec = v.type().get(t)) {
+    return json_error(ec, p, "a JSON value");
+  }
+  if (t != od::json_type::object) {
+    return read_raw(v, p, out.data.text, ctx.doc_end);
+  }
+  if (p.depth() > max_json_depth) {
+    return error_at(errc::limit_exceeded, p, "JSON nested too deeply");
+  }
+  PHRONY_TRY(
+      for_each_field(v, p, [&](std::string_view k, od::value& fv, const path& fp) -> maybe_error {
+        std::optional<std::string>* slot = k == "run_id"       ? &out.run_id
+                                           : k == "session_id" ? &out.session_id
+                                           : k == "status"     ? &out.status
+                                                               : nullptr;
+        if (slot != nullptr) {
+          od::json_type ft{};
+          if (auto ec = fv.type().get(ft)) {
+            return json_error(ec, fp, "a JSON value");
+          }
+          if (ft == od::json_type::string) {
+            std::string_view s;
+            if (auto ec = fv.get_string().get(s)) {
+              return json_error(ec, fp, "string");
+            }
+            slot->emplace(s);
+            return {};
+          }
+          slot->reset(); // e.g. "status": null; the verbatim data still has it
+        }
+        return validate_value(fv, fp);
+      }));
+  // After the object the iterator stands on the next token; the value ends there (see read_raw).
+  const char* end = nullptr;
+  if (v.current_location().get(end)) {
+    end = ctx.doc_end;
+  }
+  while (end > start && is_json_space(end[-1])) {
+    --end;
+  }
+  out.data.text.assign(start, static_cast<std::size_t>(end - start));
+  return {};
+}
+
+template <> struct schema<stream_event> {
+  using T = stream_event;
+  // "data" is read by read_special (so it is listed as opt: the table's required-check never sees
+  // it) and its presence is checked in finish; the table still drives writing.
+  static constexpr auto fields = std::make_tuple(
+      req("ts", &T::ts), req("kind", &T::kind), req("subject", &T::subject), opt("data", &T::data));
+
+  static maybe_error read_special(T& out, std::string_view key, od::value& v, const path& p,
+                                  read_context& ctx, bool& handled) {
+    if (key != "data") {
+      return {};
+    }
+    handled = true;
+    return read_stream_event_data(v, p, ctx, out);
+  }
+
+  static maybe_error finish(T& out, const path& p, read_context&) {
+    if (out.data.text.empty()) { // verbatim JSON is never empty, so data was absent
+      return error_at(errc::missing_field, p.field("data"), "missing required field");
+    }
+    return {};
+  }
+};
+
+} // namespace detail
+
+/// Parses one SSE data payload of GET /v1/runs/{runId}/stream.
+[[nodiscard]] inline result<stream_event> parse_stream_event(std::string_view data) {
+  return detail::parse_body<stream_event>(data);
+}
+
+/// Canonical JSON: ts, kind, subject, data (verbatim), then unknown fields verbatim.
+[[nodiscard]] inline std::string to_json(const stream_event& v) { return detail::to_json_text(v); }
+
+/// Decodes a /stream body into stream events as bytes arrive (sse_decoder underneath).
+class event_stream_decoder {
+public:
+  /// A decoder at the start of a stream.
+  explicit event_stream_decoder(sse_limits limits = {}) : sse_(limits) {}
+
+  /// Consumes `bytes`, calling `on_event(const result<stream_event>&)` (or, to see the SSE
+  /// framing too, `on_event(const result<stream_event>&, const sse_event&)`) once per event. An
+  /// undecodable payload arrives as an error and decoding goes on; returning false from
+  /// on_event stops, as in sse_decoder::feed.
+  template <class F>
+  requires std::invocable < F&, const result<stream_event>
+  & > || std::invocable<F&, const result<stream_event>&, const sse_event&> result<void>
+         feed(std::string_view bytes, F&& on_event) {
+    return sse_.feed(bytes, [&on_event](const sse_event& ev) -> bool {
+      const result<stream_event> parsed = parse_stream_event(ev.data);
+      if constexpr (std::invocable<F&, const result<stream_event>&, const sse_event&>) {
+        return call(on_event, parsed, ev);
+      } else {
+        return call(on_event, parsed);
+      }
+    });
+  }
+
+  /// Ends the stream (see sse_decoder::finish).
+  result<void> finish() { return sse_.finish(); }
+  /// Back to the state of a new decoder.
+  void reset() { sse_.reset(); }
+
+  /// The SSE layer: last event ID, retry, consumed bytes.
+  [[nodiscard]] const sse_decoder& sse() const noexcept { return sse_; }
+  /// See sse_decoder::last_event_id.
+  [[nodiscard]] std::string_view last_event_id() const noexcept { return sse_.last_event_id(); }
+  /// See sse_decoder::retry.
+  [[nodiscard]] std::optional<std::chrono::milliseconds> retry() const noexcept {
+    return sse_.retry();
+  }
+
+private:
+  template <class F, class... Args> static bool call(F& f, const Args&... args) {
+    if constexpr (std::is_void_v<std::invoke_result_t<F&, const Args&...>>) {
+      std::invoke(f, args...);
+      return true;
+    } else {
+      return static_cast<bool>(std::invoke(f, args...));
+    }
+  }
+
+  sse_decoder sse_;
+};
+
+/// How long to wait before reconnecting: the stream's `retry`, else `fallback`.
+[[nodiscard]] inline std::chrono::milliseconds
+reconnect_delay(const event_stream_decoder& d, std::chrono::milliseconds fallback) noexcept {
+  return reconnect_delay(d.sse(), fallback);
+}
+
+/// The Last-Event-ID to send when reconnecting, or nullopt when there is none.
+[[nodiscard]] inline std::optional<std::string>
+reconnect_last_event_id(const event_stream_decoder& d) {
+  return reconnect_last_event_id(d.sse());
+}
+
+} // namespace phrony

@@ -1,0 +1,452 @@
+// phrony: a sans-IO, incremental text/event-stream decoder that follows the WHATWG HTML
+// "event stream interpretation" exactly, whatever the chunking of its input.
+//
+// https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation
+//
+// The decoder works on bytes and never rescans them: every byte is looked at a bounded number of
+// times (memchr for line ends and the field colon, then one append), so feeding a 16 MiB event one
+// byte at a time is linear. Line ends, ':' and ' ' are ASCII, and the WHATWG UTF-8 decoder never
+// swallows an ASCII byte into a replacement, so splitting lines on bytes and decoding each value
+// afterwards gives exactly what decoding first and splitting afterwards gives. Values are
+// validated once, when they are used (data at dispatch, event and id at the end of their line).
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <limits>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+#include <simdjson.h>
+
+#include "phrony/error.hpp"
+
+namespace phrony {
+
+/// Bounds on what one stream may make the decoder buffer (a remote peer must not grow it freely).
+struct sse_limits {
+  std::size_t max_line = std::size_t{1} << 20;   ///< bytes in one line, line end excluded
+  std::size_t max_event = std::size_t{16} << 20; ///< bytes of one event's data, as dispatched
+};
+
+/// One dispatched event; the views are valid only during the on_event call.
+struct sse_event {
+  std::string_view type;          ///< the `event` field, or "message" when none was given
+  std::string_view data;          ///< `data` lines joined with LF
+  std::string_view last_event_id; ///< the stream's last event ID at dispatch (may be empty)
+};
+
+namespace detail {
+
+/// Appends `in` to `out` as the WHATWG UTF-8 decoder reads it: each maximal subpart of an
+/// ill-formed sequence becomes one U+FFFD, as does a truncated sequence at the end.
+inline void append_utf8_replacing(std::string_view in, std::string& out) {
+  static constexpr std::string_view replacement = "\xEF\xBF\xBD";
+  const auto* s = reinterpret_cast<const unsigned char*>(in.data());
+  const std::size_t n = in.size();
+  std::size_t i = 0;
+  while (i < n) {
+    const std::size_t run = i;
+    while (i < n && s[i] < 0x80) {
+      ++i;
+    }
+    out.append(in.data() + run, i - run);
+    if (i == n) {
+      break;
+    }
+    const unsigned char lead = s[i];
+    std::size_t need = 0;
+    unsigned char lo = 0x80;
+    unsigned char hi = 0xBF;
+    if (lead >= 0xC2 && lead <= 0xDF) {
+      need = 1;
+    } else if (lead >= 0xE0 && lead <= 0xEF) {
+      need = 2;
+      lo = lead == 0xE0 ? 0xA0 : 0x80; // no overlong forms
+      hi = lead == 0xED ? 0x9F : 0xBF; // no surrogates
+    } else if (lead >= 0xF0 && lead <= 0xF4) {
+      need = 3;
+      lo = lead == 0xF0 ? 0x90 : 0x80;
+      hi = lead == 0xF4 ? 0x8F : 0xBF; // nothing above U+10FFFF
+    } else {
+      out += replacement;
+      ++i;
+      continue;
+    }
+    std::size_t j = i + 1;
+    std::size_t got = 0;
+    while (got < need && j < n && s[j] >= lo && s[j] <= hi) {
+      lo = 0x80;
+      hi = 0xBF;
+      ++j;
+      ++got;
+    }
+    if (got == need) {
+      out.append(in.data() + i, j - i);
+    } else {
+      // The byte that broke the sequence is not consumed: the decoder looks at it afresh.
+      out += replacement;
+    }
+    i = j;
+  }
+}
+
+/// Sets `out` to `in` decoded as WHATWG UTF-8 (a plain copy when `in` is well-formed).
+inline void assign_utf8_replacing(std::string_view in, std::string& out) {
+  if (simdjson::validate_utf8(in.data(), in.size())) {
+    out.assign(in);
+    return;
+  }
+  out.clear();
+  append_utf8_replacing(in, out);
+}
+
+} // namespace detail
+
+/// Decodes text/event-stream bytes as they arrive; never reads, writes or blocks.
+class sse_decoder {
+public:
+  /// A decoder at the start of a stream.
+  explicit sse_decoder(sse_limits limits = {}) : limits_(limits) {}
+
+  /// Consumes `bytes`, calling `on_event(const sse_event&)` once per dispatched event. When
+  /// on_event returns false, feed stops right after that event and returns errc::cancelled
+  /// (consumed() says how much was used; feed the rest to go on). A limit breach returns
+  /// errc::limit_exceeded and every later feed returns it again, until finish() or reset().
+  template <class F>
+  requires std::invocable<F&, const sse_event&> result<void> feed(std::string_view bytes,
+                                                                  F&& on_event) {
+    consumed_ = 0;
+    if (failed_) {
+      return *failed_;
+    }
+    const char* const begin = bytes.data();
+    const char* p = begin;
+    const char* const end = begin + bytes.size();
+    if (bom_matched_ < bom.size() && p != end) {
+      // Only the stream's first bytes can be the BOM, and they may come one chunk at a time.
+      while (p != end && bom_matched_ < bom.size() && *p == bom[bom_matched_]) {
+        ++p;
+        ++bom_matched_;
+      }
+      if (p == end && bom_matched_ < bom.size()) {
+        consumed_ = bytes.size();
+        return {};
+      }
+      if (bom_matched_ < bom.size()) {
+        // Not a BOM after all: the bytes held back start the first line (they hold no line end).
+        const std::size_t held = bom_matched_;
+        bom_matched_ = bom.size();
+        if (auto e = append_to_line(bom.data(), bom.data() + held)) {
+          return fail(std::move(*e));
+        }
+      }
+    }
+    // Positions of the next CR and LF at or after p; searched again only once p passes them,
+    // so each byte is scanned once per character whatever the line lengths.
+    const char* next_cr = nullptr;
+    const char* next_lf = nullptr;
+    while (p != end) {
+      if (after_cr_) {
+        after_cr_ = false;
+        if (*p == '\n') {
+          ++p; // the LF of a CRLF split across two chunks
+          continue;
+        }
+      }
+      if (next_cr == nullptr || next_cr < p) {
+        next_cr = find(p, end, '\r');
+      }
+      if (next_lf == nullptr || next_lf < p) {
+        next_lf = find(p, end, '\n');
+      }
+      const char* const eol = next_cr < next_lf ? next_cr : next_lf;
+      if (auto e = append_to_line(p, eol)) {
+        return fail(std::move(*e));
+      }
+      if (eol == end) {
+        break;
+      }
+      p = eol + 1;
+      if (*eol == '\r') {
+        if (p == end) {
+          after_cr_ = true;
+        } else if (*p == '\n') {
+          ++p;
+        }
+      }
+      bool keep_going = true;
+      if (auto e = end_line(on_event, keep_going)) {
+        return fail(std::move(*e));
+      }
+      if (!keep_going) {
+        consumed_ = static_cast<std::size_t>(p - begin);
+        return make_error(errc::cancelled, "", "stopped by the event callback");
+      }
+    }
+    consumed_ = bytes.size();
+    return {};
+  }
+
+  /// Ends the stream: an unterminated last event is dropped, as the WHATWG spec says. Returns
+  /// the error that stopped the stream, if any. The decoder is then ready for the next
+  /// connection's stream, keeping the last event ID and reconnection time (as browsers do).
+  result<void> finish() {
+    std::optional<error> failed = std::move(failed_);
+    failed_.reset();
+    start_stream();
+    if (failed) {
+      return std::move(*failed);
+    }
+    return {};
+  }
+
+  /// Back to the state of a new decoder (limits kept).
+  void reset() { *this = sse_decoder(limits_); }
+
+  /// The last event ID: what a reconnection sends as Last-Event-ID (when not empty). Set when
+  /// an event block ends, whether or not it dispatched an event.
+  [[nodiscard]] std::string_view last_event_id() const noexcept { return last_event_id_; }
+  /// The reconnection time the stream asked for with `retry`, if it did.
+  [[nodiscard]] std::optional<std::chrono::milliseconds> retry() const noexcept { return retry_; }
+  /// Bytes of the last feed() that were used (all of them unless it was cancelled).
+  [[nodiscard]] std::size_t consumed() const noexcept { return consumed_; }
+  /// The limits this decoder enforces.
+  [[nodiscard]] const sse_limits& limits() const noexcept { return limits_; }
+
+private:
+  static constexpr std::string_view bom = "\xEF\xBB\xBF";
+
+  enum class phase : std::uint8_t { name, value_start, value };
+  enum class field_kind : std::uint8_t { ignored, data, event, id, retry };
+
+  static const char* find(const char* p, const char* end, char c) noexcept {
+    const void* hit = std::memchr(p, c, static_cast<std::size_t>(end - p));
+    return hit != nullptr ? static_cast<const char*>(hit) : end;
+  }
+
+  error fail(error e) {
+    failed_ = e;
+    return e;
+  }
+
+  void start_stream() {
+    bom_matched_ = 0;
+    after_cr_ = false;
+    clear_line();
+    data_.clear();
+    type_.clear();
+    // An id line in a block that never ended did not count (WHATWG sets the last event ID only
+    // when a block ends).
+    id_buffer_ = last_event_id_;
+    id_changed_ = false;
+  }
+
+  void clear_line() {
+    phase_ = phase::name;
+    kind_ = field_kind::ignored;
+    name_size_ = 0;
+    line_size_ = 0;
+    value_.clear();
+  }
+
+  [[nodiscard]] field_kind classify() const noexcept {
+    if (name_size_ > sizeof name_) {
+      return field_kind::ignored;
+    }
+    const std::string_view name(name_, name_size_);
+    if (name == "data") return field_kind::data;
+    if (name == "event") return field_kind::event;
+    if (name == "id") return field_kind::id;
+    if (name == "retry") return field_kind::retry;
+    return field_kind::ignored;
+  }
+
+  /// Takes the bytes [p, e) of the current line (no line end among them).
+  [[nodiscard]] std::optional<error> append_to_line(const char* p, const char* e) {
+    if (p == e) {
+      return {};
+    }
+    const auto n = static_cast<std::size_t>(e - p);
+    line_size_ += n;
+    if (line_size_ > limits_.max_line) {
+      return make_error(errc::limit_exceeded, "",
+                        "SSE line longer than " + std::to_string(limits_.max_line) + " bytes");
+    }
+    if (phase_ == phase::name) {
+      const char* colon = find(p, e, ':');
+      const auto k = static_cast<std::size_t>(colon - p);
+      if (name_size_ < sizeof name_) {
+        std::memcpy(name_ + name_size_, p, std::min(k, sizeof name_ - name_size_));
+      }
+      name_size_ += k; // past sizeof name_, the name is no field we know
+      if (colon == e) {
+        return {};
+      }
+      // A line that starts with a colon is a comment: the empty name matches nothing.
+      kind_ = classify();
+      phase_ = phase::value_start;
+      p = colon + 1;
+    }
+    if (phase_ == phase::value_start && p != e) {
+      if (*p == ' ') {
+        ++p;
+      }
+      phase_ = phase::value;
+    }
+    switch (kind_) {
+    case field_kind::data:
+      if (data_.size() + static_cast<std::size_t>(e - p) > limits_.max_event) {
+        return event_too_large();
+      }
+      data_.append(p, e);
+      break;
+    case field_kind::event:
+    case field_kind::id:
+    case field_kind::retry: value_.append(p, e); break;
+    case field_kind::ignored: break;
+    }
+    return {};
+  }
+
+  [[nodiscard]] error event_too_large() const {
+    return make_error(errc::limit_exceeded, "",
+                      "SSE event data longer than " + std::to_string(limits_.max_event) + " bytes");
+  }
+
+  /// Processes the line just ended; keep_going turns false when on_event asks to stop.
+  template <class F> [[nodiscard]] std::optional<error> end_line(F& on_event, bool& keep_going) {
+    if (phase_ == phase::name) {
+      if (line_size_ == 0) {
+        clear_line();
+        keep_going = dispatch(on_event);
+        return {};
+      }
+      // No colon: the whole line is the field name and the value is empty.
+      kind_ = classify();
+    }
+    switch (kind_) {
+    case field_kind::data:
+      if (data_.size() > limits_.max_event) {
+        return event_too_large();
+      }
+      data_ += '\n';
+      break;
+    case field_kind::event: detail::assign_utf8_replacing(value_, type_); break;
+    case field_kind::id:
+      if (value_.find('\0') == std::string::npos) {
+        detail::assign_utf8_replacing(value_, id_buffer_);
+        id_changed_ = true;
+      }
+      break;
+    case field_kind::retry: set_retry(); break;
+    case field_kind::ignored: break;
+    }
+    clear_line();
+    return {};
+  }
+
+  void set_retry() {
+    if (value_.empty()) {
+      return;
+    }
+    using rep = std::chrono::milliseconds::rep;
+    constexpr rep most = std::numeric_limits<rep>::max();
+    rep ms = 0;
+    for (const char c : value_) {
+      if (c < '0' || c > '9') {
+        return;
+      }
+      const rep digit = c - '0';
+      // An absurd value saturates rather than wrapping to something short.
+      ms = ms > (most - digit) / 10 ? most : ms * 10 + digit;
+    }
+    retry_ = std::chrono::milliseconds(ms);
+  }
+
+  /// The WHATWG "dispatch the event" steps; returns what on_event returned (true for void).
+  template <class F> [[nodiscard]] bool dispatch(F& on_event) {
+    if (id_changed_) {
+      last_event_id_ = id_buffer_;
+      id_changed_ = false;
+    }
+    if (data_.empty()) {
+      type_.clear();
+      return true;
+    }
+    // Clears the buffers even when on_event throws, so the next event starts clean.
+    struct clear_on_exit {
+      sse_decoder& d;
+      ~clear_on_exit() {
+        d.data_.clear();
+        d.type_.clear();
+      }
+    } guard{*this};
+    data_.pop_back(); // every data line appended an LF; the last one is not part of the data
+    std::string_view data = data_;
+    if (!simdjson::validate_utf8(data.data(), data.size())) {
+      scratch_.clear();
+      detail::append_utf8_replacing(data, scratch_);
+      data = scratch_;
+    }
+    const sse_event ev{type_.empty() ? std::string_view("message") : std::string_view(type_), data,
+                       last_event_id_};
+    using ret = std::invoke_result_t<F&, const sse_event&>;
+    if constexpr (std::is_void_v<ret>) {
+      std::invoke(on_event, ev);
+      return true;
+    } else {
+      return static_cast<bool>(std::invoke(on_event, ev));
+    }
+  }
+
+  sse_limits limits_;
+  std::optional<error> failed_;
+  std::size_t consumed_ = 0;
+
+  // The stream's state.
+  std::size_t bom_matched_ = 0; // == bom.size() once past the BOM or sure there is none
+  bool after_cr_ = false;       // the last chunk ended with CR: an LF next is that line's end
+
+  // The current line.
+  phase phase_ = phase::name;
+  field_kind kind_ = field_kind::ignored;
+  char name_[5] = {}; // long enough for "retry" and "event"
+  std::size_t name_size_ = 0;
+  std::size_t line_size_ = 0;
+  std::string value_; // of an event, id or retry line (data goes straight to data_)
+
+  // The WHATWG buffers.
+  std::string data_;
+  std::string type_;
+  std::string id_buffer_;
+  bool id_changed_ = false;
+  std::string last_event_id_;
+  std::optional<std::chrono::milliseconds> retry_;
+  std::string scratch_; // data with invalid UTF-8 replaced
+};
+
+/// How long to wait before reconnecting: the stream's `retry`, else `fallback`.
+[[nodiscard]] inline std::chrono::milliseconds
+reconnect_delay(const sse_decoder& d, std::chrono::milliseconds fallback) noexcept {
+  return d.retry().value_or(fallback);
+}
+
+/// The Last-Event-ID to send when reconnecting, or nullopt when there is none (WHATWG sends the
+/// header only for a non-empty ID). The value never holds CR, LF or NUL, so it is header-safe.
+[[nodiscard]] inline std::optional<std::string> reconnect_last_event_id(const sse_decoder& d) {
+  if (d.last_event_id().empty()) {
+    return std::nullopt;
+  }
+  return std::string(d.last_event_id());
+}
+
+} // namespace phrony
