@@ -40,6 +40,11 @@ std::vector<result<stream_event>> decode_events(std::string_view body, std::size
 
 } // namespace
 
+static_assert(stream_event_handler<void (*)(const result<stream_event>&)>);
+static_assert(stream_event_handler<bool (*)(const result<stream_event>&, const sse_event&)>);
+static_assert(!stream_event_handler<void (*)(const stream_event&)>);
+static_assert(!stream_event_handler<void (*)(const sse_event&)>);
+
 TEST_CASE("event kinds map from wire strings, and unknown ones are kept") {
   struct row {
     std::string_view wire;

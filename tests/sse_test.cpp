@@ -65,6 +65,18 @@ sse_ev msg(std::string_view data, std::string_view id = "") {
 
 } // namespace
 
+// on_event may return void or something testable as bool; anything else does not compile.
+template <class F>
+concept feedable = requires(sse_decoder& d, F f) {
+  d.feed(std::string_view{}, f);
+};
+static_assert(feedable<void (*)(const sse_event&)>);
+static_assert(feedable<bool (*)(const sse_event&)>);
+static_assert(feedable<bool (*)(sse_event)>);
+static_assert(!feedable<void (*)(int)>);
+static_assert(!feedable<void (*)(sse_event&)>);
+static_assert(!feedable<int>);
+
 TEST_CASE("data lines: one leading space is removed and lines are joined with LF") {
   check_rows({
       {"data: test\n\n"sv, {msg("test")}},

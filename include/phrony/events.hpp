@@ -155,6 +155,12 @@ template <> struct schema<stream_event> {
 /// Canonical JSON: ts, kind, subject, data (verbatim), then unknown fields verbatim.
 [[nodiscard]] inline std::string to_json(const stream_event& v) { return detail::to_json_text(v); }
 
+/// A callback for event_stream_decoder::feed: takes the parsed event (and, optionally, the SSE
+/// event it came from); returns void, or false to stop.
+template <class F>
+concept stream_event_handler = (std::invocable<F&, const result<stream_event>&>) ||
+                               (std::invocable<F&, const result<stream_event>&, const sse_event&>);
+
 /// Decodes a /stream body into stream events as bytes arrive (sse_decoder underneath).
 class event_stream_decoder {
 public:
@@ -165,10 +171,7 @@ public:
   /// framing too, `on_event(const result<stream_event>&, const sse_event&)`) once per event. An
   /// undecodable payload arrives as an error and decoding goes on; returning false from
   /// on_event stops, as in sse_decoder::feed.
-  template <class F>
-  requires std::invocable < F&, const result<stream_event>
-  & > || std::invocable<F&, const result<stream_event>&, const sse_event&> result<void>
-         feed(std::string_view bytes, F&& on_event) {
+  template <stream_event_handler F> result<void> feed(std::string_view bytes, F&& on_event) {
     return sse_.feed(bytes, [&on_event](const sse_event& ev) -> bool {
       const result<stream_event> parsed = parse_stream_event(ev.data);
       if constexpr (std::invocable<F&, const result<stream_event>&, const sse_event&>) {

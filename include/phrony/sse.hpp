@@ -121,9 +121,8 @@ public:
   /// on_event returns false, feed stops right after that event and returns errc::cancelled
   /// (consumed() says how much was used; feed the rest to go on). A limit breach returns
   /// errc::limit_exceeded and every later feed returns it again, until finish() or reset().
-  template <class F>
-  requires std::invocable<F&, const sse_event&> result<void> feed(std::string_view bytes,
-                                                                  F&& on_event) {
+  template <std::invocable<const sse_event&> F>
+  result<void> feed(std::string_view bytes, F&& on_event) {
     consumed_ = 0;
     if (failed_) {
       return *failed_;
@@ -151,7 +150,7 @@ public:
       }
     }
     // Positions of the next CR and LF at or after p; searched again only once p passes them,
-    // so each byte is scanned once per character whatever the line lengths.
+    // so each byte is scanned at most once for each of the two, whatever the line lengths.
     const char* next_cr = nullptr;
     const char* next_lf = nullptr;
     while (p != end) {
@@ -217,7 +216,8 @@ public:
   [[nodiscard]] std::string_view last_event_id() const noexcept { return last_event_id_; }
   /// The reconnection time the stream asked for with `retry`, if it did.
   [[nodiscard]] std::optional<std::chrono::milliseconds> retry() const noexcept { return retry_; }
-  /// Bytes of the last feed() that were used (all of them unless it was cancelled).
+  /// Bytes the last feed() used: all on success, through the dispatching line end when
+  /// cancelled (feed the rest to go on), none when it failed.
   [[nodiscard]] std::size_t consumed() const noexcept { return consumed_; }
   /// The limits this decoder enforces.
   [[nodiscard]] const sse_limits& limits() const noexcept { return limits_; }
