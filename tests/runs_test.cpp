@@ -131,6 +131,11 @@ TEST_CASE("malformed run bodies name the offending field") {
       {R"([])", errc::wrong_type, ""},
       {R"("text")", errc::wrong_type, ""},
       {R"()", errc::invalid_json, ""},
+      {R"(not json)", errc::invalid_json, ""},
+      {R"(null)", errc::wrong_type, ""},
+      {R"({"runId":"r","status":)", errc::invalid_json, "/status"},
+      {R"({"runId":,"status":"Running","output":null})", errc::invalid_json, "/runId"},
+      {R"({"runId":"r","status":"Running","output":null,})", errc::invalid_json, ""},
       {"{\"runId\":\"\xff\",\"status\":\"Running\",\"output\":null}", errc::invalid_json, ""},
   };
   for (const auto& r : rows) {

@@ -94,6 +94,27 @@ using maybe_error = std::optional<error>;
   }
 }
 
+/// True when `token` can start a JSON value; a type error on anything else is malformed JSON
+/// (a truncated body, a stray comma), not a wrong type.
+[[nodiscard]] inline bool starts_json_value(std::string_view token) noexcept {
+  if (token.empty()) {
+    return false;
+  }
+  const char c = token.front();
+  return c == '{' || c == '[' || c == '"' || c == '-' || (c >= '0' && c <= '9') || c == 't' ||
+         c == 'f' || c == 'n';
+}
+
+/// json_error for a failed read of `v`: INCORRECT_TYPE on something that is no JSON value at
+/// all becomes invalid_json.
+[[nodiscard]] inline error read_error(simdjson::error_code ec, od::value& v, const path& p,
+                                      std::string_view expected) {
+  if (ec == simdjson::INCORRECT_TYPE && !starts_json_value(v.raw_json_token())) {
+    return error_at(errc::invalid_json, p, "expected a JSON value");
+  }
+  return json_error(ec, p, expected);
+}
+
 #define PHRONY_TRY(expr)                                                                           \
   do {                                                                                             \
     if (auto phrony_e_ = (expr)) {                                                                 \
@@ -120,7 +141,7 @@ using maybe_error = std::optional<error>;
   case od::json_type::object: {
     od::object o;
     if (auto ec = v.get_object().get(o)) {
-      return json_error(ec, p, "object");
+      return read_error(ec, v, p, "object");
     }
     for (auto f : o) {
       std::string_view k;
@@ -139,7 +160,7 @@ using maybe_error = std::optional<error>;
   case od::json_type::array: {
     od::array a;
     if (auto ec = v.get_array().get(a)) {
-      return json_error(ec, p, "array");
+      return read_error(ec, v, p, "array");
     }
     std::size_t i = 0;
     for (auto el : a) {
@@ -155,14 +176,14 @@ using maybe_error = std::optional<error>;
   case od::json_type::string: {
     std::string_view s;
     if (auto ec = v.get_string().get(s)) {
-      return json_error(ec, p, "string");
+      return read_error(ec, v, p, "string");
     }
     return {};
   }
   case od::json_type::number: {
     od::number n;
     if (auto ec = v.get_number().get(n)) {
-      return json_error(ec, p, "number");
+      return read_error(ec, v, p, "number");
     }
     return {};
   }
@@ -236,7 +257,7 @@ template <> struct codec<std::string> {
   static maybe_error read(od::value& v, const path& p, read_context&, std::string& out) {
     std::string_view s;
     if (auto ec = v.get_string().get(s)) {
-      return json_error(ec, p, "string");
+      return read_error(ec, v, p, "string");
     }
     out.assign(s);
     return {};
@@ -247,7 +268,7 @@ template <> struct codec<std::string> {
 template <> struct codec<bool> {
   static maybe_error read(od::value& v, const path& p, read_context&, bool& out) {
     if (auto ec = v.get_bool().get(out)) {
-      return json_error(ec, p, "boolean");
+      return read_error(ec, v, p, "boolean");
     }
     return {};
   }
@@ -265,7 +286,7 @@ template <> struct codec<std::int64_t> {
     }
     od::json_type t{};
     if (auto ec = v.type().get(t); ec || t != od::json_type::number) {
-      return error_at(errc::wrong_type, p, "expected integer");
+      return read_error(ec ? ec : simdjson::INCORRECT_TYPE, v, p, "integer");
     }
     const std::string_view token = v.raw_json_token();
     double d = 0;
@@ -283,7 +304,7 @@ template <> struct codec<std::int64_t> {
 template <> struct codec<double> {
   static maybe_error read(od::value& v, const path& p, read_context&, double& out) {
     if (auto ec = v.get_double().get(out)) {
-      return json_error(ec, p, "number");
+      return read_error(ec, v, p, "number");
     }
     return {};
   }
@@ -300,7 +321,7 @@ template <class T> struct codec<std::optional<T>> {
     } else {
       bool is_null = false;
       if (auto ec = v.is_null().get(is_null)) {
-        return json_error(ec, p, "a JSON value");
+        return read_error(ec, v, p, "a JSON value");
       }
       if (is_null) {
         out.reset();
@@ -324,7 +345,7 @@ template <class F>
 [[nodiscard]] maybe_error for_each_element(od::value& v, const path& p, F&& on_element) {
   od::array a;
   if (auto ec = v.get_array().get(a)) {
-    return json_error(ec, p, "array");
+    return read_error(ec, v, p, "array");
   }
   std::size_t i = 0;
   for (auto el : a) {
@@ -358,7 +379,7 @@ template <class F>
 [[nodiscard]] maybe_error for_each_field(od::value& v, const path& p, F&& on_field) {
   od::object o;
   if (auto ec = v.get_object().get(o)) {
-    return json_error(ec, p, "object");
+    return read_error(ec, v, p, "object");
   }
   for (auto f : o) {
     std::string_view k;
@@ -499,6 +520,24 @@ struct thread_parser {
   return tp;
 }
 
+/// True when a document whose root is a scalar is one well-formed JSON scalar.
+[[nodiscard]] inline bool scalar_document_is_valid(od::document& doc) {
+  od::json_type t{};
+  if (doc.type().get(t)) {
+    return false;
+  }
+  bool ok = false;
+  switch (t) {
+  case od::json_type::string: ok = doc.get_string().error() == simdjson::SUCCESS; break;
+  case od::json_type::number: ok = doc.get_double().error() == simdjson::SUCCESS; break;
+  case od::json_type::boolean: ok = doc.get_bool().error() == simdjson::SUCCESS; break;
+  case od::json_type::null: ok = doc.is_null().value_unsafe(); break;
+  default: break;
+  }
+  const char* trailing = nullptr;
+  return ok && doc.current_location().get(trailing) != simdjson::SUCCESS;
+}
+
 /// Parses a whole body whose root must be a T (an object with a schema, usually).
 template <class T> [[nodiscard]] result<T> parse_padded(simdjson::padded_string_view body) {
   auto& tp = local_parser();
@@ -509,10 +548,10 @@ template <class T> [[nodiscard]] result<T> parse_padded(simdjson::padded_string_
   }
   od::value v;
   if (auto ec = doc.get_value().get(v)) {
-    if (ec == simdjson::SCALAR_DOCUMENT_AS_VALUE) {
+    if (ec == simdjson::SCALAR_DOCUMENT_AS_VALUE && scalar_document_is_valid(doc)) {
       return error_at(errc::wrong_type, root, "expected object");
     }
-    return json_error(ec, root, "a JSON document");
+    return error_at(errc::invalid_json, root, "not a JSON document");
   }
   read_context ctx{body.data() + body.size()};
   T out{};
