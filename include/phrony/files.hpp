@@ -177,7 +177,7 @@ template <> struct schema<presign_response> {
 [[nodiscard]] inline maybe_error read_decimal_u64(od::value& v, const path& p, std::uint64_t& out) {
   std::string_view s;
   if (auto ec = v.get_string().get(s)) {
-    return json_error(ec, p, "a decimal string");
+    return read_error(ec, v, p, "a decimal string");
   }
   if (s.size() > 1 && s[0] == '-' &&
       s.find_first_not_of("0123456789", 1) == std::string_view::npos) {
