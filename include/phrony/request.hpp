@@ -541,8 +541,9 @@ inline constexpr std::string_view message_fields[] = {
       PHRONY_TRY(check_nonempty_text(*f.media_type, at + "/mediaType", "mediaType"));
     }
   }
+  const path root;
   for (const auto& [key, value] : m.extra) {
-    const std::string at = path{}.field(key).pointer();
+    const std::string at = root.field(key).pointer();
     PHRONY_TRY(check_utf8(key, at));
     for (auto known : message_fields) {
       if (key == known) {
@@ -813,7 +814,8 @@ send_message_request(const api_config& cfg, std::string_view run_id, const run_m
   http_request r;
   r.method = presigned.http_method;
   r.url = presigned.upload_url;
-  const detail::path headers_at = detail::path{}.field("requiredHeaders");
+  const detail::path root;
+  const detail::path headers_at = root.field("requiredHeaders");
   for (const auto& [name, value] : presigned.required_headers) {
     if (!detail::is_token(name)) {
       return detail::bad_arg(headers_at.field(name).pointer(), "header name is not a token");
