@@ -2,6 +2,13 @@
 #pragma once
 
 #include "phrony/error.hpp"
+#include "phrony/events.hpp"
+#include "phrony/files.hpp"
+#include "phrony/http_error.hpp"
 #include "phrony/json_writer.hpp"
 #include "phrony/raw_json.hpp"
+#include "phrony/request.hpp"
+#include "phrony/retry.hpp"
 #include "phrony/runs.hpp"
+#include "phrony/sse.hpp"
+#include "phrony/transport.hpp"

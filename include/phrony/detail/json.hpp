@@ -520,18 +520,27 @@ struct thread_parser {
   return tp;
 }
 
-/// True when a document whose root is a scalar is one well-formed JSON scalar.
-[[nodiscard]] inline bool scalar_document_is_valid(od::document& doc) {
+/// True when a document whose root is a scalar (`body`) is one well-formed JSON scalar.
+[[nodiscard]] inline bool scalar_document_is_valid(od::document& doc, std::string_view body) {
   od::json_type t{};
   if (doc.type().get(t)) {
     return false;
+  }
+  if (t == od::json_type::null) {
+    // simdjson 3.0.1's document::is_null() rejects "null" followed by whitespace.
+    while (!body.empty() && is_json_space(body.front())) {
+      body.remove_prefix(1);
+    }
+    while (!body.empty() && is_json_space(body.back())) {
+      body.remove_suffix(1);
+    }
+    return body == "null";
   }
   bool ok = false;
   switch (t) {
   case od::json_type::string: ok = doc.get_string().error() == simdjson::SUCCESS; break;
   case od::json_type::number: ok = doc.get_double().error() == simdjson::SUCCESS; break;
   case od::json_type::boolean: ok = doc.get_bool().error() == simdjson::SUCCESS; break;
-  case od::json_type::null: ok = doc.is_null().value_unsafe(); break;
   default: break;
   }
   const char* trailing = nullptr;
@@ -548,7 +557,8 @@ template <class T> [[nodiscard]] result<T> parse_padded(simdjson::padded_string_
   }
   od::value v;
   if (auto ec = doc.get_value().get(v)) {
-    if (ec == simdjson::SCALAR_DOCUMENT_AS_VALUE && scalar_document_is_valid(doc)) {
+    if (ec == simdjson::SCALAR_DOCUMENT_AS_VALUE &&
+        scalar_document_is_valid(doc, std::string_view(body.data(), body.size()))) {
       return error_at(errc::wrong_type, root, "expected object");
     }
     return error_at(errc::invalid_json, root, "not a JSON document");
