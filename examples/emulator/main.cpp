@@ -1,0 +1,179 @@
+// phrony-emulator: a local, deterministic stand-in for the Phrony API on 127.0.0.1.
+//
+//   phrony-emulator [--port N] [--port-file PATH] [--scenario FILE] [--trickle-ms N]
+//                   [--drop-stream-after N] [--cr-line-ends] [--delay-ms N]
+//                   [--max-concurrent N] [--verbose]
+//
+// Our end-to-end tests, scripts/demo and offline development run against it. Without
+// --scenario it serves scenarios/default.json (compiled in), whose keys and agents are listed
+// in examples/emulator/README.md.
+#include <charconv>
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <pthread.h>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <thread>
+
+#include "routes.hpp"
+#include "scenario.hpp"
+#include "world.hpp"
+
+namespace {
+
+constexpr int default_port = 8787;
+
+struct cli {
+  int port = default_port;
+  std::string port_file;
+  std::string scenario_file;
+};
+
+int usage(const char* why) {
+  std::fprintf(
+      stderr,
+      "phrony-emulator: %s\n"
+      "usage: phrony-emulator [--port N (0 = any free port; default %d)] [--port-file PATH]\n"
+      "         [--scenario FILE] [--trickle-ms N] [--drop-stream-after N] [--cr-line-ends]\n"
+      "         [--delay-ms N] [--max-concurrent N] [--verbose]\n",
+      why, default_port);
+  return 2;
+}
+
+bool parse_int(std::string_view s, int& out) {
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  return ec == std::errc{} && end == s.data() + s.size() && out >= 0;
+}
+
+// Written to a temporary name and renamed, so a script polling for the file never reads it
+// half-written.
+bool write_port_file(const std::string& path, int port) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream f(tmp, std::ios::trunc);
+    f << port << '\n';
+    if (!f) {
+      return false;
+    }
+  }
+  return std::rename(tmp.c_str(), path.c_str()) == 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  cli args;
+  emu::http_options opt;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view a = argv[i];
+    const bool has_value = i + 1 < argc;
+    int n = 0;
+    if (a == "--cr-line-ends") {
+      opt.cr_line_ends = true;
+    } else if (a == "--verbose") {
+      opt.verbose = true;
+    } else if (!has_value) {
+      return usage(("unknown option or missing value: " + std::string(a)).c_str());
+    } else if (a == "--port-file") {
+      args.port_file = argv[++i];
+    } else if (a == "--scenario") {
+      args.scenario_file = argv[++i];
+    } else if (!parse_int(argv[i + 1], n)) {
+      return usage(("expected a non-negative integer after " + std::string(a)).c_str());
+    } else if (a == "--port" && n <= 65535) {
+      args.port = n;
+      ++i;
+    } else if (a == "--trickle-ms") {
+      opt.trickle_ms = n;
+      ++i;
+    } else if (a == "--drop-stream-after") {
+      opt.drop_stream_after = n;
+      ++i;
+    } else if (a == "--delay-ms") {
+      opt.delay_ms = n;
+      ++i;
+    } else if (a == "--max-concurrent") {
+      opt.max_concurrent = static_cast<std::size_t>(n);
+      ++i;
+    } else {
+      return usage(("unknown option: " + std::string(a)).c_str());
+    }
+  }
+
+  std::string text(emu::default_scenario_json());
+  if (!args.scenario_file.empty()) {
+    std::ifstream f(args.scenario_file, std::ios::binary);
+    std::ostringstream buf;
+    buf << f.rdbuf();
+    if (!f) {
+      std::fprintf(stderr, "phrony-emulator: cannot read %s\n", args.scenario_file.c_str());
+      return 2;
+    }
+    text = buf.str();
+  }
+  std::string why;
+  auto sc = emu::parse_scenario(text, why);
+  if (!sc) {
+    std::fprintf(stderr, "phrony-emulator: bad scenario: %s\n", why.c_str());
+    return 2;
+  }
+
+  // Block SIGINT/SIGTERM in every thread (they inherit the mask); one thread takes them with
+  // sigwait, where it may safely stop the server, which a signal handler may not.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  emu::world world(std::move(*sc), std::chrono::milliseconds(20));
+  std::thread engine([&] { world.run_engine(); });
+
+  httplib::Server server;
+  // A thread per connection: streams and keep-alive connections each hold one, so the default
+  // pool of 8 would let a few idle clients starve everyone else.
+  server.new_task_queue = [] { return new httplib::ThreadPool(64); };
+  server.set_payload_max_length(64u << 20);
+  emu::install_routes(server, world, opt);
+
+  int port = args.port;
+  if (port == 0) {
+    port = server.bind_to_any_port("127.0.0.1");
+  } else if (!server.bind_to_port("127.0.0.1", port)) {
+    port = -1;
+  }
+  if (port <= 0) {
+    std::fprintf(stderr, "phrony-emulator: cannot listen on 127.0.0.1:%d\n", args.port);
+    world.stop();
+    engine.join();
+    return 1;
+  }
+  opt.port = port;
+  if (!args.port_file.empty() && !write_port_file(args.port_file, port)) {
+    std::fprintf(stderr, "phrony-emulator: cannot write %s\n", args.port_file.c_str());
+  }
+  std::cout << "listening on http://127.0.0.1:" << port << std::endl;
+
+  std::atomic<bool> signalled{false};
+  std::thread waiter([&] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    signalled = true;
+    world.stop(); // streams notice within one keepalive period
+    server.stop();
+  });
+  const bool ok = server.listen_after_bind();
+  if (!signalled) {
+    pthread_kill(waiter.native_handle(), SIGTERM); // wake the waiter so it can be joined
+  }
+  waiter.join();
+  world.stop();
+  engine.join();
+  if (opt.verbose) {
+    std::fprintf(stderr, "phrony-emulator: stopped\n");
+  }
+  return ok || signalled ? 0 : 1;
+}
