@@ -2,8 +2,21 @@
 // JSON (documented fields under their wire names, unknown fields kept, opaque values verbatim).
 // On malformed input it prints one line naming the JSON path, e.g.
 // "/items/3/ordinal: expected number", and exits 1. Outside checks drive the parsers through it.
-#include <phrony/phrony.hpp>
+//
+// `sse [--chunk N]` and `events [--chunk N]` read a text/event-stream body and feed it to the
+// decoder in N-byte pieces (default: all at once), printing NDJSON: for sse one line per event
+// {"type","data","id"} then {"end":true,"lastEventId":...,"retry":<ms or null>}; for events one
+// line per event (its canonical JSON) or {"error":"<path>: <message>"} for a bad payload.
+#include <phrony/events.hpp>
+#include <phrony/files.hpp>
+#include <phrony/http_error.hpp>
+#include <phrony/json_writer.hpp>
+#include <phrony/runs.hpp>
+#include <phrony/sse.hpp>
 
+#include <charconv>
+#include <cstddef>
+#include <cstdint>
 #include <cstdio>
 #include <iostream>
 #include <iterator>
@@ -22,19 +35,89 @@ template <class Parse> int decode(std::string_view body, Parse parse) {
   return 0;
 }
 
+// Prints one NDJSON line; the writer refuses nothing here (the decoders hand out valid UTF-8).
+void print(phrony::json_writer&& w) { std::cout << std::move(w).take().value() << '\n'; }
+
+// Feeds `body` to `decoder` in `chunk`-byte pieces (0: whole), then finishes the stream.
+template <class Decoder, class F>
+phrony::result<void> feed_all(Decoder& decoder, std::string_view body, std::size_t chunk, F f) {
+  const std::size_t step = chunk == 0 ? body.size() : chunk;
+  for (std::size_t at = 0; at < body.size(); at += step) {
+    if (auto r = decoder.feed(body.substr(at, step), f); !r) {
+      return r;
+    }
+  }
+  return decoder.finish();
+}
+
+int sse(std::string_view body, std::size_t chunk) {
+  phrony::sse_decoder d;
+  const auto fed = feed_all(d, body, chunk, [](const phrony::sse_event& e) {
+    phrony::json_writer w;
+    w.begin_object().key("type").value(e.type).key("data").value(e.data);
+    w.key("id").value(e.last_event_id).end_object();
+    print(std::move(w));
+  });
+  if (!fed) {
+    std::cerr << fed.error().what() << '\n';
+    return 1;
+  }
+  phrony::json_writer w;
+  w.begin_object().key("end").value(true).key("lastEventId").value(d.last_event_id());
+  w.key("retry");
+  if (d.retry()) {
+    w.value(static_cast<std::int64_t>(d.retry()->count()));
+  } else {
+    w.null();
+  }
+  w.end_object();
+  print(std::move(w));
+  return 0;
+}
+
+int events(std::string_view body, std::size_t chunk) {
+  phrony::event_stream_decoder d;
+  const auto fed = feed_all(d, body, chunk, [](const phrony::result<phrony::stream_event>& e) {
+    if (e) {
+      std::cout << phrony::to_json(*e) << '\n';
+      return;
+    }
+    phrony::json_writer w;
+    w.begin_object().key("error").value(e.error().what()).end_object();
+    print(std::move(w));
+  });
+  if (!fed) {
+    std::cerr << fed.error().what() << '\n';
+    return 1;
+  }
+  return 0;
+}
+
 int usage() {
   std::cerr << "usage: phrony-decode <kind> < body\n"
-               "kinds: start-run, run, accept\n";
+               "       phrony-decode sse|events [--chunk N] < stream\n"
+               "kinds: start-run, run, accept, presign, finalize, error, sse, events\n";
   return 2;
 }
 
 } // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
+  if (argc < 2) {
     return usage();
   }
   const std::string_view kind = argv[1];
+  const bool stream = kind == "sse" || kind == "events";
+  std::size_t chunk = 0;
+  if (stream && argc == 4 && std::string_view(argv[2]) == "--chunk") {
+    const std::string_view n = argv[3];
+    const auto [end, ec] = std::from_chars(n.data(), n.data() + n.size(), chunk);
+    if (ec != std::errc{} || end != n.data() + n.size() || chunk == 0) {
+      return usage();
+    }
+  } else if (argc != 2) {
+    return usage();
+  }
   std::ios::sync_with_stdio(false);
   const std::string body{std::istreambuf_iterator<char>(std::cin),
                          std::istreambuf_iterator<char>()};
@@ -42,5 +125,10 @@ int main(int argc, char** argv) {
   if (kind == "start-run") return decode(body, phrony::parse_start_run);
   if (kind == "run") return decode(body, phrony::parse_run_status);
   if (kind == "accept") return decode(body, phrony::parse_accept);
+  if (kind == "presign") return decode(body, phrony::parse_presign);
+  if (kind == "finalize") return decode(body, phrony::parse_finalize);
+  if (kind == "error") return decode(body, phrony::parse_error_body);
+  if (kind == "sse") return sse(body, chunk);
+  if (kind == "events") return events(body, chunk);
   return usage();
 }

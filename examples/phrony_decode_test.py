@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """ctest driver for phrony-decode: samples decode to canonical JSON that is stable under a second
-decode and keeps every field of the input; malformed bodies exit 1 with a one-line JSON-path message.
+decode and keeps every field of the input; malformed bodies exit 1 with a one-line JSON-path message;
+`sse` and `events` give the same NDJSON whatever --chunk, matching a plain Python transcription of
+the WHATWG event-stream steps; the usage line lists every kind.
 usage: phrony_decode_test.py PHRONY_DECODE FIXTURES_DIR"""
 import json
 import subprocess
@@ -16,6 +18,7 @@ SAMPLES = {
     "conversation": ["conversation_small.json", "conversation_slim.json", "conversation_waiting.json"],
     "presign": ["presign.json"],
     "finalize": ["finalize.json"],
+    "error": ["error_401.json"],
 }
 
 MALFORMED = [
@@ -24,13 +27,16 @@ MALFORMED = [
     ("start-run", '{"sessionId":"s","runId":"r","status":"Running","totalTokensUsed":-3,"output":null}',
      "/totalTokensUsed: expected a number >= 0"),
     ("conversation", None, "/items/3/ordinal: expected integer"),
+    ("error", '{"statusCode":"401"}', "/statusCode: expected integer"),
+    ("presign", '[]', "expected object"),
 ]
 
 failures = 0
 
 
-def decode(kind, body):
-    return subprocess.run([exe, kind], input=body.encode(), capture_output=True, timeout=60)
+def decode(kind, body, *args):
+    data = body if isinstance(body, bytes) else body.encode()
+    return subprocess.run([exe, kind, *args], input=data, capture_output=True, timeout=60)
 
 
 def fail(msg):
@@ -76,6 +82,99 @@ for kind, body, want in MALFORMED:
     lines = got.stderr.decode().splitlines()
     if got.returncode != 1 or lines != [want]:
         fail(f"{kind} malformed: exit {got.returncode}, stderr {lines!r}, want {want!r}")
+
+
+
+def whatwg_events(raw):
+    """The WHATWG event-stream steps, transcribed plainly: (events, last event id, retry)."""
+    text = raw.decode("utf-8", errors="replace")
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")[:-1]
+    events, data, etype, id_buf, last_id, retry = [], "", "", "", "", None
+    for line in lines:
+        if line == "":
+            last_id = id_buf
+            if data:
+                events.append({"type": etype or "message", "data": data[:-1], "id": last_id})
+            data, etype = "", ""
+            continue
+        if line.startswith(":"):
+            continue
+        field, _, value = line.partition(":")
+        if value.startswith(" "):
+            value = value[1:]
+        if field == "event":
+            etype = value
+        elif field == "data":
+            data += value + "\n"
+        elif field == "id" and "\0" not in value:
+            id_buf = value
+        elif field == "retry" and value and all("0" <= c <= "9" for c in value):
+            retry = int(value)
+    return events, last_id, retry
+
+
+STREAMS = {
+    "stream_small.sse": open(f"{fixtures}/stream_small.sse", "rb").read(),
+    # CR, LF and CRLF ends, a BOM, comments, ids, retry, a bad payload and an unknown kind.
+    "hand-made": b"\xef\xbb\xbfretry: 250\r\n: keep-alive\r"
+    b'id: 1\ndata: {"ts":"t","kind":"run","subject":"engine.run.completed",\r\n'
+    b'data: "data":{"run_id":"r1","status":"Completed"}}\r\n\r\n'
+    b"data: {not json\n\n"
+    b'event: custom\ndata:{"ts":"t","kind":"brand_new","subject":"x","data":[1],"more":true}\n\n'
+    b"data: dropped, never terminated",
+}
+
+for name, raw in STREAMS.items():
+    events, last_id, retry = whatwg_events(raw)
+    want_sse = [json.dumps(e) for e in events] + [
+        json.dumps({"end": True, "lastEventId": last_id, "retry": retry})]
+    for kind in ("sse", "events"):
+        outputs = {}
+        for chunk in (None, "1", "7"):
+            got = decode(kind, raw, *(["--chunk", chunk] if chunk else []))
+            checked += 1
+            if got.returncode != 0:
+                fail(f"{kind} {name} chunk {chunk}: exit {got.returncode}: {got.stderr.decode()}")
+                continue
+            outputs[chunk] = got.stdout.decode()
+        if len(set(outputs.values())) != 1:
+            fail(f"{kind} {name}: output depends on the chunk size")
+        out = outputs.get(None, "").splitlines()
+        if kind == "sse":
+            got_sse = [json.dumps(json.loads(line)) for line in out]
+            if got_sse != want_sse:
+                fail(f"sse {name}: events differ from the WHATWG transcription")
+            continue
+        if len(out) != len(events):
+            fail(f"events {name}: {len(out)} lines for {len(events)} events")
+            continue
+        for line, ev in zip(out, events):
+            value = json.loads(line)
+            try:
+                payload = json.loads(ev["data"])
+            except json.JSONDecodeError:
+                payload = None
+            if isinstance(payload, dict) and {"ts", "kind", "subject", "data"} <= payload.keys():
+                if not same_json(value, payload):
+                    fail(f"events {name}: line differs from the payload: {line[:200]}")
+            elif list(value) != ["error"] or not value["error"]:
+                fail(f"events {name}: want an error line for {ev['data'][:80]!r}, got {line[:200]}")
+
+for bad in (["sse", "--chunk", "0"], ["events", "--chunk", "x"], ["run", "--chunk", "3"], ["nope"]):
+    got = subprocess.run([exe, *bad], input=b"", capture_output=True, timeout=60)
+    checked += 1
+    if got.returncode != 2 or b"usage" not in got.stderr:
+        fail(f"{bad}: want usage and exit 2, got exit {got.returncode}")
+
+usage = subprocess.run([exe], capture_output=True, timeout=60).stderr.decode()
+listed = usage.split("kinds:", 1)[-1].replace(",", " ").split()
+for kind in list(SAMPLES) + ["sse", "events"]:
+    accepted = decode(kind, "").returncode != 2
+    checked += 1
+    if accepted != (kind in listed):
+        fail(f"usage lists {kind}: {kind in listed}, but phrony-decode accepts it: {accepted}")
 
 print(f"{checked - failures} passed, {failures} failed")
 sys.exit(1 if failures or checked == 0 else 0)
