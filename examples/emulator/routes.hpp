@@ -21,7 +21,7 @@ struct http_options {
   std::atomic<int> port{0};       // the bound port, for presigned upload URLs
 };
 
-/// Registers every route of SPEC.md, plus PUT /upload/... for presigned uploads.
+/// Registers every route of SPEC.md, plus PUT /upload/... for presigned uploads (api.hpp).
 void install_routes(httplib::Server& server, world& w, http_options& options);
 
 } // namespace emu

@@ -1,0 +1,122 @@
+// phrony-emulator: GET /v1/runs/{runId}/stream, text/event-stream over chunked transfer.
+//
+// The stream replays the session's events (with `id:` lines, after a `retry:` block), then
+// waits for new ones, sending a `: keepalive` comment every 250 ms of silence, and ends after
+// the session's last event. A reconnect with Last-Event-ID gets only the events after it.
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "api.hpp"
+
+namespace emu {
+
+namespace {
+
+/// Per-connection stream state.
+struct stream_state {
+  session* sess = nullptr;
+  std::string run_id;
+  std::uint64_t cursor = 0; // events[0, cursor) were sent or skipped
+  bool began = false;
+  int sent = 0; // events written on this connection
+};
+
+// SPEC.md: redacted mode drops step, user_task and aitl events and engine.subagent.spawned.
+bool hidden_in_redacted_mode(const event& e) {
+  return e.kind == "step" || e.kind == "user_task" || e.kind == "aitl" ||
+         e.subject == "engine.subagent.spawned";
+}
+
+std::string frame(const event& e, bool cr) {
+  std::string f = "id: " + std::to_string(e.id) + "\ndata: " + e.json + "\n\n";
+  if (cr) {
+    std::replace(f.begin(), f.end(), '\n', '\r');
+  }
+  return f;
+}
+
+} // namespace
+
+void api::stream(const httplib::Request& req, httplib::Response& res) {
+  const api_key* key = authenticate(req, res);
+  if (key == nullptr) {
+    return;
+  }
+  auto st = std::make_shared<stream_state>();
+  {
+    std::lock_guard lock(w_.mu);
+    const run* r = find_scoped_run(req, res, *key);
+    if (r == nullptr) {
+      return;
+    }
+    st->sess = r->sess;
+    st->run_id = r->id;
+    // Ids are 1-based per session, so "Last-Event-ID: n" means events[n...] are still due.
+    const std::string last = req.get_header_value("Last-Event-ID");
+    std::uint64_t id = 0;
+    const auto [end, ec] = std::from_chars(last.data(), last.data() + last.size(), id);
+    if (!last.empty() && ec == std::errc{} && end == last.data() + last.size()) {
+      st->cursor = std::min<std::uint64_t>(id, r->sess->events.size());
+    }
+  }
+  res.status = 200;
+  res.set_header("Cache-Control", "no-cache");
+  res.set_header("X-Accel-Buffering", "no");
+  // httplib calls this until it returns false (connection dropped) or sink.done() is called;
+  // each call waits at most 250 ms, so a stop or a keepalive is never later than that.
+  res.set_chunked_content_provider(
+      "text/event-stream", [this, st](std::size_t, httplib::DataSink& sink) {
+        const char* eol = opt_.cr_line_ends ? "\r" : "\n";
+        if (!st->began) {
+          st->began = true;
+          return write_out(sink, std::string("retry: 1000") + eol + eol);
+        }
+        std::vector<std::string> frames;
+        bool finished = false;
+        bool advanced = false;
+        {
+          std::unique_lock lock(w_.mu);
+          const session& s = *st->sess;
+          w_.changed.wait_for(lock, std::chrono::milliseconds(250), [&] {
+            return w_.stopping() || st->cursor < s.events.size() || s.root->done;
+          });
+          if (w_.stopping()) {
+            return false;
+          }
+          for (; st->cursor < s.events.size(); ++st->cursor) {
+            const event& e = s.events[st->cursor];
+            advanced = true;
+            if (!(s.agent->hide_timeline && hidden_in_redacted_mode(e))) {
+              frames.push_back(frame(e, opt_.cr_line_ends));
+            }
+          }
+          finished = s.root->done; // session.completed is the session's last event
+        }
+        for (const std::string& f : frames) {
+          if (opt_.drop_stream_after >= 0 && st->sent == opt_.drop_stream_after &&
+              claim_drop(st->run_id)) {
+            // A connection lost mid-event: half a frame, then no terminating chunk.
+            write_out(sink, std::string_view(f).substr(0, f.size() / 2));
+            return false;
+          }
+          if (!write_out(sink, f)) {
+            return false;
+          }
+          ++st->sent;
+        }
+        if (finished) {
+          sink.done();
+          return true;
+        }
+        if (!advanced) {
+          return write_out(sink, std::string(": keepalive") + eol + eol);
+        }
+        return true;
+      });
+}
+
+} // namespace emu
