@@ -7,16 +7,19 @@
 // Our end-to-end tests, scripts/demo and offline development run against it. Without
 // --scenario it serves scenarios/default.json (compiled in), whose keys and agents are listed
 // in examples/emulator/README.md.
+#include <algorithm>
 #include <charconv>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <iterator>
 #include <pthread.h>
 #include <sstream>
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
 
 #include "routes.hpp"
 #include "scenario.hpp"
@@ -67,41 +70,47 @@ bool write_port_file(const std::string& path, int port) {
 int main(int argc, char** argv) {
   cli args;
   emu::http_options opt;
+  int max_concurrent = 0;
+  const std::pair<std::string_view, int*> int_options[] = {
+      {"--port", &args.port},
+      {"--trickle-ms", &opt.trickle_ms},
+      {"--drop-stream-after", &opt.drop_stream_after},
+      {"--delay-ms", &opt.delay_ms},
+      {"--max-concurrent", &max_concurrent},
+  };
   for (int i = 1; i < argc; ++i) {
     const std::string_view a = argv[i];
-    const bool has_value = i + 1 < argc;
-    int n = 0;
+    const char* value = i + 1 < argc ? argv[i + 1] : nullptr;
     if (a == "--cr-line-ends") {
       opt.cr_line_ends = true;
-    } else if (a == "--verbose") {
+      continue;
+    }
+    if (a == "--verbose") {
       opt.verbose = true;
-    } else if (!has_value) {
-      return usage(("unknown option or missing value: " + std::string(a)).c_str());
-    } else if (a == "--port-file") {
-      args.port_file = argv[++i];
-    } else if (a == "--scenario") {
-      args.scenario_file = argv[++i];
-    } else if (!parse_int(argv[i + 1], n)) {
-      return usage(("expected a non-negative integer after " + std::string(a)).c_str());
-    } else if (a == "--port" && n <= 65535) {
-      args.port = n;
+      continue;
+    }
+    if (a == "--port-file" || a == "--scenario") {
+      if (value == nullptr) {
+        return usage(("missing value after " + std::string(a)).c_str());
+      }
+      (a == "--port-file" ? args.port_file : args.scenario_file) = value;
       ++i;
-    } else if (a == "--trickle-ms") {
-      opt.trickle_ms = n;
-      ++i;
-    } else if (a == "--drop-stream-after") {
-      opt.drop_stream_after = n;
-      ++i;
-    } else if (a == "--delay-ms") {
-      opt.delay_ms = n;
-      ++i;
-    } else if (a == "--max-concurrent") {
-      opt.max_concurrent = static_cast<std::size_t>(n);
-      ++i;
-    } else {
+      continue;
+    }
+    const auto* opt_int = std::find_if(std::begin(int_options), std::end(int_options),
+                                       [&](const auto& o) { return o.first == a; });
+    if (opt_int == std::end(int_options)) {
       return usage(("unknown option: " + std::string(a)).c_str());
     }
+    if (value == nullptr || !parse_int(value, *opt_int->second)) {
+      return usage(("expected a non-negative integer after " + std::string(a)).c_str());
+    }
+    ++i;
   }
+  if (args.port > 65535) {
+    return usage("--port must be at most 65535");
+  }
+  opt.max_concurrent = static_cast<std::size_t>(max_concurrent);
 
   std::string text(emu::default_scenario_json());
   if (!args.scenario_file.empty()) {
