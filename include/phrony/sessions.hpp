@@ -1,0 +1,105 @@
+// phrony: the body of GET /v1/agents/{agentId}/sessions (a page of session rows).
+#pragma once
+
+#include <concepts>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <simdjson.h>
+
+#include "phrony/detail/json.hpp"
+#include "phrony/error.hpp"
+#include "phrony/raw_json.hpp"
+#include "phrony/runs.hpp"
+
+namespace phrony {
+
+/// One session of an agent, as listed by GET /v1/agents/{agentId}/sessions.
+struct session_row {
+  std::string id;
+  std::string tenant_id;
+  std::string agent_id;
+  std::string agent_version_id;
+  std::optional<std::string> llm_model;
+  std::string trigger_type; ///< open set: "api", "scheduled", "manual" ...
+  std::optional<std::string> triggered_by;
+  std::optional<std::string> trigger_id;
+  std::optional<std::string> trigger_name;
+  std::string status; ///< wire string; see state()
+  std::int64_t total_tokens_used = 0;
+  raw_json output; ///< any JSON; "null" when none (or redacted)
+  std::optional<std::string> error;
+  raw_json input;         ///< any JSON; "null" when redacted
+  raw_json start_context; ///< an object, or "null" when redacted
+  std::optional<std::string> root_run_id;
+  std::string started_at; ///< ISO-8601
+  std::optional<std::string> finished_at;
+  std::int64_t run_count = 0;
+  std::optional<std::string> entry_run_id;
+  extra_fields extra;
+
+  [[nodiscard]] run_state state() const noexcept { return parse_run_state(status); }
+  friend bool operator==(const session_row&, const session_row&) = default;
+};
+
+/// Body of GET /v1/agents/{agentId}/sessions: one page of rows and the total across pages.
+struct sessions_page {
+  std::vector<session_row> items;
+  std::int64_t total = 0;
+  extra_fields extra;
+
+  friend bool operator==(const sessions_page&, const sessions_page&) = default;
+};
+
+namespace detail {
+template <> struct schema<session_row> {
+  using T = session_row;
+  static constexpr auto fields = std::make_tuple(
+      req("id", &T::id), req("tenantId", &T::tenant_id), req("agentId", &T::agent_id),
+      req("agentVersionId", &T::agent_version_id), req("llmModel", &T::llm_model),
+      req("triggerType", &T::trigger_type), req("triggeredBy", &T::triggered_by),
+      req("triggerId", &T::trigger_id), req("triggerName", &T::trigger_name),
+      req("status", &T::status), req("totalTokensUsed", &T::total_tokens_used),
+      req("output", &T::output), req("error", &T::error), req("input", &T::input),
+      req("startContext", &T::start_context), req("rootRunId", &T::root_run_id),
+      req("startedAt", &T::started_at), req("finishedAt", &T::finished_at),
+      req("runCount", &T::run_count), req("entryRunId", &T::entry_run_id));
+
+  // startContext stays verbatim, but SPEC.md says object|null: anything else is a wrong type.
+  static maybe_error finish(T& row, const path& p, read_context&) {
+    const auto& text = row.start_context.text;
+    if (!text.starts_with('{') && !row.start_context.is_null()) {
+      return error_at(errc::wrong_type, p.field("startContext"), "expected object or null");
+    }
+    return {};
+  }
+};
+template <> struct schema<sessions_page> {
+  static constexpr auto fields =
+      std::make_tuple(req("items", &sessions_page::items), req("total", &sessions_page::total));
+};
+} // namespace detail
+
+/// Parses the body of GET /v1/agents/{agentId}/sessions.
+[[nodiscard]] inline result<sessions_page> parse_sessions_page(std::string_view body) {
+  return detail::parse_body<sessions_page>(body);
+}
+/// Parses a body that already has simdjson's padding (no copy).
+[[nodiscard]] inline result<sessions_page> parse_sessions_page(simdjson::padded_string_view body) {
+  return detail::parse_padded<sessions_page>(body);
+}
+/// Parses a simdjson::padded_string, which converts to both views (a template, so that a
+/// std::string does not convert to it instead).
+template <std::same_as<simdjson::padded_string> P>
+[[nodiscard]] result<sessions_page> parse_sessions_page(const P& body) {
+  return detail::parse_padded<sessions_page>(body);
+}
+
+/// Canonical JSON: documented fields under their wire names, then unknown fields verbatim.
+[[nodiscard]] inline std::string to_json(const session_row& v) { return detail::to_json_text(v); }
+[[nodiscard]] inline std::string to_json(const sessions_page& v) { return detail::to_json_text(v); }
+
+} // namespace phrony
