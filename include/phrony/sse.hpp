@@ -127,6 +127,31 @@ public:
     if (failed_) {
       return *failed_;
     }
+    if (bytes.size() <= short_feed && bom_matched_ == bom.size() && !after_cr_ &&
+        !holds_line_end(bytes)) {
+      // A few bytes inside a line (a stream read in tiny pieces) only extend that line: skip
+      // the line-end searches, so feeding one byte at a time stays within a small factor of
+      // feeding everything at once.
+      const std::size_t n = bytes.size();
+      if (phase_ == phase::value && kind_ == field_kind::data &&
+          line_size_ + n <= limits_.max_line && data_.size() + n <= limits_.max_event) {
+        line_size_ += n;
+        if (n == 1) {
+          data_.push_back(bytes.front()); // inline, unlike append
+        } else {
+          data_.append(bytes.data(), n);
+        }
+      } else if (auto e = append_to_line(bytes.data(), bytes.data() + n)) {
+        return fail(std::move(*e));
+      }
+      consumed_ = n;
+      return success();
+    }
+    return feed_lines(bytes, on_event);
+  }
+
+private:
+  template <class F> result<void> feed_lines(std::string_view bytes, F& on_event) {
     const char* const begin = bytes.data();
     const char* p = begin;
     const char* const end = begin + bytes.size();
@@ -138,7 +163,7 @@ public:
       }
       if (p == end && bom_matched_ < bom.size()) {
         consumed_ = bytes.size();
-        return {};
+        return success();
       }
       if (bom_matched_ < bom.size()) {
         // Not a BOM after all: the bytes held back start the first line (they hold no line end).
@@ -192,9 +217,10 @@ public:
       }
     }
     consumed_ = bytes.size();
-    return {};
+    return success();
   }
 
+public:
   /// Ends the stream: an unterminated last event is dropped, as the WHATWG spec says. Returns
   /// the error that stopped the stream, if any. The decoder is then ready for the next
   /// connection's stream, keeping the last event ID and reconnection time (as browsers do).
@@ -227,6 +253,23 @@ private:
 
   enum class phase : std::uint8_t { name, value_start, value };
   enum class field_kind : std::uint8_t { ignored, data, event, id, retry };
+
+  static constexpr std::size_t short_feed = 16;
+
+  // Default-initialised, not value-initialised as `return {}` would be: that zeroes the whole
+  // (large, disengaged) error on every call, which a feed of one byte cannot afford.
+  static result<void> success() noexcept {
+    result<void> ok;
+    return ok;
+  }
+
+  static bool holds_line_end(std::string_view bytes) noexcept {
+    bool found = false;
+    for (const char c : bytes) {
+      found |= (c == '\r') | (c == '\n');
+    }
+    return found;
+  }
 
   static const char* find(const char* p, const char* end, char c) noexcept {
     const void* hit = std::memchr(p, c, static_cast<std::size_t>(end - p));
@@ -307,11 +350,11 @@ private:
       if (data_.size() + static_cast<std::size_t>(e - p) > limits_.max_event) {
         return event_too_large();
       }
-      data_.append(p, e);
+      data_.append(p, static_cast<std::size_t>(e - p));
       break;
     case field_kind::event:
     case field_kind::id:
-    case field_kind::retry: value_.append(p, e); break;
+    case field_kind::retry: value_.append(p, static_cast<std::size_t>(e - p)); break;
     case field_kind::ignored: break;
     }
     return {};
