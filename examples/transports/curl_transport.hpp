@@ -34,6 +34,16 @@ public:
     easy_.reset(curl_easy_init());
   }
 
+  // Movable (client<T> takes its transport by value); never while a call is in progress.
+  curl_transport(curl_transport&& o) noexcept
+      : options_(o.options_), easy_(std::move(o.easy_)), cancelled_(o.cancelled_.load()) {}
+  curl_transport& operator=(curl_transport&& o) noexcept {
+    options_ = o.options_;
+    easy_ = std::move(o.easy_);
+    cancelled_ = o.cancelled_.load();
+    return *this;
+  }
+
   /// Makes a stream() in progress (on another thread) stop soon with errc::cancelled.
   void cancel() noexcept { cancelled_ = true; }
 
