@@ -81,6 +81,14 @@ std::string_view title_of(std::string_view kind) {
   return "Input needed";
 }
 
+// An approval step need not script its prompt; the service words one from the tool.
+std::string prompt_of(const user_task& t) {
+  if (t.origin->prompt.empty() && t.kind == "approval") {
+    return "Allow `" + t.origin->name + "` to run with the arguments shown?";
+  }
+  return t.origin->prompt;
+}
+
 std::string_view subject_of(std::string_view type) {
   if (type == "llm_request_prepared") {
     return "engine.step.llm_request_prepared";
@@ -429,13 +437,9 @@ void world::execute(run& r, const step& st, steady::time_point now) {
 std::string world::task_content(const run& r, const user_task& t, bool completed,
                                 std::string_view outcome) const {
   const step& st = *t.origin;
-  std::string prompt = st.prompt;
-  if (prompt.empty() && t.kind == "approval") {
-    prompt = "Allow `" + st.name + "` to run with the arguments shown?";
-  }
   json_writer w;
   w.begin_object().key("user_task_id").value(t.id).key("kind").value(t.kind);
-  w.key("title").value(title_of(t.kind)).key("prompt").value(prompt);
+  w.key("title").value(title_of(t.kind)).key("prompt").value(prompt_of(t));
   if (t.kind == "multi_option") {
     w.key("options").begin_array();
     for (const option& o : st.options) {
@@ -476,7 +480,7 @@ void world::open_task(run& r, const step& st, std::string kind, std::string tool
   json_writer w;
   w.begin_object().key("user_task_id").value(t.id).key("run_id").value(r.id);
   w.key("session_id").value(r.sess->id).key("kind").value(t.kind);
-  w.key("title").value(title_of(t.kind)).key("prompt").value(st.prompt);
+  w.key("title").value(title_of(t.kind)).key("prompt").value(prompt_of(t));
   w.key("status").value("pending");
   if (t.kind == "multi_option") {
     w.key("options").begin_array();
@@ -527,7 +531,7 @@ void world::answer_task(run& r, std::string outcome_json, std::string saved_valu
   json_writer w;
   w.begin_object().key("user_task_id").value(t.id).key("run_id").value(r.id);
   w.key("session_id").value(r.sess->id).key("kind").value(t.kind);
-  w.key("title").value(title_of(t.kind)).key("prompt").value(t.origin->prompt);
+  w.key("title").value(title_of(t.kind)).key("prompt").value(prompt_of(t));
   w.key("status").value("completed").key("outcome").raw(raw_json{outcome_json});
   w.key("completed_by").value("api-key").end_object();
   emit(*r.sess, "user_task", "engine.user_task.completed", w.str());
