@@ -1,0 +1,699 @@
+// phrony: the body of GET /v1/runs/{runId}/conversation: the session, its runs and the merged
+// timeline, with each item's content typed by the item's `type`.
+#pragma once
+
+#include <algorithm>
+#include <concepts>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <variant>
+#include <vector>
+
+#include <simdjson.h>
+
+#include "phrony/detail/json.hpp"
+#include "phrony/error.hpp"
+#include "phrony/raw_json.hpp"
+#include "phrony/runs.hpp"
+
+namespace phrony {
+
+// ---- session and runs -------------------------------------------------------------------------
+
+/// The settings a session started with (session.startContext); every key may be absent.
+struct start_context {
+  std::optional<std::int64_t> version;
+  std::optional<raw_json> user_input;
+  std::optional<std::string> llm_model;
+  std::optional<double> temperature;
+  std::optional<std::int64_t> max_tokens_per_run;
+  std::optional<std::int64_t> max_session_tokens;
+  std::optional<std::int64_t> max_session_duration_sec;
+  std::optional<std::int64_t> max_iterations;
+  std::optional<std::int64_t> max_tool_calls;
+  std::optional<std::string> instructions;
+  std::optional<std::string> sub_agent_execution_model;
+  std::optional<bool> can_execute_sub_agents;
+  std::optional<double> top_p; ///< absent or null
+  std::optional<double> top_k; ///< absent or null
+  std::optional<std::string> agent_execution_mode;
+  std::optional<std::string> root_agent_execution_mode;
+  std::optional<std::int64_t> max_depth;
+  extra_fields extra;
+
+  friend bool operator==(const start_context&, const start_context&) = default;
+};
+
+/// The session a conversation belongs to.
+struct conversation_session {
+  std::string id;
+  std::string tenant_id;
+  std::string agent_id;
+  std::string agent_version_id;
+  std::optional<std::string> llm_model;
+  std::string trigger_type;
+  std::optional<std::string> triggered_by;
+  std::optional<std::string> trigger_id;
+  std::optional<std::string> trigger_name;
+  std::string status; ///< wire string; see state()
+  std::int64_t total_tokens_used = 0;
+  raw_json output; ///< any JSON; "null" when none (or redacted)
+  std::optional<std::string> error;
+  std::string started_at;
+  std::optional<std::string> finished_at;
+  raw_json input;                                     ///< any JSON; "null" when redacted
+  std::optional<phrony::start_context> start_context; ///< null when redacted
+
+  extra_fields extra;
+
+  [[nodiscard]] run_state state() const noexcept { return parse_run_state(status); }
+  friend bool operator==(const conversation_session&, const conversation_session&) = default;
+};
+
+/// One run of the session: the root (depth 0) or a sub-agent run.
+struct conversation_run {
+  std::string id;
+  std::string session_id;
+  std::string agent_id;
+  std::string agent_version_id;
+  std::optional<std::string> parent_run_id; ///< null for the root run
+  std::int64_t depth = 0;
+  std::string status; ///< wire string; see state()
+  std::int64_t total_tokens_used = 0;
+  raw_json output;
+  std::optional<std::string> error;
+  std::string started_at;
+  std::optional<std::string> finished_at;
+  std::string trigger_type;
+  // SPEC.md does not mark these |null for runs, but the session's copies are nullable (scheduled
+  // sessions have no triggeredBy), so a null is accepted rather than failing the whole body.
+  std::optional<std::string> triggered_by;
+  std::optional<std::string> trigger_id;
+  std::optional<std::string> trigger_name;
+  raw_json input;
+  std::optional<std::string> llm_model;
+  std::optional<std::string> agent_name;
+  std::optional<std::string> version_label;
+  extra_fields extra;
+
+  [[nodiscard]] run_state state() const noexcept { return parse_run_state(status); }
+  friend bool operator==(const conversation_run&, const conversation_run&) = default;
+};
+
+// ---- item contents ----------------------------------------------------------------------------
+
+/// The stanza engine steps start their content with. Every key is optional: stepContent=slim
+/// drops the six ids, and synthetic rows carry only run_id or session_id.
+struct step_stanza {
+  std::optional<std::string> run_id;
+  std::optional<std::string> session_id;
+  std::optional<std::string> tenant_id;
+  std::optional<std::string> agent_id;
+  std::optional<std::string> agent_version_id;
+  std::optional<std::string> event_id;
+  std::optional<std::int64_t> sequence;
+  std::optional<std::string> step_kind;
+  std::optional<std::int64_t> iteration;
+
+  friend bool operator==(const step_stanza&, const step_stanza&) = default;
+};
+
+/// Content of an `llm_request_prepared` item.
+struct llm_request_prepared_content : step_stanza {
+  std::string model;
+  extra_fields extra;
+
+  friend bool operator==(const llm_request_prepared_content&,
+                         const llm_request_prepared_content&) = default;
+};
+
+/// Content of a `reasoning` item.
+struct reasoning_content : step_stanza {
+  std::string message;
+  std::string preview;
+  std::optional<std::int64_t> tokens_used;
+  extra_fields extra;
+
+  friend bool operator==(const reasoning_content&, const reasoning_content&) = default;
+};
+
+/// Content of a `ToolCall` item (sub-agent spawns are ToolCalls named "phrony_subagent").
+struct tool_call_content : step_stanza {
+  std::string name;
+  raw_json arguments;
+  std::string tool_call_id;
+  std::optional<std::string> operation_name;
+  extra_fields extra;
+
+  friend bool operator==(const tool_call_content&, const tool_call_content&) = default;
+};
+
+/// The outcome a ToolResult carries.
+struct tool_result {
+  std::optional<raw_json> data; ///< absent, or any JSON ("null" when the call failed)
+  std::optional<std::string> error;
+  std::optional<std::string> log_id;
+  std::optional<bool> successful;
+  extra_fields extra;
+
+  friend bool operator==(const tool_result&, const tool_result&) = default;
+};
+
+/// Content of a `ToolResult` item.
+struct tool_result_content : step_stanza {
+  std::string tool_call_id;
+  tool_result result;
+  extra_fields extra;
+
+  friend bool operator==(const tool_result_content&, const tool_result_content&) = default;
+};
+
+/// Content of an `output` item.
+struct output_content : step_stanza {
+  std::optional<std::int64_t> tokens_used; ///< absent or null
+  std::optional<std::int64_t> total_tokens_used;
+  extra_fields extra;
+
+  friend bool operator==(const output_content&, const output_content&) = default;
+};
+
+/// One choice of a multi-option user task.
+struct user_task_option {
+  std::string id;
+  std::string label;
+  extra_fields extra;
+
+  friend bool operator==(const user_task_option&, const user_task_option&) = default;
+};
+
+/// Content of a `UserTaskReq` item. Only user_task_id is documented; the rest is typed where
+/// it has an obvious shape and kept in extra otherwise.
+struct user_task_req_content : step_stanza {
+  std::string user_task_id;          ///< answer the task with this id
+  std::optional<std::string> kind;   ///< "approval", "multi_option", "text", "number" ...
+  std::optional<std::string> prompt; ///< what the person is asked
+  std::optional<std::string> title;
+  std::optional<std::string> status; ///< "pending"/"Pending" until answered
+  std::optional<std::vector<user_task_option>> options;
+  extra_fields extra;
+
+  friend bool operator==(const user_task_req_content&, const user_task_req_content&) = default;
+};
+
+/// Content of the synthetic `RunCompleted` item (one per finished run).
+struct run_completed_content : step_stanza {
+  std::string status; ///< wire string; see state()
+  raw_json output;
+  std::optional<std::string> error;
+  std::optional<std::int64_t> total_tokens_used;
+  extra_fields extra;
+
+  [[nodiscard]] run_state state() const noexcept { return parse_run_state(status); }
+  friend bool operator==(const run_completed_content&, const run_completed_content&) = default;
+};
+
+/// Content of the synthetic `SessionCompleted` item (the last row of a finished session).
+struct session_completed_content : step_stanza {
+  std::string status; ///< wire string; see state()
+  raw_json output;
+  std::optional<std::string> error;
+  std::optional<std::int64_t> total_tokens_used;
+  extra_fields extra;
+
+  [[nodiscard]] run_state state() const noexcept { return parse_run_state(status); }
+  friend bool operator==(const session_completed_content&,
+                         const session_completed_content&) = default;
+};
+
+/// Content of an item type this library does not know, verbatim (the service adds types).
+struct unknown_content {
+  raw_json raw;
+
+  friend bool operator==(const unknown_content&, const unknown_content&) = default;
+};
+
+/// The item types this library knows; the server may send others (item_type::unknown).
+enum class item_type {
+  llm_request_prepared,
+  reasoning,
+  tool_call,
+  tool_result,
+  output,
+  user_task_req,
+  run_completed,
+  session_completed,
+  unknown,
+};
+
+/// Maps a wire type ("ToolCall") to an item_type; unknown strings give item_type::unknown.
+[[nodiscard]] constexpr item_type parse_item_type(std::string_view wire) noexcept {
+  if (wire == "llm_request_prepared") return item_type::llm_request_prepared;
+  if (wire == "reasoning") return item_type::reasoning;
+  if (wire == "ToolCall") return item_type::tool_call;
+  if (wire == "ToolResult") return item_type::tool_result;
+  if (wire == "output") return item_type::output;
+  if (wire == "UserTaskReq") return item_type::user_task_req;
+  if (wire == "RunCompleted") return item_type::run_completed;
+  if (wire == "SessionCompleted") return item_type::session_completed;
+  return item_type::unknown;
+}
+
+/// The wire string of a known item type ("" for unknown: keep the original string instead).
+[[nodiscard]] constexpr std::string_view to_string(item_type t) noexcept {
+  switch (t) {
+  case item_type::llm_request_prepared: return "llm_request_prepared";
+  case item_type::reasoning: return "reasoning";
+  case item_type::tool_call: return "ToolCall";
+  case item_type::tool_result: return "ToolResult";
+  case item_type::output: return "output";
+  case item_type::user_task_req: return "UserTaskReq";
+  case item_type::run_completed: return "RunCompleted";
+  case item_type::session_completed: return "SessionCompleted";
+  case item_type::unknown: return "";
+  }
+  return "";
+}
+
+/// An item's content: monostate for JSON null, else the alternative its `type` selects.
+/// The alternatives after monostate follow item_type's order, unknown_content last.
+using item_content =
+    std::variant<std::monostate, llm_request_prepared_content, reasoning_content, tool_call_content,
+                 tool_result_content, output_content, user_task_req_content, run_completed_content,
+                 session_completed_content, unknown_content>;
+
+// ---- timeline ---------------------------------------------------------------------------------
+
+/// One row of the merged timeline.
+struct timeline_item {
+  std::string run_id;
+  std::string id;
+  std::int64_t sequence = 0; ///< per run, not a global order
+  std::int64_t ordinal = 0;  ///< 1-based global order: sort by this
+  std::string type;          ///< wire string; see kind()
+  item_content content;
+  std::optional<std::int64_t> tokens_used;
+  std::optional<std::string> error;
+  std::string started_at;
+  std::optional<std::string> finished_at;
+  extra_fields extra;
+
+  [[nodiscard]] item_type kind() const noexcept { return parse_item_type(type); }
+  /// The content as `T`, or nullptr when it holds another alternative.
+  template <class T> [[nodiscard]] const T* content_as() const noexcept {
+    return std::get_if<T>(&content);
+  }
+  friend bool operator==(const timeline_item&, const timeline_item&) = default;
+};
+
+/// Body of GET /v1/runs/{runId}/conversation.
+struct conversation {
+  conversation_session session;
+  std::vector<conversation_run> runs;
+  std::vector<timeline_item> items;
+  extra_fields extra;
+
+  /// Puts items in timeline order (by ordinal; equal ordinals keep their order).
+  void sort_by_ordinal() {
+    std::stable_sort(
+        items.begin(), items.end(),
+        [](const timeline_item& a, const timeline_item& b) { return a.ordinal < b.ordinal; });
+  }
+  friend bool operator==(const conversation&, const conversation&) = default;
+};
+
+// ---- schemas ----------------------------------------------------------------------------------
+
+namespace detail {
+
+template <> struct schema<start_context> {
+  using T = start_context;
+  static constexpr auto fields = std::make_tuple(
+      opt("version", &T::version), opt("userInput", &T::user_input), opt("llmModel", &T::llm_model),
+      opt("temperature", &T::temperature), opt("maxTokensPerRun", &T::max_tokens_per_run),
+      opt("maxSessionTokens", &T::max_session_tokens),
+      opt("maxSessionDurationSec", &T::max_session_duration_sec),
+      opt("maxIterations", &T::max_iterations), opt("maxToolCalls", &T::max_tool_calls),
+      opt("instructions", &T::instructions),
+      opt("subAgentExecutionModel", &T::sub_agent_execution_model),
+      opt("canExecuteSubAgents", &T::can_execute_sub_agents), opt("topP", &T::top_p),
+      opt("topK", &T::top_k), opt("agentExecutionMode", &T::agent_execution_mode),
+      opt("rootAgentExecutionMode", &T::root_agent_execution_mode), opt("maxDepth", &T::max_depth));
+};
+
+template <> struct schema<conversation_session> {
+  using T = conversation_session;
+  static constexpr auto fields = std::make_tuple(
+      req("id", &T::id), req("tenantId", &T::tenant_id), req("agentId", &T::agent_id),
+      req("agentVersionId", &T::agent_version_id), req("llmModel", &T::llm_model),
+      req("triggerType", &T::trigger_type), req("triggeredBy", &T::triggered_by),
+      req("triggerId", &T::trigger_id), req("triggerName", &T::trigger_name),
+      req("status", &T::status), req("totalTokensUsed", &T::total_tokens_used),
+      req("output", &T::output), req("error", &T::error), req("startedAt", &T::started_at),
+      req("finishedAt", &T::finished_at), req("input", &T::input),
+      req("startContext", &T::start_context));
+};
+
+template <> struct schema<conversation_run> {
+  using T = conversation_run;
+  static constexpr auto fields = std::make_tuple(
+      req("id", &T::id), req("sessionId", &T::session_id), req("agentId", &T::agent_id),
+      req("agentVersionId", &T::agent_version_id), req("parentRunId", &T::parent_run_id),
+      req("depth", &T::depth), req("status", &T::status),
+      req("totalTokensUsed", &T::total_tokens_used), req("output", &T::output),
+      req("error", &T::error), req("startedAt", &T::started_at), req("finishedAt", &T::finished_at),
+      req("triggerType", &T::trigger_type), req("triggeredBy", &T::triggered_by),
+      req("triggerId", &T::trigger_id), req("triggerName", &T::trigger_name),
+      req("input", &T::input), req("llmModel", &T::llm_model), req("agentName", &T::agent_name),
+      req("versionLabel", &T::version_label));
+};
+
+/// The stanza's descriptors, prepended to each content type's own.
+inline constexpr auto stanza_fields = std::make_tuple(
+    opt("run_id", &step_stanza::run_id), opt("session_id", &step_stanza::session_id),
+    opt("tenant_id", &step_stanza::tenant_id), opt("agent_id", &step_stanza::agent_id),
+    opt("agent_version_id", &step_stanza::agent_version_id),
+    opt("event_id", &step_stanza::event_id), opt("sequence", &step_stanza::sequence),
+    opt("step_kind", &step_stanza::step_kind), opt("iteration", &step_stanza::iteration));
+
+template <> struct schema<llm_request_prepared_content> {
+  using T = llm_request_prepared_content;
+  static constexpr auto fields =
+      std::tuple_cat(stanza_fields, std::make_tuple(req("model", &T::model)));
+};
+template <> struct schema<reasoning_content> {
+  using T = reasoning_content;
+  static constexpr auto fields = std::tuple_cat(
+      stanza_fields, std::make_tuple(req("message", &T::message), req("preview", &T::preview),
+                                     opt("tokens_used", &T::tokens_used)));
+};
+template <> struct schema<tool_call_content> {
+  using T = tool_call_content;
+  static constexpr auto fields = std::tuple_cat(
+      stanza_fields, std::make_tuple(req("name", &T::name), req("arguments", &T::arguments),
+                                     req("tool_call_id", &T::tool_call_id),
+                                     opt("operation_name", &T::operation_name)));
+};
+template <> struct schema<tool_result> {
+  using T = tool_result;
+  static constexpr auto fields =
+      std::make_tuple(opt("data", &T::data), req("error", &T::error), opt("log_id", &T::log_id),
+                      opt("successful", &T::successful));
+};
+template <> struct schema<tool_result_content> {
+  using T = tool_result_content;
+  static constexpr auto fields =
+      std::tuple_cat(stanza_fields, std::make_tuple(req("tool_call_id", &T::tool_call_id),
+                                                    req("result", &T::result)));
+};
+template <> struct schema<output_content> {
+  using T = output_content;
+  static constexpr auto fields = std::tuple_cat(
+      stanza_fields, std::make_tuple(opt("tokens_used", &T::tokens_used),
+                                     opt("total_tokens_used", &T::total_tokens_used)));
+};
+template <> struct schema<user_task_option> {
+  static constexpr auto fields =
+      std::make_tuple(req("id", &user_task_option::id), req("label", &user_task_option::label));
+};
+template <> struct schema<user_task_req_content> {
+  using T = user_task_req_content;
+  static constexpr auto fields = std::tuple_cat(
+      stanza_fields, std::make_tuple(req("user_task_id", &T::user_task_id), opt("kind", &T::kind),
+                                     opt("prompt", &T::prompt), opt("title", &T::title),
+                                     opt("status", &T::status), opt("options", &T::options)));
+};
+template <> struct schema<run_completed_content> {
+  using T = run_completed_content;
+  static constexpr auto fields = std::tuple_cat(
+      stanza_fields,
+      std::make_tuple(req("status", &T::status), req("output", &T::output), req("error", &T::error),
+                      opt("total_tokens_used", &T::total_tokens_used)));
+};
+template <> struct schema<session_completed_content> {
+  using T = session_completed_content;
+  static constexpr auto fields = std::tuple_cat(
+      stanza_fields,
+      std::make_tuple(req("status", &T::status), req("output", &T::output), req("error", &T::error),
+                      opt("total_tokens_used", &T::total_tokens_used)));
+};
+
+/// Reads the non-null value `v` as the content of an item of type `type`: a known type needs
+/// an object; an unknown one keeps any JSON verbatim.
+[[nodiscard]] inline maybe_error read_non_null_content(std::string_view type, od::value& v,
+                                                       const path& p, read_context& ctx,
+                                                       item_content& out) {
+  const auto read_as = [&]<class C>(std::in_place_type_t<C>) -> maybe_error {
+    return read_value(v, p, ctx, out.emplace<C>());
+  };
+  switch (parse_item_type(type)) {
+  case item_type::llm_request_prepared:
+    return read_as(std::in_place_type<llm_request_prepared_content>);
+  case item_type::reasoning: return read_as(std::in_place_type<reasoning_content>);
+  case item_type::tool_call: return read_as(std::in_place_type<tool_call_content>);
+  case item_type::tool_result: return read_as(std::in_place_type<tool_result_content>);
+  case item_type::output: return read_as(std::in_place_type<output_content>);
+  case item_type::user_task_req: return read_as(std::in_place_type<user_task_req_content>);
+  case item_type::run_completed: return read_as(std::in_place_type<run_completed_content>);
+  case item_type::session_completed: return read_as(std::in_place_type<session_completed_content>);
+  case item_type::unknown: break;
+  }
+  return read_raw(v, p, out.emplace<unknown_content>().raw.text, ctx.doc_end);
+}
+
+/// Reads `v` as the content of an item of type `type`: JSON null is std::monostate.
+[[nodiscard]] inline maybe_error read_item_content(std::string_view type, od::value& v,
+                                                   const path& p, read_context& ctx,
+                                                   item_content& out) {
+  bool is_null = false;
+  if (auto ec = v.is_null().get(is_null)) {
+    return json_error(ec, p, "a JSON value");
+  }
+  if (is_null) {
+    out.emplace<std::monostate>();
+    return {};
+  }
+  return read_non_null_content(type, v, p, ctx, out);
+}
+
+/// What one timeline item's parse has seen so far. Items never nest, so one per thread will do;
+/// codec<timeline_item> resets it before each item.
+struct item_scratch {
+  bool type_seen = false;
+  bool content_seen = false;
+  bool content_deferred = false; ///< content came before type: its text waits in `raw`
+  std::string raw;
+  // The deferred content is parsed again on its own: the thread's main parser is still busy
+  // with the whole body.
+  od::parser parser;
+  std::string padded;
+};
+
+[[nodiscard]] inline item_scratch& local_item_scratch() {
+  thread_local item_scratch s;
+  return s;
+}
+
+/// Parses a content whose text was set aside because it preceded its item's "type".
+[[nodiscard]] inline maybe_error read_deferred_content(item_scratch& s, std::string_view type,
+                                                       const path& p, item_content& out) {
+  if (s.raw == "null") {
+    out.emplace<std::monostate>();
+    return {};
+  }
+  if (parse_item_type(type) == item_type::unknown) {
+    out.emplace<unknown_content>().raw.text = std::move(s.raw);
+    return {};
+  }
+  s.padded.reserve(s.raw.size() + simdjson::SIMDJSON_PADDING);
+  s.padded.assign(s.raw);
+  const simdjson::padded_string_view text(s.padded.data(), s.padded.size(), s.padded.capacity());
+  od::document doc;
+  if (auto ec = s.parser.iterate(text).get(doc)) {
+    return json_error(ec, p, "a JSON document");
+  }
+  od::value v;
+  if (auto ec = doc.get_value().get(v)) {
+    // The text was validated when it was set aside, so only a scalar can fail here.
+    return ec == simdjson::SCALAR_DOCUMENT_AS_VALUE
+               ? error_at(errc::wrong_type, p, "expected object")
+               : json_error(ec, p, "a JSON value");
+  }
+  read_context ctx{s.padded.data() + s.padded.size()};
+  // Not read_item_content: simdjson cannot ask a document's root value is_null(), and "null"
+  // was settled above.
+  return read_non_null_content(type, v, p, ctx, out);
+}
+
+template <> struct schema<timeline_item> {
+  using T = timeline_item;
+  // "content" stays in the table (optional, as read_special takes it) so that canonical output
+  // writes it after "type", which lets a re-parse type it without the deferred path.
+  static constexpr auto fields = std::make_tuple(
+      req("runId", &T::run_id), req("id", &T::id), req("sequence", &T::sequence),
+      req("ordinal", &T::ordinal), req("type", &T::type), opt("content", &T::content),
+      req("tokensUsed", &T::tokens_used), req("error", &T::error), req("startedAt", &T::started_at),
+      req("finishedAt", &T::finished_at));
+
+  static maybe_error read_special(T& item, std::string_view key, od::value& v, const path& p,
+                                  read_context& ctx, bool& handled) {
+    if (key == "type") {
+      auto& s = local_item_scratch();
+      if (s.type_seen) {
+        // A second "type" could contradict the content already typed by the first.
+        return error_at(errc::invalid_json, p, "duplicate key");
+      }
+      s.type_seen = true;
+      return {}; // the table reads the value
+    }
+    if (key != "content") {
+      return {};
+    }
+    handled = true;
+    auto& s = local_item_scratch();
+    s.content_seen = true;
+    if (s.type_seen) {
+      s.content_deferred = false;
+      return read_item_content(item.type, v, p, ctx, item.content);
+    }
+    s.content_deferred = true;
+    return read_raw(v, p, s.raw, ctx.doc_end);
+  }
+
+  static maybe_error finish(T& item, const path& p, read_context&) {
+    auto& s = local_item_scratch();
+    if (!s.content_seen) {
+      return error_at(errc::missing_field, p.field("content"), "missing required field");
+    }
+    if (s.content_deferred) {
+      return read_deferred_content(s, item.type, p.field("content"), item.content);
+    }
+    return {};
+  }
+};
+
+template <> struct codec<timeline_item> {
+  static maybe_error read(od::value& v, const path& p, read_context& ctx, timeline_item& out) {
+    auto& s = local_item_scratch();
+    s.type_seen = s.content_seen = s.content_deferred = false;
+    return read_object(v, p, ctx, out);
+  }
+  static void write(json_writer& w, const timeline_item& t) {
+    w.begin_object();
+    write_members(w, t);
+    w.end_object();
+  }
+};
+
+template <> struct codec<item_content> {
+  // Never reached while parsing: schema<timeline_item>::read_special owns "content", since
+  // its shape depends on the item's type.
+  static maybe_error read(od::value& v, const path& p, read_context& ctx, item_content& out) {
+    return read_raw(v, p, out.emplace<unknown_content>().raw.text, ctx.doc_end);
+  }
+  static void write(json_writer& w, const item_content& c) {
+    std::visit(
+        [&](const auto& alt) {
+          using A = std::remove_cvref_t<decltype(alt)>;
+          if constexpr (std::is_same_v<A, std::monostate>) {
+            w.null();
+          } else if constexpr (std::is_same_v<A, unknown_content>) {
+            w.raw(alt.raw);
+          } else {
+            write_value(w, alt);
+          }
+        },
+        c);
+  }
+};
+
+template <> struct schema<conversation> {
+  static constexpr auto fields =
+      std::make_tuple(req("session", &conversation::session), req("runs", &conversation::runs),
+                      req("items", &conversation::items));
+};
+
+} // namespace detail
+
+// ---- entry points -----------------------------------------------------------------------------
+
+/// Parses the body of GET /v1/runs/{runId}/conversation (full, slim or redacted).
+[[nodiscard]] inline result<conversation> parse_conversation(std::string_view body) {
+  return detail::parse_body<conversation>(body);
+}
+/// Parses a body that already has simdjson's padding (no copy).
+[[nodiscard]] inline result<conversation> parse_conversation(simdjson::padded_string_view body) {
+  return detail::parse_padded<conversation>(body);
+}
+/// Parses a simdjson::padded_string, which converts to both views (a template, so that a
+/// std::string does not convert to it instead).
+template <std::same_as<simdjson::padded_string> P>
+[[nodiscard]] result<conversation> parse_conversation(const P& body) {
+  return detail::parse_padded<conversation>(body);
+}
+
+/// Canonical JSON: documented fields under their wire names (an item's "type" before its
+/// "content"), then unknown fields verbatim.
+[[nodiscard]] inline std::string to_json(const conversation& v) { return detail::to_json_text(v); }
+[[nodiscard]] inline std::string to_json(const timeline_item& v) { return detail::to_json_text(v); }
+
+/// A user task waiting for an answer (POST /v1/runs/{run_id}/messages with user_task_id).
+struct pending_user_task {
+  std::string run_id;
+  std::string user_task_id;
+  std::optional<std::string> kind;
+  std::optional<std::string> prompt;
+  std::vector<user_task_option> options; ///< empty unless the task offers choices
+  std::int64_t ordinal = 0;              ///< of the UserTaskReq item
+
+  friend bool operator==(const pending_user_task&, const pending_user_task&) = default;
+};
+
+/// True when a UserTaskReq has not been answered: its status says pending or, with no status,
+/// its item has not finished.
+[[nodiscard]] inline bool is_pending(const user_task_req_content& task,
+                                     const timeline_item& item) noexcept {
+  if (task.status) {
+    return *task.status == "pending" || *task.status == "Pending";
+  }
+  return !item.finished_at.has_value();
+}
+
+/// The task to answer for each run that is not finished (sub-agent runs included): its latest
+/// unanswered UserTaskReq by ordinal. Items of runs missing from `c.runs` are ignored, since
+/// nothing says whether those runs still wait. Ordered by ordinal.
+[[nodiscard]] inline std::vector<pending_user_task> pending_user_tasks(const conversation& c) {
+  std::vector<const timeline_item*> latest(c.runs.size(), nullptr);
+  for (const auto& item : c.items) {
+    const auto* task = item.content_as<user_task_req_content>();
+    if (task == nullptr || !is_pending(*task, item)) {
+      continue;
+    }
+    for (std::size_t r = 0; r < c.runs.size(); ++r) {
+      if (c.runs[r].id != item.run_id) {
+        continue;
+      }
+      if (!is_terminal(c.runs[r].state()) &&
+          (latest[r] == nullptr || latest[r]->ordinal < item.ordinal)) {
+        latest[r] = &item;
+      }
+      break;
+    }
+  }
+  std::vector<pending_user_task> out;
+  for (const auto* item : latest) {
+    if (item == nullptr) {
+      continue;
+    }
+    const auto& task = *item->content_as<user_task_req_content>();
+    out.push_back({item->run_id, task.user_task_id, task.kind, task.prompt,
+                   task.options.value_or(std::vector<user_task_option>{}), item->ordinal});
+  }
+  std::stable_sort(out.begin(), out.end(),
+                   [](const auto& a, const auto& b) { return a.ordinal < b.ordinal; });
+  return out;
+}
+
+} // namespace phrony
