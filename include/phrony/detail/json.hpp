@@ -7,9 +7,11 @@
 // write_object() emits the documented fields in table order, then the extras.
 #pragma once
 
+#include <array>
 #include <charconv>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -128,9 +130,66 @@ using maybe_error = std::optional<error>;
   return c == ' ' || c == '\n' || c == '\r' || c == '\t';
 }
 
+/// Sets `out` to the text of the string token at `v` when it holds no escape sequence: the bytes
+/// are then the value, since stage 1 already checked UTF-8 and control characters. False when
+/// `v` is no string or has escapes (the caller unescapes); consumes nothing.
+[[nodiscard]] inline bool plain_string_token(od::value& v, std::string_view& out) noexcept {
+  std::string_view t = v.raw_json_token();
+  if (t.empty() || t.front() != '"') {
+    return false;
+  }
+  while (t.size() > 1 && is_json_space(t.back())) {
+    t.remove_suffix(1);
+  }
+  if (t.size() < 2 || t.back() != '"') {
+    return false;
+  }
+  t = t.substr(1, t.size() - 2);
+  if (std::memchr(t.data(), '\\', t.size()) != nullptr) {
+    return false;
+  }
+  out = t;
+  return true;
+}
+
+/// Reads a string value with one copy when it has no escapes (simdjson's get_string copies
+/// every string into its own buffer first).
+[[nodiscard]] inline simdjson::error_code read_string(od::value& v, std::string_view& out) {
+  if (plain_string_token(v, out)) {
+    od::raw_json_string consumed;
+    if (v.get_raw_json_string().get(consumed) == simdjson::SUCCESS) {
+      return simdjson::SUCCESS;
+    }
+  }
+  return v.get_string().get(out);
+}
+
+/// The key of `f`: a view of the document when it has no escapes (every key the API sends),
+/// unescaped otherwise.
+[[nodiscard]] inline simdjson::error_code field_key(od::field& f, std::string_view& out) {
+  // The key is a string token stage 1 validated, so an unescaped quote ends it.
+  const char* const start = f.key().raw();
+  const char* end = start;
+  while (*end != '"' && *end != '\\') {
+    ++end;
+  }
+  if (*end == '"') {
+    out = std::string_view(start, static_cast<std::size_t>(end - start));
+    return simdjson::SUCCESS;
+  }
+  return f.unescaped_key().get(out);
+}
+
+[[nodiscard]] inline maybe_error validate_value(od::value& v, const path& p, std::size_t depth);
+
 /// Walks `v` completely so every scalar is checked (On-Demand only checks what it is asked for).
 [[nodiscard]] inline maybe_error validate_value(od::value& v, const path& p) {
-  if (p.depth() > max_json_depth) {
+  return validate_value(v, p, p.depth());
+}
+
+/// validate_value with `p`'s depth carried down rather than recounted at every value.
+[[nodiscard]] inline maybe_error validate_value(od::value& v, const path& p, std::size_t depth) {
+  if (depth > max_json_depth) {
     return error_at(errc::limit_exceeded, p, "JSON nested too deeply");
   }
   od::json_type t{};
@@ -143,17 +202,17 @@ using maybe_error = std::optional<error>;
     if (auto ec = v.get_object().get(o)) {
       return read_error(ec, v, p, "object");
     }
-    for (auto f : o) {
+    for (auto r : o) {
+      od::field f;
       std::string_view k;
-      if (auto ec = f.unescaped_key().get(k)) {
+      if (auto ec = std::move(r).get(f)) {
+        return json_error(ec, p, "object key");
+      }
+      if (auto ec = field_key(f, k)) {
         return json_error(ec, p, "object key");
       }
       const path child = p.field(k);
-      od::value cv;
-      if (auto ec = f.value().get(cv)) {
-        return json_error(ec, child, "a JSON value");
-      }
-      PHRONY_TRY(validate_value(cv, child));
+      PHRONY_TRY(validate_value(f.value(), child, depth + 1));
     }
     return {};
   }
@@ -169,13 +228,13 @@ using maybe_error = std::optional<error>;
       if (auto ec = el.get(cv)) {
         return json_error(ec, child, "a JSON value");
       }
-      PHRONY_TRY(validate_value(cv, child));
+      PHRONY_TRY(validate_value(cv, child, depth + 1));
     }
     return {};
   }
   case od::json_type::string: {
     std::string_view s;
-    if (auto ec = v.get_string().get(s)) {
+    if (auto ec = read_string(v, s)) {
       return read_error(ec, v, p, "string");
     }
     return {};
@@ -256,7 +315,7 @@ template <> struct codec<raw_json> {
 template <> struct codec<std::string> {
   static maybe_error read(od::value& v, const path& p, read_context&, std::string& out) {
     std::string_view s;
-    if (auto ec = v.get_string().get(s)) {
+    if (auto ec = read_string(v, s)) {
       return read_error(ec, v, p, "string");
     }
     out.assign(s);
@@ -381,17 +440,17 @@ template <class F>
   if (auto ec = v.get_object().get(o)) {
     return read_error(ec, v, p, "object");
   }
-  for (auto f : o) {
+  for (auto r : o) {
+    od::field f;
     std::string_view k;
-    if (auto ec = f.unescaped_key().get(k)) {
+    if (auto ec = std::move(r).get(f)) {
+      return json_error(ec, p, "object key");
+    }
+    if (auto ec = field_key(f, k)) {
       return json_error(ec, p, "object key");
     }
     const path child = p.field(k);
-    od::value cv;
-    if (auto ec = f.value().get(cv)) {
-      return json_error(ec, child, "a JSON value");
-    }
-    PHRONY_TRY(on_field(k, cv, child));
+    PHRONY_TRY(on_field(k, f.value(), child));
   }
   return {};
 }
@@ -443,20 +502,53 @@ concept has_special = requires(T& t, std::string_view k, od::value& v, const pat
   { schema<T>::read_special(t, k, v, p, c, handled) } -> std::same_as<maybe_error>;
 };
 
-template <class T, std::size_t... I>
-[[nodiscard]] maybe_error dispatch_field(T& out, std::string_view key, od::value& v, const path& p,
-                                         read_context& ctx, std::uint64_t& seen, bool& matched,
-                                         std::index_sequence<I...>) {
-  constexpr auto& fields = schema<T>::fields;
-  maybe_error err;
-  // Short-circuits at the first descriptor whose name matches.
-  (void)((key == std::get<I>(fields).name
-              ? (matched = true, seen |= (std::uint64_t{1} << I),
-                 err = read_value(v, p, ctx, out.*(std::get<I>(fields).member)), true)
-              : false) ||
-         ...);
-  return err;
+template <class T, std::size_t I>
+[[nodiscard]] maybe_error read_member(T& out, od::value& v, const path& p, read_context& ctx) {
+  return read_value(v, p, ctx, out.*(std::get<I>(schema<T>::fields).member));
 }
+
+/// T's wire names and member readers as arrays, so a key is found by a loop and read through
+/// one indirect call (no chain of comparisons unrolled per field, no error moved along it).
+template <class T> struct field_table {
+  using reader = maybe_error (*)(T&, od::value&, const path&, read_context&);
+  static constexpr std::size_t size =
+      std::tuple_size_v<std::remove_cvref_t<decltype(schema<T>::fields)>>;
+
+  template <std::size_t... I>
+  static constexpr std::array<std::string_view, size> make_names(std::index_sequence<I...>) {
+    return {std::get<I>(schema<T>::fields).name...};
+  }
+  template <std::size_t... I>
+  static constexpr std::array<reader, size> make_readers(std::index_sequence<I...>) {
+    return {&read_member<T, I>...};
+  }
+
+  static constexpr std::array<std::string_view, size> names =
+      make_names(std::make_index_sequence<size>{});
+  static constexpr std::array<reader, size> readers =
+      make_readers(std::make_index_sequence<size>{});
+
+  template <std::size_t... I>
+  static constexpr std::uint64_t make_required(std::index_sequence<I...>) {
+    return ((std::get<I>(schema<T>::fields).required ? std::uint64_t{1} << I : 0) | ... | 0);
+  }
+  /// Bit i set when field i is required.
+  static constexpr std::uint64_t required = make_required(std::make_index_sequence<size>{});
+
+  /// The index of `key`, or size. Servers send fields in one order, so the slot after the last
+  /// match (`hint`) is tried first and usually hits.
+  [[nodiscard]] static std::size_t find(std::string_view key, std::size_t hint) noexcept {
+    if (hint < size && names[hint] == key) {
+      return hint;
+    }
+    for (std::size_t i = 0; i < size; ++i) {
+      if (names[i] == key) {
+        return i;
+      }
+    }
+    return size;
+  }
+};
 
 template <class T, std::size_t... I>
 [[nodiscard]] maybe_error check_required(std::uint64_t seen, const path& p,
@@ -474,10 +566,12 @@ template <class T, std::size_t... I>
 
 template <has_schema T>
 [[nodiscard]] maybe_error read_object(od::value& v, const path& p, read_context& ctx, T& out) {
-  constexpr std::size_t n = std::tuple_size_v<std::remove_cvref_t<decltype(schema<T>::fields)>>;
+  using table = field_table<T>;
+  constexpr std::size_t n = table::size;
   static_assert(n <= 64, "the seen-mask holds 64 fields");
   using seq = std::make_index_sequence<n>;
   std::uint64_t seen = 0;
+  std::size_t hint = 0;
   PHRONY_TRY(
       for_each_field(v, p, [&](std::string_view k, od::value& fv, const path& fp) -> maybe_error {
         if constexpr (has_special<T>) {
@@ -487,10 +581,10 @@ template <has_schema T>
             return {};
           }
         }
-        bool matched = false;
-        PHRONY_TRY(dispatch_field(out, k, fv, fp, ctx, seen, matched, seq{}));
-        if (matched) {
-          return {};
+        if (const std::size_t i = table::find(k, hint); i < n) {
+          seen |= std::uint64_t{1} << i;
+          hint = i + 1;
+          return table::readers[i](out, fv, fp, ctx);
         }
         if constexpr (has_extra<T>) {
           auto& slot = out.extra.emplace_back();
@@ -500,7 +594,9 @@ template <has_schema T>
           return validate_value(fv, fp);
         }
       }));
-  PHRONY_TRY(check_required<T>(seen, p, seq{}));
+  if ((seen & table::required) != table::required) {
+    PHRONY_TRY(check_required<T>(seen, p, seq{}));
+  }
   if constexpr (has_finish<T>) {
     PHRONY_TRY(schema<T>::finish(out, p, ctx));
   }
