@@ -12,6 +12,7 @@
 #include <phrony/http_error.hpp>
 #include <phrony/json_writer.hpp>
 #include <phrony/runs.hpp>
+#include <phrony/sessions.hpp>
 #include <phrony/sse.hpp>
 
 #include <charconv>
@@ -96,7 +97,7 @@ int events(std::string_view body, std::size_t chunk) {
 int usage() {
   std::cerr << "usage: phrony-decode <kind> < body\n"
                "       phrony-decode sse|events [--chunk N] < stream\n"
-               "kinds: start-run, run, accept, presign, finalize, error, sse, events\n";
+               "kinds: start-run, run, accept, sessions, presign, finalize, error, sse, events\n";
   return 2;
 }
 
@@ -125,6 +126,9 @@ int main(int argc, char** argv) {
   if (kind == "start-run") return decode(body, phrony::parse_start_run);
   if (kind == "run") return decode(body, phrony::parse_run_status);
   if (kind == "accept") return decode(body, phrony::parse_accept);
+  if (kind == "sessions") {
+    return decode(body, [](std::string_view b) { return phrony::parse_sessions_page(b); });
+  }
   if (kind == "presign") return decode(body, phrony::parse_presign);
   if (kind == "finalize") return decode(body, phrony::parse_finalize);
   if (kind == "error") return decode(body, phrony::parse_error_body);

@@ -27,6 +27,7 @@ MALFORMED = [
     ("start-run", '{"sessionId":"s","runId":"r","status":"Running","totalTokensUsed":-3,"output":null}',
      "/totalTokensUsed: expected a number >= 0"),
     ("conversation", None, "/items/3/ordinal: expected integer"),
+    ("sessions", '{"items":[{}],"total":1}', "/items/0/id: missing required field"),
     ("error", '{"statusCode":"401"}', "/statusCode: expected integer"),
     ("presign", '[]', "expected object"),
 ]

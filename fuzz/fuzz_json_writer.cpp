@@ -62,21 +62,26 @@ struct reader {
 void flatten(simdjson::dom::element e, std::vector<token>& out) {
   using simdjson::dom::element_type;
   switch (e.type()) {
-  case element_type::OBJECT:
+  case element_type::OBJECT: {
     out.push_back({token::open_object, {}});
-    for (const auto field : e.get_object().value_unsafe()) {
+    // The object and array are copied out first: value_unsafe() refers into the temporary result.
+    const simdjson::dom::object object = e.get_object().value_unsafe();
+    for (const auto field : object) {
       out.push_back({token::key, std::string(field.key)});
       flatten(field.value, out);
     }
     out.push_back({token::close, {}});
     break;
-  case element_type::ARRAY:
+  }
+  case element_type::ARRAY: {
     out.push_back({token::open_array, {}});
-    for (const auto v : e.get_array().value_unsafe()) {
+    const simdjson::dom::array array = e.get_array().value_unsafe();
+    for (const auto v : array) {
       flatten(v, out);
     }
     out.push_back({token::close, {}});
     break;
+  }
   case element_type::STRING:
     out.push_back({token::string, std::string(e.get_string().value_unsafe())});
     break;
