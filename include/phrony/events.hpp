@@ -72,43 +72,56 @@ namespace detail {
 /// same walk. Non-object values are kept verbatim too: the payload's shape is the server's.
 [[nodiscard]] inline maybe_error read_stream_event_data(od::value& v, const path& p,
                                                         read_context& ctx, stream_event& out) {
-  out.run_id.reset();
-  out.session_id.reset();
-  out.status.reset();
+  // `out` may be a reused event (event_stream_decoder): picked strings are assigned in place,
+  // keeping their capacity, and the slots not found are reset at the end.
+  std::optional<std::string>* const slots[] = {&out.run_id, &out.session_id, &out.status};
+  bool found[3] = {false, false, false};
+  const auto reset_missing = [&] {
+    for (std::size_t i = 0; i < 3; ++i) {
+      if (!found[i]) {
+        slots[i]->reset();
+      }
+    }
+  };
   const char* const start = v.raw_json_token().data();
   od::json_type t{};
   if (auto ec = v.type().get(t)) {
     return json_error(ec, p, "a JSON value");
   }
   if (t != od::json_type::object) {
+    reset_missing();
     return read_raw(v, p, out.data.text, ctx.doc_end);
   }
-  if (p.depth() > max_json_depth) {
+  const std::size_t depth = p.depth();
+  if (depth > max_json_depth) {
     return error_at(errc::limit_exceeded, p, "JSON nested too deeply");
   }
   PHRONY_TRY(
       for_each_field(v, p, [&](std::string_view k, od::value& fv, const path& fp) -> maybe_error {
-        std::optional<std::string>* slot = k == "run_id"       ? &out.run_id
-                                           : k == "session_id" ? &out.session_id
-                                           : k == "status"     ? &out.status
-                                                               : nullptr;
-        if (slot != nullptr) {
+        const std::size_t i = k == "run_id" ? 0 : k == "session_id" ? 1 : k == "status" ? 2 : 3;
+        if (i < 3) {
           od::json_type ft{};
           if (auto ec = fv.type().get(ft)) {
             return json_error(ec, fp, "a JSON value");
           }
+          found[i] = true;
           if (ft == od::json_type::string) {
             std::string_view s;
-            if (auto ec = fv.get_string().get(s)) {
+            if (auto ec = read_string(fv, s)) {
               return json_error(ec, fp, "string");
             }
-            slot->emplace(s);
+            if (*slots[i]) {
+              (*slots[i])->assign(s);
+            } else {
+              slots[i]->emplace(s);
+            }
             return {};
           }
-          slot->reset(); // e.g. "status": null; the verbatim data still has it
+          slots[i]->reset(); // e.g. "status": null; the verbatim data still has it
         }
-        return validate_value(fv, fp);
+        return validate_value(fv, fp, depth + 1);
       }));
+  reset_missing();
   // After the object the iterator stands on the next token; the value ends there (see read_raw).
   const char* end = nullptr;
   if (v.current_location().get(end)) {
@@ -172,8 +185,8 @@ public:
   /// undecodable payload arrives as an error and decoding goes on; returning false from
   /// on_event stops, as in sse_decoder::feed.
   template <stream_event_handler F> result<void> feed(std::string_view bytes, F&& on_event) {
-    return sse_.feed(bytes, [&on_event](const sse_event& ev) -> bool {
-      const result<stream_event> parsed = parse_stream_event(ev.data);
+    return sse_.feed(bytes, [this, &on_event](const sse_event& ev) -> bool {
+      const result<stream_event>& parsed = parse(ev.data);
       if constexpr (std::invocable<F&, const result<stream_event>&, const sse_event&>) {
         return call(on_event, parsed, ev);
       } else {
@@ -197,6 +210,26 @@ public:
   }
 
 private:
+  /// Parses `data` into the event reused from the last call, so that in a steady stream its
+  /// strings already have the capacity they need and nothing is allocated per event.
+  const result<stream_event>& parse(std::string_view data) {
+    if (!current_.has_value()) {
+      current_ = stream_event{};
+    }
+    stream_event& e = *current_;
+    e.data.text.clear(); // finish() tells an absent "data" by its empty text
+    e.extra.clear();
+    auto err =
+        sse_.padded(data)
+            ? detail::parse_padded_into(
+                  simdjson::padded_string_view(data.data(), data.size(), sse_.data_.capacity()), e)
+            : detail::parse_body_into(data, e);
+    if (err) {
+      current_ = std::move(*err);
+    }
+    return current_;
+  }
+
   template <class F, class... Args> static bool call(F& f, const Args&... args) {
     if constexpr (std::is_void_v<std::invoke_result_t<F&, const Args&...>>) {
       std::invoke(f, args...);
@@ -207,6 +240,7 @@ private:
   }
 
   sse_decoder sse_;
+  result<stream_event> current_;
 };
 
 /// How long to wait before reconnecting: the stream's `retry`, else `fallback`.

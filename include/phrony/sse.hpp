@@ -111,6 +111,8 @@ inline void assign_utf8_replacing(std::string_view in, std::string& out) {
 
 } // namespace detail
 
+class event_stream_decoder;
+
 /// Decodes text/event-stream bytes as they arrive; never reads, writes or blocks.
 class sse_decoder {
 public:
@@ -134,19 +136,26 @@ public:
       // feeding everything at once.
       const std::size_t n = bytes.size();
       if (phase_ == phase::value && kind_ == field_kind::data &&
-          line_size_ + n <= limits_.max_line && data_.size() + n <= limits_.max_event) {
-        line_size_ += n;
-        if (n == 1) {
-          data_.push_back(bytes.front()); // inline, unlike append
-        } else {
-          data_.append(bytes.data(), n);
+          line_size_ + n <= limits_.max_line &&
+          data_.size() + pending_size_ + n <= limits_.max_event) {
+        // Data bytes gather in pending_ and reach data_ in blocks: std::string's append is
+        // an out-of-line call, too dear per byte.
+        if (pending_size_ + n > sizeof pending_) {
+          flush_pending();
         }
-      } else if (auto e = append_to_line(bytes.data(), bytes.data() + n)) {
-        return fail(std::move(*e));
+        std::memcpy(pending_ + pending_size_, bytes.data(), n);
+        pending_size_ += n;
+        line_size_ += n;
+      } else {
+        flush_pending();
+        if (auto e = append_to_line(bytes.data(), bytes.data() + n)) {
+          return fail(std::move(*e));
+        }
       }
       consumed_ = n;
       return success();
     }
+    flush_pending();
     return feed_lines(bytes, on_event);
   }
 
@@ -249,12 +258,28 @@ public:
   [[nodiscard]] const sse_limits& limits() const noexcept { return limits_; }
 
 private:
+  // Parses each event's data in place, without copying it to a padded buffer.
+  friend class event_stream_decoder;
+
+  /// True when `data` (an sse_event's data during on_event) is followed by simdjson's padding.
+  [[nodiscard]] bool padded(std::string_view data) const noexcept {
+    return data.data() == data_.data() &&
+           data_.capacity() - data.size() >= simdjson::SIMDJSON_PADDING;
+  }
+
   static constexpr std::string_view bom = "\xEF\xBB\xBF";
 
   enum class phase : std::uint8_t { name, value_start, value };
   enum class field_kind : std::uint8_t { ignored, data, event, id, retry };
 
   static constexpr std::size_t short_feed = 16;
+
+  void flush_pending() {
+    if (pending_size_ != 0) {
+      data_.append(pending_, pending_size_);
+      pending_size_ = 0;
+    }
+  }
 
   // Default-initialised, not value-initialised as `return {}` would be: that zeroes the whole
   // (large, disengaged) error on every call, which a feed of one byte cannot afford.
@@ -282,6 +307,7 @@ private:
   }
 
   void start_stream() {
+    pending_size_ = 0;
     bom_matched_ = 0;
     after_cr_ = false;
     clear_line();
@@ -434,6 +460,8 @@ private:
       }
     } guard{*this};
     data_.pop_back(); // every data line appended an LF; the last one is not part of the data
+    // Grows with the largest event only, and lets event_stream_decoder parse in place.
+    data_.reserve(data_.size() + simdjson::SIMDJSON_PADDING);
     std::string_view data = data_;
     if (!simdjson::validate_utf8(data.data(), data.size())) {
       scratch_.clear();
@@ -474,7 +502,9 @@ private:
   bool id_changed_ = false;
   std::string last_event_id_;
   std::optional<std::chrono::milliseconds> retry_;
-  std::string scratch_; // data with invalid UTF-8 replaced
+  std::string scratch_;   // data with invalid UTF-8 replaced
+  char pending_[64] = {}; // data bytes of short feeds not yet appended to data_
+  std::size_t pending_size_ = 0;
 };
 
 /// How long to wait before reconnecting: the stream's `retry`, else `fallback`.

@@ -643,8 +643,10 @@ struct thread_parser {
   return ok && doc.current_location().get(trailing) != simdjson::SUCCESS;
 }
 
-/// Parses a whole body whose root must be a T (an object with a schema, usually).
-template <class T> [[nodiscard]] result<T> parse_padded(simdjson::padded_string_view body) {
+/// Parses a whole body whose root must be a T into `out`, which may be a reused value (its
+/// strings keep their capacity); on failure `out` is left half-read.
+template <class T>
+[[nodiscard]] maybe_error parse_padded_into(simdjson::padded_string_view body, T& out) {
   auto& tp = local_parser();
   const path root;
   od::document doc;
@@ -660,15 +662,31 @@ template <class T> [[nodiscard]] result<T> parse_padded(simdjson::padded_string_
     return error_at(errc::invalid_json, root, "not a JSON document");
   }
   read_context ctx{body.data() + body.size()};
-  T out{};
-  if (auto e = read_value(v, root, ctx, out)) {
-    return std::move(*e);
-  }
+  PHRONY_TRY(read_value(v, root, ctx, out));
   const char* trailing = nullptr;
   if (!doc.current_location().get(trailing)) {
     return error_at(errc::invalid_json, root, "trailing content after the JSON value");
   }
+  return {};
+}
+
+/// Parses a whole body whose root must be a T (an object with a schema, usually).
+template <class T> [[nodiscard]] result<T> parse_padded(simdjson::padded_string_view body) {
+  T out{};
+  if (auto e = parse_padded_into(body, out)) {
+    return std::move(*e);
+  }
   return out;
+}
+
+/// Copies `body` into the thread's padded buffer and parses it into `out` (see
+/// parse_padded_into).
+template <class T> [[nodiscard]] maybe_error parse_body_into(std::string_view body, T& out) {
+  auto& tp = local_parser();
+  tp.buffer.reserve(body.size() + simdjson::SIMDJSON_PADDING);
+  tp.buffer.assign(body);
+  return parse_padded_into(
+      simdjson::padded_string_view(tp.buffer.data(), body.size(), tp.buffer.capacity()), out);
 }
 
 /// Copies `body` into the thread's padded buffer (simdjson reads a little past the end) and
