@@ -229,7 +229,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   write_value(in.byte() % 2 == 0 ? 0 : 1); // the root is a container, so ops can fill it
   while (!in.empty() && !in_object.empty()) {
     const std::uint8_t op = in.byte();
-    if (op >= 0xF0 || (in_object.size() > 64 && op < 2)) {
+    if (op >= 0xF0 || (in_object.size() > 64 && op % 9 < 2)) {
       (in_object.back() ? w.end_object() : w.end_array());
       in_object.pop_back();
       want.push_back({token::close, {}});
