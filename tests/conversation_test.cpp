@@ -557,7 +557,9 @@ TEST_CASE("a pretty sample equals its compact twin up to the layout of verbatim 
   const std::pair<const char*, const char*> pairs[] = {
       {"conversation_small.json", "conversation_small_compact.json"},
       {"conversation_waiting.json", "conversation_waiting_compact.json"}};
-  for (const auto& [pretty_name, compact_name] : pairs) {
+  for (const auto& pair : pairs) {
+    const char* pretty_name = pair.first;
+    const char* compact_name = pair.second;
     CAPTURE(pretty_name);
     const auto pretty = parse_conversation(fixture(pretty_name));
     const auto compact = parse_conversation(generated(compact_name));
@@ -572,7 +574,9 @@ TEST_CASE("a slim conversation equals the full one minus the six stanza ids") {
   const std::pair<const char*, const char*> pairs[] = {
       {"conversation_small_compact.json", "conversation_slim.json"},
       {"conversation_1000.json", "conversation_1000_slim.json"}};
-  for (const auto& [full_name, slim_name] : pairs) {
+  for (const auto& pair : pairs) {
+    const char* full_name = pair.first;
+    const char* slim_name = pair.second;
     CAPTURE(full_name);
     auto full = parse_conversation(generated(full_name));
     const auto slim = parse_conversation(
@@ -702,6 +706,13 @@ TEST_CASE("content before type parses to the same value, and canonical output pu
   REQUIRE(reordered.has_value());
   CHECK(*reordered == *in_order);
 
+  // A repeated "content" is last-wins, like every other member, whichever side of "type".
+  body_parts twice;
+  twice.items[1].insert(twice.items[1].begin(), {"content", R"({"message":"old","preview":"o"})"});
+  const auto last_wins = parse_conversation(twice.text());
+  REQUIRE(last_wins.has_value());
+  CHECK(*last_wins == *in_order);
+
   const std::string canonical = to_json(*reordered);
   CHECK(canonical.find(R"("type":"reasoning","content":{"sequence":2,)") != std::string::npos);
   CHECK(canonical.find(R"("type":"MemoryWrite","content":{"key":"k",)") != std::string::npos);
@@ -766,19 +777,22 @@ TEST_CASE("every missing required field is reported at its path") {
     }
   }
   SUBCASE("session, runs and items: every documented member is required") {
-    for (const auto& [key, value] : base_session()) {
+    for (const auto& member : base_session()) {
+      const std::string& key = member.first;
       CAPTURE(key);
       body_parts parts;
       parts.session = without(parts.session, key);
       check_error(parse_conversation(parts.text()), errc::missing_field, "/session/" + key);
     }
-    for (const auto& [key, value] : base_run("r-sub", "r-root", 1)) {
+    for (const auto& member : base_run("r-sub", "r-root", 1)) {
+      const std::string& key = member.first;
       CAPTURE(key);
       body_parts parts;
       parts.runs[1] = without(parts.runs[1], key);
       check_error(parse_conversation(parts.text()), errc::missing_field, "/runs/1/" + key);
     }
-    for (const auto& [key, value] : base.items[3]) {
+    for (const auto& member : base.items[3]) {
+      const std::string& key = member.first;
       CAPTURE(key);
       body_parts parts;
       parts.items[3] = without(parts.items[3], key);
@@ -807,7 +821,8 @@ TEST_CASE("every missing required field is reported at its path") {
       const auto r = std::find_if(std::begin(rows), std::end(rows),
                                   [&](const row& x) { return x.type == specs[i].type; });
       REQUIRE(r != std::end(rows));
-      for (const auto& [key, value] : specs[i].content) {
+      for (const auto& member : specs[i].content) {
+        const std::string& key = member.first;
         CAPTURE(specs[i].type);
         CAPTURE(key);
         body_parts parts;

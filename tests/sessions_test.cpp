@@ -196,7 +196,8 @@ TEST_CASE("unknown fields and statuses in a sessions page are kept") {
 }
 
 TEST_CASE("every missing session row field is reported at its path") {
-  for (const auto& [key, value] : valid_row()) {
+  for (const auto& member : valid_row()) {
+    const std::string& key = member.first;
     CAPTURE(key);
     const auto got = parse_sessions_page(page_with(without(valid_row(), key)));
     REQUIRE_FALSE(got.has_value());
