@@ -2,7 +2,7 @@
 // answering its human-in-the-loop tasks from the command line. Works against the hosted service
 // and against phrony-emulator.
 //
-//   phrony-run --base URL --key KEY --agent ID [--input JSON] [--approve | --reject]
+//   phrony-run [--base URL] [--key KEY] --agent ID [--input JSON] [--approve | --reject]
 //              [--option ID] [--text TEXT] [--number N] [--stream | --poll]
 //              [--transport curl | httplib]
 //
@@ -37,8 +37,16 @@ struct options {
   std::string transport = "curl";
 };
 
-// One timeline line: a time column (from the event, or blank), a label, the detail.
-void line(std::string_view time, std::string_view label, std::string_view detail) {
+// One timeline line: a time column (from the event, or blank), a label, the detail (cut to
+// about two lines, never inside a UTF-8 sequence).
+void line(std::string_view time, std::string_view label, std::string detail) {
+  if (detail.size() > 160) {
+    std::size_t cut = 157;
+    while (cut > 0 && (static_cast<unsigned char>(detail[cut]) & 0xC0) == 0x80) {
+      --cut;
+    }
+    detail = detail.substr(0, cut) + "...";
+  }
   std::printf("%-12.12s  %-14s %.*s\n", std::string(time).c_str(), std::string(label).c_str(),
               static_cast<int>(detail.size()), detail.data());
   std::fflush(stdout);
@@ -257,12 +265,13 @@ template <class T> int run(const options& o) {
 }
 
 int usage(const std::string& why) {
-  std::fprintf(stderr,
-               "phrony-run: %s\nusage: phrony-run --base URL [--key KEY] --agent ID [--input JSON]"
-               "\n         [--approve | --reject] [--option ID] [--text TEXT] [--number N]"
-               "\n         [--stream | --poll] [--transport curl | httplib]\n"
-               "The key may also come from PHRONY_API_KEY.\n",
-               why.c_str());
+  std::fprintf(
+      stderr,
+      "phrony-run: %s\nusage: phrony-run [--base URL] [--key KEY] --agent ID [--input JSON]"
+      "\n         [--approve | --reject] [--option ID] [--text TEXT] [--number N]"
+      "\n         [--stream | --poll] [--transport curl | httplib]\n"
+      "The base defaults to https://api.phrony.com; the key may come from PHRONY_API_KEY.\n",
+      why.c_str());
   return 1;
 }
 
