@@ -21,6 +21,9 @@
 #include <vector>
 
 #include <simdjson.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "phrony/error.hpp"
 #include "phrony/json_writer.hpp"
@@ -130,34 +133,44 @@ using maybe_error = std::optional<error>;
   return c == ' ' || c == '\n' || c == '\r' || c == '\t';
 }
 
-/// Sets `out` to the text of the string token at `v` when it holds no escape sequence: the bytes
-/// are then the value, since stage 1 already checked UTF-8 and control characters. False when
-/// `v` is no string or has escapes (the caller unescapes); consumes nothing.
-[[nodiscard]] inline bool plain_string_token(od::value& v, std::string_view& out) noexcept {
-  std::string_view t = v.raw_json_token();
-  if (t.empty() || t.front() != '"') {
-    return false;
+/// The first '"' or '\\' in [p, end), or `end`. Reads in 16-byte blocks, so up to 15 bytes
+/// past `end`: callers pass an `end` inside a padded document.
+[[nodiscard]] inline const char* find_quote_or_backslash(const char* p, const char* end) noexcept {
+#if defined(__SSE2__)
+  const __m128i quote = _mm_set1_epi8('"');
+  const __m128i backslash = _mm_set1_epi8('\\');
+  for (; p < end; p += 16) {
+    const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    const int hits =
+        _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(b, quote), _mm_cmpeq_epi8(b, backslash)));
+    if (hits != 0) {
+      const char* const hit = p + __builtin_ctz(static_cast<unsigned>(hits));
+      return hit < end ? hit : end;
+    }
   }
-  while (t.size() > 1 && is_json_space(t.back())) {
-    t.remove_suffix(1);
+  return end;
+#else
+  while (p < end && *p != '"' && *p != '\\') {
+    ++p;
   }
-  if (t.size() < 2 || t.back() != '"') {
-    return false;
-  }
-  t = t.substr(1, t.size() - 2);
-  if (std::memchr(t.data(), '\\', t.size()) != nullptr) {
-    return false;
-  }
-  out = t;
-  return true;
+  return p;
+#endif
 }
 
 /// Reads a string value with one copy when it has no escapes (simdjson's get_string copies
-/// every string into its own buffer first).
+/// every string into its own buffer first); the bytes are then the value, since stage 1
+/// already checked UTF-8 and control characters.
 [[nodiscard]] inline simdjson::error_code read_string(od::value& v, std::string_view& out) {
-  if (plain_string_token(v, out)) {
+  // The token runs to the next structural character, so it holds the closing quote of a
+  // well-formed string; a truncated document's last token may hold none, hence the bound.
+  const std::string_view token = v.raw_json_token();
+  if (token.size() >= 2 && token.front() == '"') {
+    const char* const token_end = token.data() + token.size();
+    const char* const end = find_quote_or_backslash(token.data() + 1, token_end);
     od::raw_json_string consumed;
-    if (v.get_raw_json_string().get(consumed) == simdjson::SUCCESS) {
+    if (end < token_end && *end == '"' &&
+        v.get_raw_json_string().get(consumed) == simdjson::SUCCESS) {
+      out = std::string_view(token.data() + 1, static_cast<std::size_t>(end - token.data() - 1));
       return simdjson::SUCCESS;
     }
   }
@@ -167,13 +180,11 @@ using maybe_error = std::optional<error>;
 /// The key of `f`: a view of the document when it has no escapes (every key the API sends),
 /// unescaped otherwise.
 [[nodiscard]] inline simdjson::error_code field_key(od::field& f, std::string_view& out) {
-  // The key is a string token stage 1 validated, so an unescaped quote ends it.
+  // The key's closing quote comes before its value's first byte.
   const char* const start = f.key().raw();
-  const char* end = start;
-  while (*end != '"' && *end != '\\') {
-    ++end;
-  }
-  if (*end == '"') {
+  const char* const limit = f.value().raw_json_token().data();
+  const char* const end = find_quote_or_backslash(start, limit);
+  if (end < limit && *end == '"') {
     out = std::string_view(start, static_cast<std::size_t>(end - start));
     return simdjson::SUCCESS;
   }
