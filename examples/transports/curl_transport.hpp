@@ -44,7 +44,8 @@ public:
     return *this;
   }
 
-  /// Makes a stream() in progress (on another thread) stop soon with errc::cancelled.
+  /// Makes the exchange in progress (or the next one, if none is) stop soon with
+  /// errc::cancelled; safe to call from another thread.
   void cancel() noexcept { cancelled_ = true; }
 
   phrony::result<phrony::http_response> send(const phrony::http_request& req) {
@@ -138,7 +139,6 @@ private:
     if (c == nullptr) {
       return phrony::make_error(phrony::errc::transport, "", "curl_easy_init failed");
     }
-    cancelled_ = false;
     curl_easy_reset(c);
     std::unique_ptr<curl_slist, slist_deleter> headers;
     for (const auto& h : req.headers) {
@@ -180,13 +180,15 @@ private:
     curl_easy_setopt(c, CURLOPT_XFERINFODATA, this);
 
     const CURLcode rc = curl_easy_perform(c);
+    // Cleared only once an exchange is over, so a cancel() just before it started is not lost.
+    const bool cancelled = cancelled_.exchange(false);
     if (rc == CURLE_OK) {
       if (streaming && !deliver_head(ex)) { // an empty body still has a head
         return phrony::make_error(phrony::errc::cancelled, "", "stream stopped by the caller");
       }
       return std::nullopt;
     }
-    if (ex.stopped_by_callback || (rc == CURLE_ABORTED_BY_CALLBACK && cancelled_)) {
+    if (ex.stopped_by_callback || (rc == CURLE_ABORTED_BY_CALLBACK && cancelled)) {
       return phrony::make_error(phrony::errc::cancelled, "", "stream stopped by the caller");
     }
     // errbuf and curl_easy_strerror never contain request headers, so the key cannot leak here.
