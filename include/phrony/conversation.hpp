@@ -469,7 +469,7 @@ template <> struct schema<session_completed_content> {
                                                    item_content& out) {
   bool is_null = false;
   if (auto ec = v.is_null().get(is_null)) {
-    return json_error(ec, p, "a JSON value");
+    return read_error(ec, v, p, "a JSON value");
   }
   if (is_null) {
     out.emplace<std::monostate>();
