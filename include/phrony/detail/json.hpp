@@ -598,6 +598,9 @@ template <has_schema T>
           return table::readers[i](out, fv, fp, ctx);
         }
         if constexpr (has_extra<T>) {
+          if (out.extra.capacity() == 0) {
+            out.extra.reserve(4); // rather than growing 1, 2, 4 when a body has a few extras
+          }
           auto& slot = out.extra.emplace_back();
           slot.first.assign(k);
           return read_value(fv, fp, ctx, slot.second);
