@@ -7,6 +7,7 @@
 // decoder in N-byte pieces (default: all at once), printing NDJSON: for sse one line per event
 // {"type","data","id"} then {"end":true,"lastEventId":...,"retry":<ms or null>}; for events one
 // line per event (its canonical JSON) or {"error":"<path>: <message>"} for a bad payload.
+#include <phrony/conversation.hpp>
 #include <phrony/events.hpp>
 #include <phrony/files.hpp>
 #include <phrony/http_error.hpp>
@@ -97,7 +98,8 @@ int events(std::string_view body, std::size_t chunk) {
 int usage() {
   std::cerr << "usage: phrony-decode <kind> < body\n"
                "       phrony-decode sse|events [--chunk N] < stream\n"
-               "kinds: start-run, run, accept, sessions, presign, finalize, error, sse, events\n";
+               "kinds: start-run, run, accept, sessions, conversation, presign, finalize, error, "
+               "sse, events\n";
   return 2;
 }
 
@@ -128,6 +130,9 @@ int main(int argc, char** argv) {
   if (kind == "accept") return decode(body, phrony::parse_accept);
   if (kind == "sessions") {
     return decode(body, [](std::string_view b) { return phrony::parse_sessions_page(b); });
+  }
+  if (kind == "conversation") {
+    return decode(body, [](std::string_view b) { return phrony::parse_conversation(b); });
   }
   if (kind == "presign") return decode(body, phrony::parse_presign);
   if (kind == "finalize") return decode(body, phrony::parse_finalize);
