@@ -74,12 +74,21 @@ namespace detail {
                                                         read_context& ctx, stream_event& out) {
   // `out` may be a reused event (event_stream_decoder): picked strings are assigned in place,
   // keeping their capacity, and the slots not found are reset at the end.
+  // A slot emptied for one event lends its string to a spare, which the next event that has
+  // the key takes back, so alternating kinds of events do not allocate either.
+  thread_local std::string spares[3];
   std::optional<std::string>* const slots[] = {&out.run_id, &out.session_id, &out.status};
   bool found[3] = {false, false, false};
+  const auto release = [&](std::size_t i) {
+    if (*slots[i]) {
+      spares[i] = std::move(**slots[i]);
+      slots[i]->reset();
+    }
+  };
   const auto reset_missing = [&] {
     for (std::size_t i = 0; i < 3; ++i) {
       if (!found[i]) {
-        slots[i]->reset();
+        release(i);
       }
     }
   };
@@ -110,14 +119,13 @@ namespace detail {
             if (auto ec = read_string(fv, s)) {
               return json_error(ec, fp, "string");
             }
-            if (*slots[i]) {
-              (*slots[i])->assign(s);
-            } else {
-              slots[i]->emplace(s);
+            if (!*slots[i]) {
+              slots[i]->emplace(std::move(spares[i]));
             }
+            (*slots[i])->assign(s);
             return {};
           }
-          slots[i]->reset(); // e.g. "status": null; the verbatim data still has it
+          release(i); // e.g. "status": null; the verbatim data still has it
         }
         return validate_value(fv, fp, depth + 1);
       }));
@@ -178,19 +186,25 @@ concept stream_event_handler = (std::invocable<F&, const result<stream_event>&>)
 class event_stream_decoder {
 public:
   /// A decoder at the start of a stream.
-  explicit event_stream_decoder(sse_limits limits = {}) : sse_(limits) {}
+  explicit event_stream_decoder(sse_limits limits = {}) : sse_(limits) { sse_.defer_utf8_ = true; }
 
   /// Consumes `bytes`, calling `on_event(const result<stream_event>&)` (or, to see the SSE
   /// framing too, `on_event(const result<stream_event>&, const sse_event&)`) once per event. An
   /// undecodable payload arrives as an error and decoding goes on; returning false from
   /// on_event stops, as in sse_decoder::feed.
   template <stream_event_handler F> result<void> feed(std::string_view bytes, F&& on_event) {
-    return sse_.feed(bytes, [this, &on_event](const sse_event& ev) -> bool {
-      const result<stream_event>& parsed = parse(ev.data);
+    return sse_.feed(bytes, [this, &on_event](const sse_event& raw) -> bool {
+      const result<stream_event>* parsed = &parse(raw.data);
+      sse_event ev = raw;
+      if (!parsed->has_value() && !simdjson::validate_utf8(raw.data.data(), raw.data.size())) {
+        // The data as WHATWG decodes it (sse_decoder left that to us: see defer_utf8_).
+        ev.data = sse_.replace_invalid_utf8(raw.data);
+        parsed = &parse(ev.data);
+      }
       if constexpr (std::invocable<F&, const result<stream_event>&, const sse_event&>) {
-        return call(on_event, parsed, ev);
+        return call(on_event, *parsed, ev);
       } else {
-        return call(on_event, parsed);
+        return call(on_event, *parsed);
       }
     });
   }
@@ -198,7 +212,10 @@ public:
   /// Ends the stream (see sse_decoder::finish).
   result<void> finish() { return sse_.finish(); }
   /// Back to the state of a new decoder.
-  void reset() { sse_.reset(); }
+  void reset() {
+    sse_.reset();
+    sse_.defer_utf8_ = true;
+  }
 
   /// The SSE layer: last event ID, retry, consumed bytes.
   [[nodiscard]] const sse_decoder& sse() const noexcept { return sse_; }

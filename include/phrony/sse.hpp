@@ -267,6 +267,13 @@ private:
            data_.capacity() - data.size() >= simdjson::SIMDJSON_PADDING;
   }
 
+  /// `data` decoded as WHATWG UTF-8 (ill-formed sequences replaced), in scratch_.
+  std::string_view replace_invalid_utf8(std::string_view data) {
+    scratch_.clear();
+    detail::append_utf8_replacing(data, scratch_);
+    return scratch_;
+  }
+
   static constexpr std::string_view bom = "\xEF\xBB\xBF";
 
   enum class phase : std::uint8_t { name, value_start, value };
@@ -463,10 +470,8 @@ private:
     // Grows with the largest event only, and lets event_stream_decoder parse in place.
     data_.reserve(data_.size() + simdjson::SIMDJSON_PADDING);
     std::string_view data = data_;
-    if (!simdjson::validate_utf8(data.data(), data.size())) {
-      scratch_.clear();
-      detail::append_utf8_replacing(data, scratch_);
-      data = scratch_;
+    if (!defer_utf8_ && !simdjson::validate_utf8(data.data(), data.size())) {
+      data = replace_invalid_utf8(data);
     }
     const sse_event ev{type_.empty() ? std::string_view("message") : std::string_view(type_), data,
                        last_event_id_};
@@ -500,6 +505,9 @@ private:
   std::string type_;
   std::string id_buffer_;
   bool id_changed_ = false;
+  // Set by event_stream_decoder, which parses every event's data with simdjson (its stage 1
+  // validates UTF-8 anyway) and replaces ill-formed UTF-8 itself when that parse fails.
+  bool defer_utf8_ = false;
   std::string last_event_id_;
   std::optional<std::chrono::milliseconds> retry_;
   std::string scratch_;   // data with invalid UTF-8 replaced
