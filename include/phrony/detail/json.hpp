@@ -275,6 +275,16 @@ using maybe_error = std::optional<error>;
   return error_at(errc::invalid_json, p, "unknown JSON value");
 }
 
+/// Sets `out` to `s`. A fresh value's strings are empty, and constructing one is cheaper than
+/// std::string::assign's general path (aliasing checks, out-of-line _M_replace).
+inline void assign_string(std::string& out, std::string_view s) {
+  if (out.capacity() < s.size()) {
+    out = std::string(s);
+  } else {
+    out.assign(s);
+  }
+}
+
 /// Reads any JSON value at `v` as its verbatim text, after checking it is well-formed.
 [[nodiscard]] inline maybe_error read_raw(od::value& v, const path& p, std::string& out,
                                           const char* doc_end) {
@@ -295,7 +305,7 @@ using maybe_error = std::optional<error>;
   while (end > start && is_json_space(end[-1])) {
     --end;
   }
-  out.assign(start, static_cast<std::size_t>(end - start));
+  assign_string(out, std::string_view(start, static_cast<std::size_t>(end - start)));
   return {};
 }
 
@@ -329,7 +339,7 @@ template <> struct codec<std::string> {
     if (auto ec = read_string(v, s)) {
       return read_error(ec, v, p, "string");
     }
-    out.assign(s);
+    assign_string(out, s);
     return {};
   }
   static void write(json_writer& w, const std::string& s) { w.value(std::string_view(s)); }
@@ -602,7 +612,7 @@ template <has_schema T>
             out.extra.reserve(4); // rather than growing 1, 2, 4 when a body has a few extras
           }
           auto& slot = out.extra.emplace_back();
-          slot.first.assign(k);
+          assign_string(slot.first, k);
           return read_value(fv, fp, ctx, slot.second);
         } else {
           return validate_value(fv, fp);
