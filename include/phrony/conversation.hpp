@@ -66,7 +66,6 @@ struct conversation_session {
   std::optional<std::string> finished_at;
   raw_json input;                                     ///< any JSON; "null" when redacted
   std::optional<phrony::start_context> start_context; ///< null when redacted
-
   extra_fields extra;
 
   [[nodiscard]] run_state state() const noexcept { return parse_run_state(status); }
