@@ -143,7 +143,11 @@ public:
         if (pending_size_ + n > sizeof pending_) {
           flush_pending();
         }
-        std::memcpy(pending_ + pending_size_, bytes.data(), n);
+        if (n == 1) {
+          pending_[pending_size_] = bytes.front(); // a call to memcpy costs more than the byte
+        } else {
+          std::memcpy(pending_ + pending_size_, bytes.data(), n);
+        }
         pending_size_ += n;
         line_size_ += n;
       } else {
