@@ -125,9 +125,15 @@ int main(int argc, char** argv) {
   const std::string body{std::istreambuf_iterator<char>(std::cin),
                          std::istreambuf_iterator<char>()};
 
-  if (kind == "start-run") return decode(body, phrony::parse_start_run);
-  if (kind == "run") return decode(body, phrony::parse_run_status);
-  if (kind == "accept") return decode(body, phrony::parse_accept);
+  if (kind == "start-run") {
+    return decode(body, [](std::string_view b) { return phrony::parse_start_run(b); });
+  }
+  if (kind == "run") {
+    return decode(body, [](std::string_view b) { return phrony::parse_run_status(b); });
+  }
+  if (kind == "accept") {
+    return decode(body, [](std::string_view b) { return phrony::parse_accept(b); });
+  }
   if (kind == "sessions") {
     return decode(body, [](std::string_view b) { return phrony::parse_sessions_page(b); });
   }

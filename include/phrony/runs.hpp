@@ -1,10 +1,13 @@
 // phrony: run states and the bodies of start-run, run status and accept (messages, skip-wait).
 #pragma once
 
+#include <concepts>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include <simdjson.h>
 
 #include "phrony/detail/json.hpp"
 #include "phrony/error.hpp"
@@ -157,6 +160,33 @@ template <> struct schema<accept_response> {
 /// Parses the 202 body of messages, input and skip-agent-wait.
 [[nodiscard]] inline result<accept_response> parse_accept(std::string_view body) {
   return detail::parse_body<accept_response>(body);
+}
+
+// The same parsers for bodies that already carry simdjson's padding (no copy). A
+// simdjson::padded_string converts to both views, hence the constrained template for it.
+/// Parses the body of GET /v1/runs/{runId} in place.
+[[nodiscard]] inline result<run_status> parse_run_status(simdjson::padded_string_view body) {
+  return detail::parse_padded<run_status>(body);
+}
+template <std::same_as<simdjson::padded_string> P>
+[[nodiscard]] result<run_status> parse_run_status(const P& body) {
+  return detail::parse_padded<run_status>(body);
+}
+/// Parses the 202 body of POST /v1/agents/{agentId}/runs in place.
+[[nodiscard]] inline result<start_run_response> parse_start_run(simdjson::padded_string_view body) {
+  return detail::parse_padded<start_run_response>(body);
+}
+template <std::same_as<simdjson::padded_string> P>
+[[nodiscard]] result<start_run_response> parse_start_run(const P& body) {
+  return detail::parse_padded<start_run_response>(body);
+}
+/// Parses the 202 body of messages, input and skip-agent-wait in place.
+[[nodiscard]] inline result<accept_response> parse_accept(simdjson::padded_string_view body) {
+  return detail::parse_padded<accept_response>(body);
+}
+template <std::same_as<simdjson::padded_string> P>
+[[nodiscard]] result<accept_response> parse_accept(const P& body) {
+  return detail::parse_padded<accept_response>(body);
 }
 
 /// Canonical JSON: documented fields under their wire names, then unknown fields verbatim.
