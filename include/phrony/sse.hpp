@@ -125,6 +125,27 @@ public:
   /// errc::limit_exceeded and every later feed returns it again, until finish() or reset().
   template <std::invocable<const sse_event&> F>
   result<void> feed(std::string_view bytes, F&& on_event) {
+    const std::size_t n = bytes.size();
+    if (n != 0 && pending_size_ + n <= fast_end_ && !holds_line_end(bytes)) {
+      // More bytes of a data line, with room for them under every limit: the case of a stream
+      // read in tiny pieces, so it must cost next to nothing (one counter, no other check).
+      if (n == 1) {
+        pending_[pending_size_] = bytes.front(); // a call to memcpy costs more than the byte
+      } else {
+        std::memcpy(pending_ + pending_size_, bytes.data(), n);
+      }
+      pending_size_ += n;
+      consumed_ = n;
+      return success();
+    }
+    fast_end_ = 0; // and so it stays if on_event throws
+    result<void> r = feed_checked(bytes, on_event);
+    update_fast_room();
+    return r;
+  }
+
+private:
+  template <class F> result<void> feed_checked(std::string_view bytes, F& on_event) {
     consumed_ = 0;
     if (failed_) {
       return *failed_;
@@ -136,20 +157,15 @@ public:
       // feeding everything at once.
       const std::size_t n = bytes.size();
       if (phase_ == phase::value && kind_ == field_kind::data &&
-          line_size_ + n <= limits_.max_line &&
+          line_size_ + pending_size_ + n <= limits_.max_line &&
           data_.size() + pending_size_ + n <= limits_.max_event) {
         // Data bytes gather in pending_ and reach data_ in blocks: std::string's append is
         // an out-of-line call, too dear per byte.
         if (pending_size_ + n > sizeof pending_) {
           flush_pending();
         }
-        if (n == 1) {
-          pending_[pending_size_] = bytes.front(); // a call to memcpy costs more than the byte
-        } else {
-          std::memcpy(pending_ + pending_size_, bytes.data(), n);
-        }
+        std::memcpy(pending_ + pending_size_, bytes.data(), n);
         pending_size_ += n;
-        line_size_ += n;
       } else {
         flush_pending();
         if (auto e = append_to_line(bytes.data(), bytes.data() + n)) {
@@ -163,7 +179,6 @@ public:
     return feed_lines(bytes, on_event);
   }
 
-private:
   template <class F> result<void> feed_lines(std::string_view bytes, F& on_event) {
     const char* const begin = bytes.data();
     const char* p = begin;
@@ -285,9 +300,27 @@ private:
 
   static constexpr std::size_t short_feed = 16;
 
+  /// Sets how far pending_ may fill with no check at all: beyond pending_size_ only inside the
+  /// value of a data line, below every limit.
+  void update_fast_room() noexcept {
+    fast_end_ = 0;
+    if (failed_ || bom_matched_ != bom.size() || after_cr_ || phase_ != phase::value ||
+        kind_ != field_kind::data) {
+      return;
+    }
+    const std::size_t line = line_size_ + pending_size_;
+    const std::size_t data = data_.size() + pending_size_;
+    if (line >= limits_.max_line || data >= limits_.max_event) {
+      return;
+    }
+    fast_end_ = pending_size_ + std::min({limits_.max_line - line, limits_.max_event - data,
+                                          sizeof pending_ - pending_size_});
+  }
+
   void flush_pending() {
     if (pending_size_ != 0) {
       data_.append(pending_, pending_size_);
+      line_size_ += pending_size_; // counted here, not per byte
       pending_size_ = 0;
     }
   }
@@ -319,6 +352,7 @@ private:
 
   void start_stream() {
     pending_size_ = 0;
+    fast_end_ = 0;
     bom_matched_ = 0;
     after_cr_ = false;
     clear_line();
@@ -517,6 +551,7 @@ private:
   std::string scratch_;   // data with invalid UTF-8 replaced
   char pending_[64] = {}; // data bytes of short feeds not yet appended to data_
   std::size_t pending_size_ = 0;
+  std::size_t fast_end_ = 0; // see update_fast_room
 };
 
 /// How long to wait before reconnecting: the stream's `retry`, else `fallback`.
