@@ -696,11 +696,11 @@ template <class T>
 
 /// Parses a whole body whose root must be a T (an object with a schema, usually).
 template <class T> [[nodiscard]] result<T> parse_padded(simdjson::padded_string_view body) {
-  T out{};
-  if (auto e = parse_padded_into(body, out)) {
-    return std::move(*e);
+  result<T> r; // parsed in place: one named return, so the value is never moved
+  if (auto e = parse_padded_into(body, *r)) {
+    r = std::move(*e);
   }
-  return out;
+  return r;
 }
 
 /// Copies `body` into the thread's padded buffer and parses it into `out` (see
