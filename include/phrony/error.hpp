@@ -171,7 +171,7 @@ public:
   using value_type = void;
   using error_type = phrony::error;
 
-  result() = default;
+  result() noexcept {} // not "= default": value-initialising would zero the whole error
   result(phrony::error e) : e_(std::move(e)) {} // NOLINT: implicit by design
 
   [[nodiscard]] bool has_value() const noexcept { return !e_.has_value(); }
