@@ -639,6 +639,27 @@ TEST_CASE("unknown item types and unknown fields are kept verbatim") {
   CHECK(*again == *c);
 }
 
+TEST_CASE("keys are matched whole, escaped or not, wherever they stand") {
+  // The parser compares a key in place against the field expected next: a longer key sharing
+  // its prefix must not match it, and an escaped spelling of a field name must still match.
+  body_parts parts;
+  auto& item = parts.items[0];
+  item.insert(item.begin() + 1, {"idx", R"("not the id")"}); // before "id", which it extends
+  item.insert(item.begin() + 3, {"sequence2", "7"});         // before "sequence"
+  item = with(item, "ordinal", "41");
+  for (auto& kv : item) {
+    if (kv.first == "ordinal") {
+      kv.first = R"(ordin\u0061l)"; // "ordinal", escaped
+    }
+  }
+  const auto c = parse_conversation(parts.text());
+  REQUIRE(c.has_value());
+  CHECK(c->items[0].id == "i-0");
+  CHECK(c->items[0].sequence == 1);
+  CHECK(c->items[0].ordinal == 41);
+  CHECK(c->items[0].extra == extra_fields{{"idx", {R"("not the id")"}}, {"sequence2", {"7"}}});
+}
+
 TEST_CASE("null content is monostate for known and unknown types alike") {
   body_parts parts;
   parts.items[1] = with(parts.items[1], "content", "null");

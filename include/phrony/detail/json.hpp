@@ -553,6 +553,18 @@ template <class T> struct field_table {
   static constexpr std::uint64_t make_required(std::index_sequence<I...>) {
     return ((std::get<I>(schema<T>::fields).required ? std::uint64_t{1} << I : 0) | ... | 0);
   }
+  /// True when every name can be compared in place by raw_key_is.
+  static constexpr bool names_compare_raw = [] {
+    for (std::string_view name : names) {
+      if (name.empty() || name.size() >= simdjson::SIMDJSON_PADDING ||
+          name.find_first_of("\"\\") != std::string_view::npos) {
+        return false;
+      }
+    }
+    return true;
+  }();
+  static_assert(names_compare_raw, "wire names are short and need no escapes");
+
   /// Bit i set when field i is required.
   static constexpr std::uint64_t required = make_required(std::make_index_sequence<size>{});
 
@@ -570,6 +582,34 @@ template <class T> struct field_table {
     return size;
   }
 };
+
+/// True when the key whose text starts at `raw` (after its opening quote, inside a padded
+/// document) is `name`, which holds no quote or backslash: then no escape can hide in the
+/// compared bytes, and the quote after them closes the key. Reads at most name.size() + 1 bytes,
+/// which the padding covers even at the document's end.
+[[nodiscard]] inline bool raw_key_is(const char* raw, std::string_view name) noexcept {
+  const std::size_t n = name.size();
+  const auto word = [](const char* at) {
+    std::uint64_t w = 0;
+    std::memcpy(&w, at, sizeof w);
+    return w;
+  };
+  if (n >= 8) {
+    // Whole words, the last one overlapping the one before: no call, no byte loop.
+    for (std::size_t i = 0; i + 8 < n; i += 8) {
+      if (word(raw + i) != word(name.data() + i)) {
+        return false;
+      }
+    }
+    return word(raw + n - 8) == word(name.data() + n - 8) && raw[n] == '"';
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    if (raw[i] != name[i]) {
+      return false;
+    }
+  }
+  return raw[n] == '"';
+}
 
 template <class T, std::size_t... I>
 [[nodiscard]] maybe_error check_required(std::uint64_t seen, const path& p,
@@ -593,31 +633,49 @@ template <has_schema T>
   using seq = std::make_index_sequence<n>;
   std::uint64_t seen = 0;
   std::size_t hint = 0;
-  PHRONY_TRY(
-      for_each_field(v, p, [&](std::string_view k, od::value& fv, const path& fp) -> maybe_error {
-        if constexpr (has_special<T>) {
-          bool handled = false;
-          PHRONY_TRY(schema<T>::read_special(out, k, fv, fp, ctx, handled));
-          if (handled) {
-            return {};
-          }
+  od::object o;
+  if (auto ec = v.get_object().get(o)) {
+    return read_error(ec, v, p, "object");
+  }
+  for (auto r : o) {
+    od::field f;
+    if (auto ec = std::move(r).get(f)) {
+      return json_error(ec, p, "object key");
+    }
+    // Servers send fields in one order, so the key usually is the one after the last match:
+    // compared in place, that costs no scan for the key's end.
+    std::string_view k;
+    if (hint < n && raw_key_is(f.key().raw(), table::names[hint])) {
+      k = table::names[hint];
+    } else if (auto ec = field_key(f, k)) {
+      return json_error(ec, p, "object key");
+    }
+    const path fp = p.field(k);
+    PHRONY_TRY([&](od::value& fv) -> maybe_error {
+      if constexpr (has_special<T>) {
+        bool handled = false;
+        PHRONY_TRY(schema<T>::read_special(out, k, fv, fp, ctx, handled));
+        if (handled) {
+          return {};
         }
-        if (const std::size_t i = table::find(k, hint); i < n) {
-          seen |= std::uint64_t{1} << i;
-          hint = i + 1;
-          return table::readers[i](out, fv, fp, ctx);
+      }
+      if (const std::size_t i = table::find(k, hint); i < n) {
+        seen |= std::uint64_t{1} << i;
+        hint = i + 1;
+        return table::readers[i](out, fv, fp, ctx);
+      }
+      if constexpr (has_extra<T>) {
+        if (out.extra.capacity() == 0) {
+          out.extra.reserve(4); // rather than growing 1, 2, 4 when a body has a few extras
         }
-        if constexpr (has_extra<T>) {
-          if (out.extra.capacity() == 0) {
-            out.extra.reserve(4); // rather than growing 1, 2, 4 when a body has a few extras
-          }
-          auto& slot = out.extra.emplace_back();
-          assign_string(slot.first, k);
-          return read_value(fv, fp, ctx, slot.second);
-        } else {
-          return validate_value(fv, fp);
-        }
-      }));
+        auto& slot = out.extra.emplace_back();
+        assign_string(slot.first, k);
+        return read_value(fv, fp, ctx, slot.second);
+      } else {
+        return validate_value(fv, fp);
+      }
+    }(f.value()));
+  }
   if ((seen & table::required) != table::required) {
     PHRONY_TRY(check_required<T>(seen, p, seq{}));
   }
