@@ -477,12 +477,9 @@ template <> struct schema<session_completed_content> {
   return read_non_null_content(type, v, p, ctx, out);
 }
 
-/// What one timeline item's parse has seen so far. Items never nest, so one per thread will do;
-/// codec<timeline_item> resets it before each item.
-struct item_scratch {
-  bool type_seen = false;
-  bool content_seen = false;
-  bool content_deferred = false; ///< content came before type: its text waits in `raw`
+/// Where a content that came before its item's "type" waits. Items never nest, so one per
+/// thread will do.
+struct deferred_content {
   std::string raw;
   // The deferred content is parsed again on its own: the thread's main parser is still busy
   // with the whole body.
@@ -490,13 +487,13 @@ struct item_scratch {
   std::string padded;
 };
 
-[[nodiscard]] inline item_scratch& local_item_scratch() {
-  thread_local item_scratch s;
+[[nodiscard]] inline deferred_content& local_deferred_content() {
+  thread_local deferred_content s;
   return s;
 }
 
 /// Parses a content whose text was set aside because it preceded its item's "type".
-[[nodiscard]] inline maybe_error read_deferred_content(item_scratch& s, std::string_view type,
+[[nodiscard]] inline maybe_error read_deferred_content(deferred_content& s, std::string_view type,
                                                        const path& p, item_content& out) {
   if (s.raw == "null") {
     out.emplace<std::monostate>();
@@ -528,66 +525,57 @@ struct item_scratch {
 
 template <> struct schema<timeline_item> {
   using T = timeline_item;
-  // "content" stays in the table (optional, as read_special takes it) so that canonical output
+  // "content" stays in the table (optional, as read_field takes it) so that canonical output
   // writes it after "type", which lets a re-parse type it without the deferred path.
   static constexpr auto fields = std::make_tuple(
       req("runId", &T::run_id), req("id", &T::id), req("sequence", &T::sequence),
       req("ordinal", &T::ordinal), req("type", &T::type), opt("content", &T::content),
       req("tokensUsed", &T::tokens_used), req("error", &T::error), req("startedAt", &T::started_at),
       req("finishedAt", &T::finished_at));
+  static constexpr std::size_t type_index = 4;
+  static constexpr std::size_t content_index = 5;
+  static_assert(std::get<type_index>(fields).name == "type" &&
+                std::get<content_index>(fields).name == "content");
+  static constexpr std::uint64_t type_bit = std::uint64_t{1} << type_index;
+  static constexpr std::uint64_t content_bit = std::uint64_t{1} << content_index;
+  /// Set in the seen-mask while the content waits in local_deferred_content().
+  static constexpr std::uint64_t deferred_bit = std::uint64_t{1} << 63;
 
-  static maybe_error read_special(T& item, std::string_view key, od::value& v, const path& p,
-                                  read_context& ctx, bool& handled) {
-    if (key == "type") {
-      auto& s = local_item_scratch();
-      if (s.type_seen) {
+  static maybe_error read_field(T& item, std::size_t i, std::uint64_t before, std::uint64_t& seen,
+                                od::value& v, const path& p, read_context& ctx, bool& handled) {
+    if (i == type_index) {
+      if ((before & type_bit) != 0) {
         // A second "type" could contradict the content already typed by the first.
         return error_at(errc::invalid_json, p, "duplicate key");
       }
-      s.type_seen = true;
       return {}; // the table reads the value
     }
-    if (key != "content") {
+    if (i != content_index) {
       return {};
     }
     handled = true;
-    auto& s = local_item_scratch();
-    s.content_seen = true;
-    if (s.type_seen) {
-      s.content_deferred = false;
+    if ((before & type_bit) != 0) {
+      seen &= ~deferred_bit;
       return read_item_content(item.type, v, p, ctx, item.content);
     }
-    s.content_deferred = true;
-    return read_raw(v, p, s.raw, ctx.doc_end);
+    seen |= deferred_bit;
+    return read_raw(v, p, local_deferred_content().raw, ctx.doc_end);
   }
 
-  static maybe_error finish(T& item, const path& p, read_context&) {
-    auto& s = local_item_scratch();
-    if (!s.content_seen) {
+  static maybe_error finish_fields(T& item, std::uint64_t seen, const path& p, read_context&) {
+    if ((seen & content_bit) == 0) {
       return error_at(errc::missing_field, p.field("content"), "missing required field");
     }
-    if (s.content_deferred) {
-      return read_deferred_content(s, item.type, p.field("content"), item.content);
+    if ((seen & deferred_bit) != 0) {
+      return read_deferred_content(local_deferred_content(), item.type, p.field("content"),
+                                   item.content);
     }
     return {};
   }
 };
 
-template <> struct codec<timeline_item> {
-  static maybe_error read(od::value& v, const path& p, read_context& ctx, timeline_item& out) {
-    auto& s = local_item_scratch();
-    s.type_seen = s.content_seen = s.content_deferred = false;
-    return read_object(v, p, ctx, out);
-  }
-  static void write(json_writer& w, const timeline_item& t) {
-    w.begin_object();
-    write_members(w, t);
-    w.end_object();
-  }
-};
-
 template <> struct codec<item_content> {
-  // Never reached while parsing: schema<timeline_item>::read_special owns "content", since
+  // Never reached while parsing: schema<timeline_item>::read_field owns "content", since
   // its shape depends on the item's type.
   static maybe_error read(od::value& v, const path& p, read_context& ctx, item_content& out) {
     return read_raw(v, p, out.emplace<unknown_content>().raw.text, ctx.doc_end);

@@ -523,6 +523,18 @@ concept has_special = requires(T& t, std::string_view k, od::value& v, const pat
   { schema<T>::read_special(t, k, v, p, c, handled) } -> std::same_as<maybe_error>;
 };
 
+/// Types whose schema reads some table fields itself, by index, with no key compared:
+/// `schema<T>::read_field(t, i, seen_before, seen, v, p, ctx, handled)` runs when a key matched
+/// field i (seen_before: the fields read until then), before the table reads it unless it sets
+/// `handled`; it may set bits of `seen` above the table's for its own bookkeeping, which
+/// `schema<T>::finish_fields(t, seen, p, ctx)` gets after the required-check.
+template <class T>
+concept has_field_hook = requires(T& t, std::size_t i, std::uint64_t before, std::uint64_t& seen,
+                                  od::value& v, const path& p, read_context& c, bool& handled) {
+  { schema<T>::read_field(t, i, before, seen, v, p, c, handled) } -> std::same_as<maybe_error>;
+  { schema<T>::finish_fields(t, before, p, c) } -> std::same_as<maybe_error>;
+};
+
 template <class T, std::size_t I>
 [[nodiscard]] maybe_error read_member(T& out, od::value& v, const path& p, read_context& ctx) {
   return read_value(v, p, ctx, out.*(std::get<I>(schema<T>::fields).member));
@@ -645,7 +657,9 @@ template <has_schema T>
     // Servers send fields in one order, so the key usually is the one after the last match:
     // compared in place, that costs no scan for the key's end.
     std::string_view k;
+    std::size_t i = n;
     if (hint < n && raw_key_is(f.key().raw(), table::names[hint])) {
+      i = hint;
       k = table::names[hint];
     } else if (auto ec = field_key(f, k)) {
       return json_error(ec, p, "object key");
@@ -659,9 +673,20 @@ template <has_schema T>
           return {};
         }
       }
-      if (const std::size_t i = table::find(k, hint); i < n) {
+      if (i == n) {
+        i = table::find(k, hint);
+      }
+      if (i < n) {
+        const std::uint64_t before = seen;
         seen |= std::uint64_t{1} << i;
         hint = i + 1;
+        if constexpr (has_field_hook<T>) {
+          bool handled = false;
+          PHRONY_TRY(schema<T>::read_field(out, i, before, seen, fv, fp, ctx, handled));
+          if (handled) {
+            return {};
+          }
+        }
         return table::readers[i](out, fv, fp, ctx);
       }
       if constexpr (has_extra<T>) {
@@ -681,6 +706,9 @@ template <has_schema T>
   }
   if constexpr (has_finish<T>) {
     PHRONY_TRY(schema<T>::finish(out, p, ctx));
+  }
+  if constexpr (has_field_hook<T>) {
+    PHRONY_TRY(schema<T>::finish_fields(out, seen, p, ctx));
   }
   return {};
 }
