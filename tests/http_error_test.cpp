@@ -101,6 +101,27 @@ TEST_CASE("a Retry-After date becomes a delay from now, never negative") {
   CHECK(parse_retry_after("45", now)->delay_from(now) == 45s);
 }
 
+TEST_CASE("Retry-After dates beyond the clock's range clamp instead of overflowing") {
+  // Found by fuzz_error_body: year 1052 overflowed the nanosecond conversion (UBSan).
+  using namespace std::chrono;
+  const auto far_future = ceil<seconds>(sys_days{year{2200} / January / 1} - now);
+  struct row {
+    std::string_view text;
+    seconds want;
+  };
+  const row rows[] = {
+      {"Wed, 21 Oct 1052 07:28:00 GMT", 0s},    {"Sat, 01 Jan 0000 00:00:00 GMT", 0s},
+      {"Sun Nov  6 08:49:37 1600", 0s},         {"Fri, 31 Dec 9999 23:59:59 GMT", far_future},
+      {"Fri Dec 31 23:59:59 2300", far_future},
+  };
+  for (const auto& r : rows) {
+    CAPTURE(r.text);
+    const auto hint = parse_retry_after(r.text, now);
+    REQUIRE(hint.has_value());
+    CHECK(hint->delay_from(now) == r.want);
+  }
+}
+
 TEST_CASE("error body samples parse; message is kept raw and readable as text") {
   struct row {
     std::string body;

@@ -81,7 +81,13 @@ make_utc(int y, int mo, int d, int h, int mi, int s) {
   if (!ymd.ok()) {
     return std::nullopt;
   }
-  return sys_days{ymd} + hours{h} + minutes{mi} + seconds{s};
+  // system_clock counts 64-bit nanoseconds (years 1678 to 2262), fewer than four-digit years
+  // need: clamp first, so converting cannot overflow. Earlier than 1970 waits no longer than
+  // 1970 does, and 2200 is far past any usable delay while leaving room for arithmetic with now.
+  const sys_seconds at = sys_days{ymd} + hours{h} + minutes{mi} + seconds{s};
+  const sys_seconds lo = sys_days{year{1970} / January / 1};
+  const sys_seconds hi = sys_days{year{2200} / January / 1};
+  return system_clock::time_point{at < lo ? lo : at > hi ? hi : at};
 }
 
 /// The three HTTP-date forms of RFC 9110 section 5.6.7; nullopt for anything else. `now` picks
