@@ -439,13 +439,18 @@ template <> struct schema<session_completed_content> {
                       opt("total_tokens_used", &T::total_tokens_used)));
 };
 
+// The content readers, the item hooks and the entry points below are templates (over a type
+// that is always the one named, or a defaulted parameter never given) so that a translation
+// unit including this header without parsing a conversation instantiates none of the schema
+// machinery for its nine content types: it is most of this header's compile cost.
+
 /// Reads the non-null value `v` as the content of an item of type `type`: a known type needs
 /// an object; an unknown one keeps any JSON verbatim.
-[[nodiscard]] inline maybe_error read_non_null_content(std::string_view type, od::value& v,
-                                                       const path& p, read_context& ctx,
-                                                       item_content& out) {
+template <std::same_as<item_content> Content>
+[[nodiscard]] maybe_error read_non_null_content(std::string_view type, od::value& v, const path& p,
+                                                read_context& ctx, Content& out) {
   const auto read_as = [&]<class C>(std::in_place_type_t<C>) -> maybe_error {
-    return read_value(v, p, ctx, out.emplace<C>());
+    return read_value(v, p, ctx, out.template emplace<C>());
   };
   switch (parse_item_type(type)) {
   case item_type::llm_request_prepared:
@@ -459,19 +464,19 @@ template <> struct schema<session_completed_content> {
   case item_type::session_completed: return read_as(std::in_place_type<session_completed_content>);
   case item_type::unknown: break;
   }
-  return read_raw(v, p, out.emplace<unknown_content>().raw.text, ctx.doc_end);
+  return read_raw(v, p, out.template emplace<unknown_content>().raw.text, ctx.doc_end);
 }
 
 /// Reads `v` as the content of an item of type `type`: JSON null is std::monostate.
-[[nodiscard]] inline maybe_error read_item_content(std::string_view type, od::value& v,
-                                                   const path& p, read_context& ctx,
-                                                   item_content& out) {
+template <std::same_as<item_content> Content>
+[[nodiscard]] maybe_error read_item_content(std::string_view type, od::value& v, const path& p,
+                                            read_context& ctx, Content& out) {
   bool is_null = false;
   if (auto ec = v.is_null().get(is_null)) {
     return read_error(ec, v, p, "a JSON value");
   }
   if (is_null) {
-    out.emplace<std::monostate>();
+    out.template emplace<std::monostate>();
     return {};
   }
   return read_non_null_content(type, v, p, ctx, out);
@@ -493,14 +498,15 @@ struct deferred_content {
 }
 
 /// Parses a content whose text was set aside because it preceded its item's "type".
-[[nodiscard]] inline maybe_error read_deferred_content(deferred_content& s, std::string_view type,
-                                                       const path& p, item_content& out) {
+template <std::same_as<item_content> Content>
+[[nodiscard]] maybe_error read_deferred_content(deferred_content& s, std::string_view type,
+                                                const path& p, Content& out) {
   if (s.raw == "null") {
-    out.emplace<std::monostate>();
+    out.template emplace<std::monostate>();
     return {};
   }
   if (parse_item_type(type) == item_type::unknown) {
-    out.emplace<unknown_content>().raw.text = std::move(s.raw);
+    out.template emplace<unknown_content>().raw.text = std::move(s.raw);
     return {};
   }
   s.padded.reserve(s.raw.size() + simdjson::SIMDJSON_PADDING);
@@ -541,8 +547,10 @@ template <> struct schema<timeline_item> {
   /// Set in the seen-mask while the content waits in local_deferred_content().
   static constexpr std::uint64_t deferred_bit = std::uint64_t{1} << 63;
 
-  static maybe_error read_field(T& item, std::size_t i, std::uint64_t before, std::uint64_t& seen,
-                                od::value& v, const path& p, read_context& ctx, bool& handled) {
+  template <std::same_as<T> Item>
+  static maybe_error read_field(Item& item, std::size_t i, std::uint64_t before,
+                                std::uint64_t& seen, od::value& v, const path& p, read_context& ctx,
+                                bool& handled) {
     if (i == type_index) {
       if ((before & type_bit) != 0) {
         // A second "type" could contradict the content already typed by the first.
@@ -562,7 +570,8 @@ template <> struct schema<timeline_item> {
     return read_raw(v, p, local_deferred_content().raw, ctx.doc_end);
   }
 
-  static maybe_error finish_fields(T& item, std::uint64_t seen, const path& p, read_context&) {
+  template <std::same_as<T> Item>
+  static maybe_error finish_fields(Item& item, std::uint64_t seen, const path& p, read_context&) {
     if ((seen & content_bit) == 0) {
       return error_at(errc::missing_field, p.field("content"), "missing required field");
     }
@@ -577,10 +586,11 @@ template <> struct schema<timeline_item> {
 template <> struct codec<item_content> {
   // Never reached while parsing: schema<timeline_item>::read_field owns "content", since
   // its shape depends on the item's type.
-  static maybe_error read(od::value& v, const path& p, read_context& ctx, item_content& out) {
-    return read_raw(v, p, out.emplace<unknown_content>().raw.text, ctx.doc_end);
+  template <std::same_as<item_content> C>
+  static maybe_error read(od::value& v, const path& p, read_context& ctx, C& out) {
+    return read_raw(v, p, out.template emplace<unknown_content>().raw.text, ctx.doc_end);
   }
-  static void write(json_writer& w, const item_content& c) {
+  template <std::same_as<item_content> C> static void write(json_writer& w, const C& c) {
     std::visit(
         [&](const auto& alt) {
           using A = std::remove_cvref_t<decltype(alt)>;
@@ -607,11 +617,13 @@ template <> struct schema<conversation> {
 // ---- entry points -----------------------------------------------------------------------------
 
 /// Parses the body of GET /v1/runs/{runId}/conversation (full, slim or redacted).
-[[nodiscard]] inline result<conversation> parse_conversation(std::string_view body) {
+template <class = void>
+[[nodiscard]] result<conversation> parse_conversation(std::string_view body) {
   return detail::parse_body<conversation>(body);
 }
 /// Parses a body that already has simdjson's padding (no copy).
-[[nodiscard]] inline result<conversation> parse_conversation(simdjson::padded_string_view body) {
+template <class = void>
+[[nodiscard]] result<conversation> parse_conversation(simdjson::padded_string_view body) {
   return detail::parse_padded<conversation>(body);
 }
 /// Parses a simdjson::padded_string, which converts to both views (a template, so that a
@@ -623,8 +635,12 @@ template <std::same_as<simdjson::padded_string> P>
 
 /// Canonical JSON: documented fields under their wire names (an item's "type" before its
 /// "content"), then unknown fields verbatim.
-[[nodiscard]] inline std::string to_json(const conversation& v) { return detail::to_json_text(v); }
-[[nodiscard]] inline std::string to_json(const timeline_item& v) { return detail::to_json_text(v); }
+template <class = void> [[nodiscard]] std::string to_json(const conversation& v) {
+  return detail::to_json_text(v);
+}
+template <class = void> [[nodiscard]] std::string to_json(const timeline_item& v) {
+  return detail::to_json_text(v);
+}
 
 /// A user task waiting for an answer (POST /v1/runs/{run_id}/messages with user_task_id).
 struct pending_user_task {
@@ -651,7 +667,8 @@ struct pending_user_task {
 /// The task to answer for each run that is not finished (sub-agent runs included): its latest
 /// unanswered UserTaskReq by ordinal. Items of runs missing from `c.runs` are ignored, since
 /// nothing says whether those runs still wait. Ordered by ordinal.
-[[nodiscard]] inline std::vector<pending_user_task> pending_user_tasks(const conversation& c) {
+template <class = void>
+[[nodiscard]] std::vector<pending_user_task> pending_user_tasks(const conversation& c) {
   std::vector<const timeline_item*> latest(c.runs.size(), nullptr);
   for (const auto& item : c.items) {
     const auto* task = item.content_as<user_task_req_content>();
