@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -279,7 +280,11 @@ using maybe_error = std::optional<error>;
 /// std::string::assign's general path (aliasing checks, out-of-line _M_replace).
 inline void assign_string(std::string& out, std::string_view s) {
   if (out.capacity() < s.size()) {
-    out = std::string(s);
+    // A move construction over the old (buffer-less) value skips move assignment's general path;
+    // the new text is built first, so an allocation failure leaves `out` as it was.
+    std::string fresh(s);
+    std::destroy_at(&out);
+    std::construct_at(&out, std::move(fresh));
   } else {
     out.assign(s);
   }
