@@ -22,7 +22,9 @@
 #include <vector>
 
 #include <simdjson.h>
-#if defined(__SSE2__)
+#if defined(__AVX2__)
+#include <immintrin.h>
+#elif defined(__SSE2__)
 #include <emmintrin.h>
 #endif
 
@@ -134,10 +136,23 @@ using maybe_error = std::optional<error>;
   return c == ' ' || c == '\n' || c == '\r' || c == '\t';
 }
 
-/// The first '"' or '\\' in [p, end), or `end`. Reads in 16-byte blocks, so up to 15 bytes
-/// past `end`: callers pass an `end` inside a padded document.
+/// The first '"' or '\\' in [p, end), or `end`. Reads in 16-byte (32 with AVX2) blocks, so up
+/// to 31 bytes past `end`: callers pass an `end` inside a padded document.
 [[nodiscard]] inline const char* find_quote_or_backslash(const char* p, const char* end) noexcept {
-#if defined(__SSE2__)
+#if defined(__AVX2__)
+  const __m256i quote = _mm256_set1_epi8('"');
+  const __m256i backslash = _mm256_set1_epi8('\\');
+  for (; p < end; p += 32) {
+    const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+    const auto hits = static_cast<unsigned>(_mm256_movemask_epi8(
+        _mm256_or_si256(_mm256_cmpeq_epi8(b, quote), _mm256_cmpeq_epi8(b, backslash))));
+    if (hits != 0) {
+      const char* const hit = p + __builtin_ctz(hits);
+      return hit < end ? hit : end;
+    }
+  }
+  return end;
+#elif defined(__SSE2__)
   const __m128i quote = _mm_set1_epi8('"');
   const __m128i backslash = _mm_set1_epi8('\\');
   for (; p < end; p += 16) {
@@ -276,12 +291,14 @@ using maybe_error = std::optional<error>;
   return error_at(errc::invalid_json, p, "unknown JSON value");
 }
 
-/// Sets `out` to `s`. A fresh value's strings are empty, and constructing one is cheaper than
-/// std::string::assign's general path (aliasing checks, out-of-line _M_replace).
+/// Sets `out` to `s`. Only a heap buffer that holds `s` is worth keeping (a reused value);
+/// otherwise constructing a string is cheaper than std::string::assign's general path (aliasing
+/// checks, out-of-line _M_replace), for short texts too.
 inline void assign_string(std::string& out, std::string_view s) {
-  if (out.capacity() < s.size()) {
-    // A move construction over the old (buffer-less) value skips move assignment's general path;
-    // the new text is built first, so an allocation failure leaves `out` as it was.
+  constexpr std::size_t local_capacity = 15; // libstdc++'s and MSVC's in-object buffer
+  if (out.capacity() < s.size() || out.capacity() <= local_capacity) {
+    // Built first, so an allocation failure leaves `out` as it was; then a move construction
+    // over the old value skips move assignment's general path.
     std::string fresh(s);
     std::destroy_at(&out);
     std::construct_at(&out, std::move(fresh));
