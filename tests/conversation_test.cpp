@@ -316,8 +316,9 @@ TEST_CASE("a conversation with every known item type parses into typed contents"
   CHECK(sc.instructions == "Be brief.\n- no emojis");
   CHECK(sc.sub_agent_execution_model == "parallel");
   CHECK(sc.can_execute_sub_agents == true);
-  CHECK_FALSE(sc.top_p.has_value());
-  CHECK(sc.top_k == 40);
+  REQUIRE(sc.top_p.has_value());      // present ...
+  CHECK_FALSE(sc.top_p->has_value()); // ... and null
+  CHECK(sc.top_k == std::optional<double>(40));
   CHECK(sc.agent_execution_mode == "HITL");
   CHECK(sc.root_agent_execution_mode == "AUTO");
   CHECK(sc.max_depth == 3);

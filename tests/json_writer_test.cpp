@@ -274,3 +274,15 @@ TEST_CASE("commas go between members and elements at every nesting level, never 
     CHECK(std::move(w).take().value() == r.want);
   }
 }
+
+TEST_CASE("whole doubles past the integer range are written in a form simdjson reads back") {
+  for (const double d : {18446744073709551616.0, -12345678901234567168.0, 9.9e20}) {
+    phrony::json_writer w;
+    w.value(d);
+    CAPTURE(w.str());
+    simdjson::dom::parser parser;
+    double back = 0;
+    REQUIRE(parser.parse(w.str()).get_double().get(back) == simdjson::SUCCESS);
+    CHECK(back == d);
+  }
+}

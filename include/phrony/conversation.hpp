@@ -37,8 +37,8 @@ struct start_context {
   std::optional<std::string> instructions;
   std::optional<std::string> sub_agent_execution_model;
   std::optional<bool> can_execute_sub_agents;
-  std::optional<double> top_p; ///< absent or null
-  std::optional<double> top_k; ///< absent or null
+  std::optional<std::optional<double>> top_p; ///< absent (outer), or null (inner)
+  std::optional<std::optional<double>> top_k; ///< absent (outer), or null (inner)
   std::optional<std::string> agent_execution_mode;
   std::optional<std::string> root_agent_execution_mode;
   std::optional<std::int64_t> max_depth;

@@ -75,7 +75,13 @@ public:
       fail("number is not finite");
       return *this;
     }
-    return number(d);
+    // Shortest round-trip digits in %g style: plain to_chars writes a whole double past 2^64 in
+    // full (18446744073709551616), an integer too large for simdjson and most JSON readers.
+    separate();
+    char buf[32];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, d, std::chars_format::general);
+    out_.append(buf, end);
+    return *this;
   }
   json_writer& null() {
     separate();

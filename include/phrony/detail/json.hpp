@@ -414,10 +414,14 @@ template <> struct codec<double> {
 };
 
 /// optional<T>: JSON null reads as nullopt and writes as null (absence is the caller's business).
+template <class T> inline constexpr bool is_optional_v = false;
+template <class T> inline constexpr bool is_optional_v<std::optional<T>> = true;
+
 template <class T> struct codec<std::optional<T>> {
   static maybe_error read(od::value& v, const path& p, read_context& ctx, std::optional<T>& out) {
-    if constexpr (std::is_same_v<T, raw_json>) {
-      // Opaque values keep a literal null as "null": it is part of the verbatim text.
+    if constexpr (std::is_same_v<T, raw_json> || is_optional_v<T>) {
+      // Opaque values keep a literal null as "null": it is part of the verbatim text. An
+      // optional<optional<X>> (an optional field that may be null) records "present" outside.
       out.emplace();
       return read_value(v, p, ctx, *out);
     } else {
@@ -832,9 +836,6 @@ template <class T> [[nodiscard]] result<T> parse_body(std::string_view body) {
 }
 
 // ---- canonical writing ------------------------------------------------------------------------
-
-template <class T> inline constexpr bool is_optional_v = false;
-template <class T> inline constexpr bool is_optional_v<std::optional<T>> = true;
 
 /// Writes the members of `t` (no braces): documented fields in schema order, then extras.
 template <has_schema T> void write_members(json_writer& w, const T& t) {
