@@ -21,32 +21,10 @@ namespace {
 
 // ---- a hand-written conversation, as (key, JSON text) pairs so cases can edit one member ------
 
-using members = std::vector<std::pair<std::string, std::string>>;
-
-std::string object_text(const members& m) {
-  std::string out = "{";
-  for (const auto& [k, v] : m) {
-    if (out.size() > 1) {
-      out += ',';
-    }
-    out += '"' + k + "\":" + v;
-  }
-  return out + '}';
-}
-
-members without(members m, std::string_view key) {
-  std::erase_if(m, [&](const auto& kv) { return kv.first == key; });
-  return m;
-}
-
-members with(members m, std::string_view key, std::string value) {
-  for (auto& kv : m) {
-    if (kv.first == key) {
-      kv.second = std::move(value);
-    }
-  }
-  return m;
-}
+using phrony_test::members;
+using phrony_test::object_text;
+using phrony_test::with;
+using phrony_test::without;
 
 std::string json_str(std::string_view s) { return '"' + std::string(s) + '"'; }
 

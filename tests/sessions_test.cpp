@@ -16,7 +16,10 @@ using phrony_test::generated;
 namespace {
 
 // A session row as (key, JSON text) pairs, so cases can drop or replace one member.
-using members = std::vector<std::pair<std::string, std::string>>;
+using phrony_test::members;
+using phrony_test::object_text;
+using phrony_test::with;
+using phrony_test::without;
 
 members valid_row() {
   return {{"id", R"("s-1")"},
@@ -41,33 +44,8 @@ members valid_row() {
           {"entryRunId", "null"}};
 }
 
-std::string object_text(const members& m) {
-  std::string out = "{";
-  for (const auto& [k, v] : m) {
-    if (out.size() > 1) {
-      out += ',';
-    }
-    out += '"' + k + "\":" + v;
-  }
-  return out + '}';
-}
-
 std::string page_with(const members& row) {
   return R"({"items":[)" + object_text(valid_row()) + ',' + object_text(row) + R"(],"total":2})";
-}
-
-members without(members m, std::string_view key) {
-  std::erase_if(m, [&](const auto& kv) { return kv.first == key; });
-  return m;
-}
-
-members with(members m, std::string_view key, std::string value) {
-  for (auto& kv : m) {
-    if (kv.first == key) {
-      kv.second = std::move(value);
-    }
-  }
-  return m;
 }
 
 } // namespace

@@ -6,6 +6,8 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace phrony_test {
 
@@ -28,6 +30,37 @@ inline std::string fixture(std::string_view name) {
 /// A body generated at configure time by tests/fixtures/gen.py (see tests/CMakeLists.txt).
 inline std::string generated(std::string_view name) {
   return read_file(std::string(PHRONY_GENERATED_DIR) + "/" + std::string(name));
+}
+
+/// A JSON object as (key, JSON text) pairs, so a test can drop or replace one member.
+using members = std::vector<std::pair<std::string, std::string>>;
+
+/// The object's JSON text, members in order.
+inline std::string object_text(const members& m) {
+  std::string out = "{";
+  for (const auto& [k, v] : m) {
+    if (out.size() > 1) {
+      out += ',';
+    }
+    out += '"' + k + "\":" + v;
+  }
+  return out + '}';
+}
+
+/// `m` without the member `key`.
+inline members without(members m, std::string_view key) {
+  std::erase_if(m, [&](const auto& kv) { return kv.first == key; });
+  return m;
+}
+
+/// `m` with the member `key` set to the JSON text `value`.
+inline members with(members m, std::string_view key, std::string value) {
+  for (auto& kv : m) {
+    if (kv.first == key) {
+      kv.second = std::move(value);
+    }
+  }
+  return m;
 }
 
 } // namespace phrony_test
