@@ -207,6 +207,47 @@ using maybe_error = std::optional<error>;
   return f.unescaped_key().get(out);
 }
 
+/// Calls on_element(value, path) for each element of the array at `v`.
+template <class F>
+[[nodiscard]] maybe_error for_each_element(od::value& v, const path& p, F&& on_element) {
+  od::array a;
+  if (auto ec = v.get_array().get(a)) {
+    return read_error(ec, v, p, "array");
+  }
+  std::size_t i = 0;
+  for (auto el : a) {
+    const path child = p.at(i++);
+    od::value cv;
+    if (auto ec = el.get(cv)) {
+      return json_error(ec, child, "a JSON value");
+    }
+    PHRONY_TRY(on_element(cv, child));
+  }
+  return {};
+}
+
+/// Calls on_field(key, value, path) for each member of the object at `v`, in document order.
+template <class F>
+[[nodiscard]] maybe_error for_each_field(od::value& v, const path& p, F&& on_field) {
+  od::object o;
+  if (auto ec = v.get_object().get(o)) {
+    return read_error(ec, v, p, "object");
+  }
+  for (auto r : o) {
+    od::field f;
+    std::string_view k;
+    if (auto ec = std::move(r).get(f)) {
+      return json_error(ec, p, "object key");
+    }
+    if (auto ec = field_key(f, k)) {
+      return json_error(ec, p, "object key");
+    }
+    const path child = p.field(k);
+    PHRONY_TRY(on_field(k, f.value(), child));
+  }
+  return {};
+}
+
 [[nodiscard]] inline maybe_error validate_value(od::value& v, const path& p, std::size_t depth);
 
 /// Walks `v` completely so every scalar is checked (On-Demand only checks what it is asked for).
@@ -224,41 +265,14 @@ using maybe_error = std::optional<error>;
     return json_error(ec, p, "a JSON value");
   }
   switch (t) {
-  case od::json_type::object: {
-    od::object o;
-    if (auto ec = v.get_object().get(o)) {
-      return read_error(ec, v, p, "object");
-    }
-    for (auto r : o) {
-      od::field f;
-      std::string_view k;
-      if (auto ec = std::move(r).get(f)) {
-        return json_error(ec, p, "object key");
-      }
-      if (auto ec = field_key(f, k)) {
-        return json_error(ec, p, "object key");
-      }
-      const path child = p.field(k);
-      PHRONY_TRY(validate_value(f.value(), child, depth + 1));
-    }
-    return {};
-  }
-  case od::json_type::array: {
-    od::array a;
-    if (auto ec = v.get_array().get(a)) {
-      return read_error(ec, v, p, "array");
-    }
-    std::size_t i = 0;
-    for (auto el : a) {
-      const path child = p.at(i++);
-      od::value cv;
-      if (auto ec = el.get(cv)) {
-        return json_error(ec, child, "a JSON value");
-      }
-      PHRONY_TRY(validate_value(cv, child, depth + 1));
-    }
-    return {};
-  }
+  case od::json_type::object:
+    return for_each_field(v, p, [depth](std::string_view, od::value& cv, const path& child) {
+      return validate_value(cv, child, depth + 1);
+    });
+  case od::json_type::array:
+    return for_each_element(v, p, [depth](od::value& cv, const path& child) {
+      return validate_value(cv, child, depth + 1);
+    });
   case od::json_type::string: {
     std::string_view s;
     if (auto ec = read_string(v, s)) {
@@ -446,25 +460,6 @@ template <class T> struct codec<std::optional<T>> {
   }
 };
 
-/// Calls on_element(value, path) for each element of the array at `v`.
-template <class F>
-[[nodiscard]] maybe_error for_each_element(od::value& v, const path& p, F&& on_element) {
-  od::array a;
-  if (auto ec = v.get_array().get(a)) {
-    return read_error(ec, v, p, "array");
-  }
-  std::size_t i = 0;
-  for (auto el : a) {
-    const path child = p.at(i++);
-    od::value cv;
-    if (auto ec = el.get(cv)) {
-      return json_error(ec, child, "a JSON value");
-    }
-    PHRONY_TRY(on_element(cv, child));
-  }
-  return {};
-}
-
 template <class T> struct codec<std::vector<T>> {
   static maybe_error read(od::value& v, const path& p, read_context& ctx, std::vector<T>& out) {
     return for_each_element(v, p, [&](od::value& el, const path& ep) -> maybe_error {
@@ -479,28 +474,6 @@ template <class T> struct codec<std::vector<T>> {
     w.end_array();
   }
 };
-
-/// Calls on_field(key, value, path) for each member of the object at `v`, in document order.
-template <class F>
-[[nodiscard]] maybe_error for_each_field(od::value& v, const path& p, F&& on_field) {
-  od::object o;
-  if (auto ec = v.get_object().get(o)) {
-    return read_error(ec, v, p, "object");
-  }
-  for (auto r : o) {
-    od::field f;
-    std::string_view k;
-    if (auto ec = std::move(r).get(f)) {
-      return json_error(ec, p, "object key");
-    }
-    if (auto ec = field_key(f, k)) {
-      return json_error(ec, p, "object key");
-    }
-    const path child = p.field(k);
-    PHRONY_TRY(on_field(k, f.value(), child));
-  }
-  return {};
-}
 
 // ---- schema tables ----------------------------------------------------------------------------
 
