@@ -63,6 +63,8 @@ public:
 private:
   // The caller's key, or nullptr after answering 401.
   const api_key* authenticate(const httplib::Request& req, httplib::Response& res) const;
+  // authenticate(), and the key must allow file uploads (403 otherwise, as the service does).
+  const api_key* authenticate_uploads(const httplib::Request& req, httplib::Response& res) const;
   // The path's run if the key may see it, or nullptr after answering 404/403. Holds world::mu.
   run* find_scoped_run(const httplib::Request& req, httplib::Response& res, const api_key& key);
   // Parses a JSON object body, or answers 400; an empty body reads as {} when allowed.

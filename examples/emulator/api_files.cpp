@@ -54,13 +54,19 @@ void s3_error(httplib::Response& res, int status, std::string_view code, std::st
 
 } // namespace
 
-void api::presign(const httplib::Request& req, httplib::Response& res) {
+const api_key* api::authenticate_uploads(const httplib::Request& req,
+                                         httplib::Response& res) const {
   const api_key* key = authenticate(req, res);
-  if (key == nullptr) {
-    return;
+  if (key != nullptr && !key->uploads) {
+    fail(res, 403, "File uploads are not allowed for this API key");
+    return nullptr;
   }
-  if (!key->uploads) {
-    return fail(res, 403, "File uploads are not allowed for this API key");
+  return key;
+}
+
+void api::presign(const httplib::Request& req, httplib::Response& res) {
+  if (authenticate_uploads(req, res) == nullptr) {
+    return;
   }
   dom::parser parser;
   dom::object body;
@@ -141,12 +147,8 @@ void api::put_upload(const httplib::Request& req, httplib::Response& res) {
 }
 
 void api::finalize(const httplib::Request& req, httplib::Response& res) {
-  const api_key* key = authenticate(req, res);
-  if (key == nullptr) {
+  if (authenticate_uploads(req, res) == nullptr) {
     return;
-  }
-  if (!key->uploads) {
-    return fail(res, 403, "File uploads are not allowed for this API key");
   }
   dom::parser parser;
   dom::object body;
