@@ -77,40 +77,40 @@ public:
   result<start_run_response> start_run(std::string_view agent_id,
                                        std::optional<raw_json> input = std::nullopt) {
     return call<start_run_response>(start_run_request(config_, agent_id, std::move(input)),
-                                    &parse_start_run);
+                                    parse_start_run);
   }
   /// GET /v1/runs/{runId}.
   result<run_status> get_run(std::string_view run_id) {
-    return call<run_status>(get_run_request(config_, run_id), &parse_run_status);
+    return call<run_status>(get_run_request(config_, run_id), parse_run_status);
   }
   /// GET /v1/runs/{runId}/conversation.
   result<conversation> get_conversation(std::string_view run_id,
                                         step_content content = step_content::full) {
     return call<conversation>(get_conversation_request(config_, run_id, content),
-                              &parse_conversation);
+                              parse_conversation);
   }
   /// GET /v1/agents/{agentId}/sessions (one page).
   result<sessions_page> list_sessions(std::string_view agent_id, const sessions_query& query = {}) {
     return call<sessions_page>(list_sessions_request(config_, agent_id, query),
-                               &parse_sessions_page);
+                               parse_sessions_page);
   }
   /// POST /v1/runs/{runId}/messages (or /input). Not retried unless asked (see start_run).
   result<accept_response> send_message(std::string_view run_id, const run_message& message,
                                        message_route route = message_route::messages) {
     return call<accept_response>(send_message_request(config_, run_id, message, route),
-                                 &parse_accept);
+                                 parse_accept);
   }
   /// POST /v1/runs/{runId}/skip-agent-wait (400 unless the run is WaitingForTimer).
   result<accept_response> skip_agent_wait(std::string_view run_id) {
-    return call<accept_response>(skip_agent_wait_request(config_, run_id), &parse_accept);
+    return call<accept_response>(skip_agent_wait_request(config_, run_id), parse_accept);
   }
   /// POST /v1/file-library/presign.
   result<presign_response> presign(const presign_params& params) {
-    return call<presign_response>(presign_request(config_, params), &parse_presign);
+    return call<presign_response>(presign_request(config_, params), parse_presign);
   }
   /// POST /v1/file-library/finalize (idempotent on the server: alreadyFinalized).
   result<finalize_response> finalize(const finalize_params& params) {
-    return call<finalize_response>(finalize_request(config_, params), &parse_finalize);
+    return call<finalize_response>(finalize_request(config_, params), parse_finalize);
   }
 
   /// Presign, PUT the bytes to the upload URL with every required header, finalize: the
@@ -387,9 +387,7 @@ private:
     }
   }
 
-  // `parse` names the string_view overload of a parser (the pointer type picks it).
-  template <class T>
-  result<T> call(result<http_request> req, result<T> (*parse)(std::string_view)) {
+  template <class T> result<T> call(result<http_request> req, detail::body_parser<T> parse) {
     auto response = exchange(std::move(req));
     if (!response) {
       return std::move(response).error();

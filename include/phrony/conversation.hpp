@@ -327,8 +327,7 @@ struct conversation {
 
 namespace detail {
 
-template <> struct schema<start_context> {
-  using T = start_context;
+template <std::same_as<start_context> T> struct schema<T> {
   static constexpr auto fields = std::make_tuple(
       opt("version", &T::version), opt("userInput", &T::user_input), opt("llmModel", &T::llm_model),
       opt("temperature", &T::temperature), opt("maxTokensPerRun", &T::max_tokens_per_run),
@@ -342,8 +341,7 @@ template <> struct schema<start_context> {
       opt("rootAgentExecutionMode", &T::root_agent_execution_mode), opt("maxDepth", &T::max_depth));
 };
 
-template <> struct schema<conversation_session> {
-  using T = conversation_session;
+template <std::same_as<conversation_session> T> struct schema<T> {
   static constexpr auto fields = std::make_tuple(
       req("id", &T::id), req("tenantId", &T::tenant_id), req("agentId", &T::agent_id),
       req("agentVersionId", &T::agent_version_id), req("llmModel", &T::llm_model),
@@ -355,8 +353,7 @@ template <> struct schema<conversation_session> {
       req("startContext", &T::start_context));
 };
 
-template <> struct schema<conversation_run> {
-  using T = conversation_run;
+template <std::same_as<conversation_run> T> struct schema<T> {
   static constexpr auto fields = std::make_tuple(
       req("id", &T::id), req("sessionId", &T::session_id), req("agentId", &T::agent_id),
       req("agentVersionId", &T::agent_version_id), req("parentRunId", &T::parent_run_id),
@@ -370,71 +367,62 @@ template <> struct schema<conversation_run> {
 };
 
 /// The stanza's descriptors, prepended to each content type's own.
+template <class T>
 inline constexpr auto stanza_fields = std::make_tuple(
-    opt("run_id", &step_stanza::run_id), opt("session_id", &step_stanza::session_id),
-    opt("tenant_id", &step_stanza::tenant_id), opt("agent_id", &step_stanza::agent_id),
-    opt("agent_version_id", &step_stanza::agent_version_id),
-    opt("event_id", &step_stanza::event_id), opt("sequence", &step_stanza::sequence),
-    opt("step_kind", &step_stanza::step_kind), opt("iteration", &step_stanza::iteration));
+    opt("run_id", &T::run_id), opt("session_id", &T::session_id), opt("tenant_id", &T::tenant_id),
+    opt("agent_id", &T::agent_id), opt("agent_version_id", &T::agent_version_id),
+    opt("event_id", &T::event_id), opt("sequence", &T::sequence), opt("step_kind", &T::step_kind),
+    opt("iteration", &T::iteration));
 
-template <> struct schema<llm_request_prepared_content> {
-  using T = llm_request_prepared_content;
+template <std::same_as<llm_request_prepared_content> T> struct schema<T> {
   static constexpr auto fields =
-      std::tuple_cat(stanza_fields, std::make_tuple(req("model", &T::model)));
+      std::tuple_cat(stanza_fields<T>, std::make_tuple(req("model", &T::model)));
 };
-template <> struct schema<reasoning_content> {
-  using T = reasoning_content;
+template <std::same_as<reasoning_content> T> struct schema<T> {
   static constexpr auto fields = std::tuple_cat(
-      stanza_fields, std::make_tuple(req("message", &T::message), req("preview", &T::preview),
-                                     opt("tokens_used", &T::tokens_used)));
+      stanza_fields<T>, std::make_tuple(req("message", &T::message), req("preview", &T::preview),
+                                        opt("tokens_used", &T::tokens_used)));
 };
-template <> struct schema<tool_call_content> {
-  using T = tool_call_content;
+template <std::same_as<tool_call_content> T> struct schema<T> {
   static constexpr auto fields = std::tuple_cat(
-      stanza_fields, std::make_tuple(req("name", &T::name), req("arguments", &T::arguments),
-                                     req("tool_call_id", &T::tool_call_id),
-                                     opt("operation_name", &T::operation_name)));
+      stanza_fields<T>, std::make_tuple(req("name", &T::name), req("arguments", &T::arguments),
+                                        req("tool_call_id", &T::tool_call_id),
+                                        opt("operation_name", &T::operation_name)));
 };
-template <> struct schema<tool_result> {
-  using T = tool_result;
+template <std::same_as<tool_result> T> struct schema<T> {
   static constexpr auto fields =
       std::make_tuple(opt("data", &T::data), req("error", &T::error), opt("log_id", &T::log_id),
                       opt("successful", &T::successful));
 };
-template <> struct schema<tool_result_content> {
-  using T = tool_result_content;
+template <std::same_as<tool_result_content> T> struct schema<T> {
   static constexpr auto fields =
-      std::tuple_cat(stanza_fields, std::make_tuple(req("tool_call_id", &T::tool_call_id),
-                                                    req("result", &T::result)));
+      std::tuple_cat(stanza_fields<T>, std::make_tuple(req("tool_call_id", &T::tool_call_id),
+                                                       req("result", &T::result)));
 };
-template <> struct schema<output_content> {
-  using T = output_content;
+template <std::same_as<output_content> T> struct schema<T> {
   static constexpr auto fields = std::tuple_cat(
-      stanza_fields, std::make_tuple(opt("tokens_used", &T::tokens_used),
-                                     opt("total_tokens_used", &T::total_tokens_used)));
+      stanza_fields<T>, std::make_tuple(opt("tokens_used", &T::tokens_used),
+                                        opt("total_tokens_used", &T::total_tokens_used)));
 };
-template <> struct schema<user_task_option> {
+template <std::same_as<user_task_option> T> struct schema<T> {
+  static constexpr auto fields = std::make_tuple(req("id", &T::id), req("label", &T::label));
+};
+template <std::same_as<user_task_req_content> T> struct schema<T> {
   static constexpr auto fields =
-      std::make_tuple(req("id", &user_task_option::id), req("label", &user_task_option::label));
-};
-template <> struct schema<user_task_req_content> {
-  using T = user_task_req_content;
-  static constexpr auto fields = std::tuple_cat(
-      stanza_fields, std::make_tuple(req("user_task_id", &T::user_task_id), opt("kind", &T::kind),
+      std::tuple_cat(stanza_fields<T>,
+                     std::make_tuple(req("user_task_id", &T::user_task_id), opt("kind", &T::kind),
                                      opt("prompt", &T::prompt), opt("title", &T::title),
                                      opt("status", &T::status), opt("options", &T::options)));
 };
-template <> struct schema<run_completed_content> {
-  using T = run_completed_content;
+template <std::same_as<run_completed_content> T> struct schema<T> {
   static constexpr auto fields = std::tuple_cat(
-      stanza_fields,
+      stanza_fields<T>,
       std::make_tuple(req("status", &T::status), req("output", &T::output), req("error", &T::error),
                       opt("total_tokens_used", &T::total_tokens_used)));
 };
-template <> struct schema<session_completed_content> {
-  using T = session_completed_content;
+template <std::same_as<session_completed_content> T> struct schema<T> {
   static constexpr auto fields = std::tuple_cat(
-      stanza_fields,
+      stanza_fields<T>,
       std::make_tuple(req("status", &T::status), req("output", &T::output), req("error", &T::error),
                       opt("total_tokens_used", &T::total_tokens_used)));
 };
@@ -447,9 +435,9 @@ template <> struct schema<session_completed_content> {
 /// Reads the non-null value `v` as the content of an item of type `type`: a known type needs
 /// an object; an unknown one keeps any JSON verbatim.
 template <std::same_as<item_content> Content>
-[[nodiscard]] maybe_error read_non_null_content(std::string_view type, od::value& v, const path& p,
+[[nodiscard]] read_status read_non_null_content(std::string_view type, od::value& v, const path& p,
                                                 read_context& ctx, Content& out) {
-  const auto read_as = [&]<class C>(std::in_place_type_t<C>) -> maybe_error {
+  const auto read_as = [&]<class C>(std::in_place_type_t<C>) -> read_status {
     return read_value(v, p, ctx, out.template emplace<C>());
   };
   switch (parse_item_type(type)) {
@@ -469,11 +457,11 @@ template <std::same_as<item_content> Content>
 
 /// Reads `v` as the content of an item of type `type`: JSON null is std::monostate.
 template <std::same_as<item_content> Content>
-[[nodiscard]] maybe_error read_item_content(std::string_view type, od::value& v, const path& p,
+[[nodiscard]] read_status read_item_content(std::string_view type, od::value& v, const path& p,
                                             read_context& ctx, Content& out) {
   bool is_null = false;
   if (auto ec = v.is_null().get(is_null)) {
-    return read_error(ec, v, p, "a JSON value");
+    return fail_read(ec, v, p, "a JSON value");
   }
   if (is_null) {
     out.template emplace<std::monostate>();
@@ -499,7 +487,7 @@ struct deferred_content {
 
 /// Parses a content whose text was set aside because it preceded its item's "type".
 template <std::same_as<item_content> Content>
-[[nodiscard]] maybe_error read_deferred_content(deferred_content& s, std::string_view type,
+[[nodiscard]] read_status read_deferred_content(deferred_content& s, std::string_view type,
                                                 const path& p, Content& out) {
   if (s.raw == "null") {
     out.template emplace<std::monostate>();
@@ -514,14 +502,14 @@ template <std::same_as<item_content> Content>
   const simdjson::padded_string_view text(s.padded.data(), s.padded.size(), s.padded.capacity());
   od::document doc;
   if (auto ec = s.parser.iterate(text).get(doc)) {
-    return json_error(ec, p, "a JSON document");
+    return fail_json(ec, p, "a JSON document");
   }
   od::value v;
   if (auto ec = doc.get_value().get(v)) {
     // The text was validated when it was set aside, so only a scalar can fail here.
     return ec == simdjson::SCALAR_DOCUMENT_AS_VALUE
-               ? error_at(errc::wrong_type, p, "expected object")
-               : json_error(ec, p, "a JSON value");
+               ? fail_at(errc::wrong_type, p, "expected object")
+               : fail_json(ec, p, "a JSON value");
   }
   read_context ctx{s.padded.data() + s.padded.size()};
   // Not read_item_content: simdjson cannot ask a document's root value is_null(), and "null"
@@ -529,8 +517,7 @@ template <std::same_as<item_content> Content>
   return read_non_null_content(type, v, p, ctx, out);
 }
 
-template <> struct schema<timeline_item> {
-  using T = timeline_item;
+template <std::same_as<timeline_item> T> struct schema<T> {
   // "content" stays in the table (optional, as read_field takes it) so that canonical output
   // writes it after "type", which lets a re-parse type it without the deferred path.
   static constexpr auto fields = std::make_tuple(
@@ -548,13 +535,13 @@ template <> struct schema<timeline_item> {
   static constexpr std::uint64_t deferred_bit = std::uint64_t{1} << 63;
 
   template <std::same_as<T> Item>
-  static maybe_error read_field(Item& item, std::size_t i, std::uint64_t before,
+  static read_status read_field(Item& item, std::size_t i, std::uint64_t before,
                                 std::uint64_t& seen, od::value& v, const path& p, read_context& ctx,
                                 bool& handled) {
     if (i == type_index) {
       if ((before & type_bit) != 0) {
         // A second "type" could contradict the content already typed by the first.
-        return error_at(errc::invalid_json, p, "duplicate key");
+        return fail_at(errc::invalid_json, p, "duplicate key");
       }
       return {}; // the table reads the value
     }
@@ -571,9 +558,9 @@ template <> struct schema<timeline_item> {
   }
 
   template <std::same_as<T> Item>
-  static maybe_error finish_fields(Item& item, std::uint64_t seen, const path& p, read_context&) {
+  static read_status finish_fields(Item& item, std::uint64_t seen, const path& p, read_context&) {
     if ((seen & content_bit) == 0) {
-      return error_at(errc::missing_field, p.field("content"), "missing required field");
+      return fail_at(errc::missing_field, p.field("content"), "missing required field");
     }
     if ((seen & deferred_bit) != 0) {
       return read_deferred_content(local_deferred_content(), item.type, p.field("content"),
@@ -587,7 +574,7 @@ template <> struct codec<item_content> {
   // Never reached while parsing: schema<timeline_item>::read_field owns "content", since
   // its shape depends on the item's type.
   template <std::same_as<item_content> C>
-  static maybe_error read(od::value& v, const path& p, read_context& ctx, C& out) {
+  static read_status read(od::value& v, const path& p, read_context& ctx, C& out) {
     return read_raw(v, p, out.template emplace<unknown_content>().raw.text, ctx.doc_end);
   }
   template <std::same_as<item_content> C> static void write(json_writer& w, const C& c) {
@@ -606,41 +593,18 @@ template <> struct codec<item_content> {
   }
 };
 
-template <> struct schema<conversation> {
+template <std::same_as<conversation> T> struct schema<T> {
   static constexpr auto fields =
-      std::make_tuple(req("session", &conversation::session), req("runs", &conversation::runs),
-                      req("items", &conversation::items));
+      std::make_tuple(req("session", &T::session), req("runs", &T::runs), req("items", &T::items));
 };
 
 } // namespace detail
 
 // ---- entry points -----------------------------------------------------------------------------
 
-/// Parses the body of GET /v1/runs/{runId}/conversation (full, slim or redacted).
-template <class = void>
-[[nodiscard]] result<conversation> parse_conversation(std::string_view body) {
-  return detail::parse_body<conversation>(body);
-}
-/// Parses a body that already has simdjson's padding (no copy).
-template <class = void>
-[[nodiscard]] result<conversation> parse_conversation(simdjson::padded_string_view body) {
-  return detail::parse_padded<conversation>(body);
-}
-/// Parses a simdjson::padded_string, which converts to both views (a template, so that a
-/// std::string does not convert to it instead).
-template <std::same_as<simdjson::padded_string> P>
-[[nodiscard]] result<conversation> parse_conversation(const P& body) {
-  return detail::parse_padded<conversation>(body);
-}
-
-/// Canonical JSON: documented fields under their wire names (an item's "type" before its
-/// "content"), then unknown fields verbatim.
-template <class = void> [[nodiscard]] std::string to_json(const conversation& v) {
-  return detail::to_json_text(v);
-}
-template <class = void> [[nodiscard]] std::string to_json(const timeline_item& v) {
-  return detail::to_json_text(v);
-}
+/// Parses the body of GET /v1/runs/{runId}/conversation (full, slim or redacted); to_json
+/// writes an item's "type" before its "content", so a re-parse types it in one pass.
+inline constexpr detail::body_parser<conversation> parse_conversation{};
 
 /// A user task waiting for an answer (POST /v1/runs/{run_id}/messages with user_task_id).
 struct pending_user_task {

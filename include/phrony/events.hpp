@@ -70,7 +70,7 @@ namespace detail {
 
 /// Reads a stream event's `data` verbatim and picks run_id, session_id and status from it in the
 /// same walk. Non-object values are kept verbatim too: the payload's shape is the server's.
-[[nodiscard]] inline maybe_error read_stream_event_data(od::value& v, const path& p,
+[[nodiscard]] inline read_status read_stream_event_data(od::value& v, const path& p,
                                                         read_context& ctx, stream_event& out) {
   // `out` may be a reused event (event_stream_decoder): picked strings are assigned in place,
   // keeping their capacity, and the slots not found are reset at the end.
@@ -95,7 +95,7 @@ namespace detail {
   const char* const start = v.raw_json_token().data();
   od::json_type t{};
   if (auto ec = v.type().get(t)) {
-    return json_error(ec, p, "a JSON value");
+    return fail_json(ec, p, "a JSON value");
   }
   if (t != od::json_type::object) {
     reset_missing();
@@ -103,21 +103,21 @@ namespace detail {
   }
   const std::size_t depth = p.depth();
   if (depth > max_json_depth) {
-    return error_at(errc::limit_exceeded, p, "JSON nested too deeply");
+    return fail_at(errc::limit_exceeded, p, "JSON nested too deeply");
   }
-  PHRONY_TRY(
-      for_each_field(v, p, [&](std::string_view k, od::value& fv, const path& fp) -> maybe_error {
+  PHRONY_CHECK(
+      for_each_field(v, p, [&](std::string_view k, od::value& fv, const path& fp) -> read_status {
         const std::size_t i = k == "run_id" ? 0 : k == "session_id" ? 1 : k == "status" ? 2 : 3;
         if (i < 3) {
           od::json_type ft{};
           if (auto ec = fv.type().get(ft)) {
-            return json_error(ec, fp, "a JSON value");
+            return fail_json(ec, fp, "a JSON value");
           }
           found[i] = true;
           if (ft == od::json_type::string) {
             std::string_view s;
             if (auto ec = read_string(fv, s)) {
-              return json_error(ec, fp, "string");
+              return fail_json(ec, fp, "string");
             }
             if (!*slots[i]) {
               slots[i]->emplace(std::move(spares[i]));
@@ -142,14 +142,13 @@ namespace detail {
   return {};
 }
 
-template <> struct schema<stream_event> {
-  using T = stream_event;
+template <std::same_as<stream_event> T> struct schema<T> {
   // "data" is read by read_special (so it is listed as opt: the table's required-check never sees
   // it) and its presence is checked in finish; the table still drives writing.
   static constexpr auto fields = std::make_tuple(
       req("ts", &T::ts), req("kind", &T::kind), req("subject", &T::subject), opt("data", &T::data));
 
-  static maybe_error read_special(T& out, std::string_view key, od::value& v, const path& p,
+  static read_status read_special(T& out, std::string_view key, od::value& v, const path& p,
                                   read_context& ctx, bool& handled) {
     if (key != "data") {
       return {};
@@ -158,9 +157,9 @@ template <> struct schema<stream_event> {
     return read_stream_event_data(v, p, ctx, out);
   }
 
-  static maybe_error finish(T& out, const path& p, read_context&) {
+  static read_status finish(T& out, const path& p, read_context&) {
     if (out.data.text.empty()) { // verbatim JSON is never empty, so data was absent
-      return error_at(errc::missing_field, p.field("data"), "missing required field");
+      return fail_at(errc::missing_field, p.field("data"), "missing required field");
     }
     return {};
   }
@@ -168,13 +167,9 @@ template <> struct schema<stream_event> {
 
 } // namespace detail
 
-/// Parses one SSE data payload of GET /v1/runs/{runId}/stream.
-[[nodiscard]] inline result<stream_event> parse_stream_event(std::string_view data) {
-  return detail::parse_body<stream_event>(data);
-}
-
-/// Canonical JSON: ts, kind, subject, data (verbatim), then unknown fields verbatim.
-[[nodiscard]] inline std::string to_json(const stream_event& v) { return detail::to_json_text(v); }
+/// Parses one SSE data payload of GET /v1/runs/{runId}/stream; to_json(event) writes ts, kind,
+/// subject, data (verbatim), then unknown fields verbatim.
+inline constexpr detail::body_parser<stream_event> parse_stream_event{};
 
 /// A callback for event_stream_decoder::feed: takes the parsed event (and, optionally, the SSE
 /// event it came from); returns void, or false to stop.

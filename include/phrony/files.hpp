@@ -149,7 +149,7 @@ namespace detail {
 
 /// requiredHeaders: an object of string values, kept in document order.
 template <> struct codec<header_pairs> {
-  static maybe_error read(od::value& v, const path& p, read_context& ctx, header_pairs& out) {
+  static read_status read(od::value& v, const path& p, read_context& ctx, header_pairs& out) {
     return for_each_field(v, p, [&](std::string_view k, od::value& fv, const path& fp) {
       auto& slot = out.emplace_back();
       slot.first.assign(k);
@@ -165,8 +165,7 @@ template <> struct codec<header_pairs> {
   }
 };
 
-template <> struct schema<presign_response> {
-  using T = presign_response;
+template <std::same_as<presign_response> T> struct schema<T> {
   static constexpr auto fields = std::make_tuple(
       req("objectKey", &T::object_key), req("uploadUrl", &T::upload_url),
       req("httpMethod", &T::http_method), req("requiredHeaders", &T::required_headers),
@@ -174,36 +173,36 @@ template <> struct schema<presign_response> {
 };
 
 /// sizeBytes: an unsigned decimal string ("7249238"), read without going through a double.
-[[nodiscard]] inline maybe_error read_decimal_u64(od::value& v, const path& p, std::uint64_t& out) {
+[[nodiscard]] inline read_status read_decimal_u64(od::value& v, const path& p, std::uint64_t& out) {
   std::string_view s;
   if (auto ec = v.get_string().get(s)) {
-    return read_error(ec, v, p, "a decimal string");
+    return fail_read(ec, v, p, "a decimal string");
   }
   if (s.size() > 1 && s[0] == '-' &&
       s.find_first_not_of("0123456789", 1) == std::string_view::npos) {
-    return error_at(errc::out_of_range, p, "expected a size >= 0");
+    return fail_at(errc::out_of_range, p, "expected a size >= 0");
   }
   if (s.empty() || s.find_first_not_of("0123456789") != std::string_view::npos) {
-    return error_at(errc::wrong_type, p, "expected a decimal string of digits");
+    return fail_at(errc::wrong_type, p, "expected a decimal string of digits");
   }
   const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
   if (ec == std::errc::result_out_of_range) {
-    return error_at(errc::out_of_range, p, "size does not fit in 64 bits");
+    return fail_at(errc::out_of_range, p, "size does not fit in 64 bits");
   }
   if (ec != std::errc{} || end != s.data() + s.size()) {
-    return error_at(errc::wrong_type, p, "expected a decimal string of digits");
+    return fail_at(errc::wrong_type, p, "expected a decimal string of digits");
   }
   return {};
 }
 
 // Hand-written rather than a schema: sizeBytes is a number in C++ but a string on the wire.
-template <> struct codec<finalize_response> {
-  static maybe_error read(od::value& v, const path& p, read_context& ctx, finalize_response& out) {
+template <std::same_as<finalize_response> T> struct codec<T> {
+  static read_status read(od::value& v, const path& p, read_context& ctx, T& out) {
     bool has_key = false;
     bool has_size = false;
     bool has_already = false;
-    PHRONY_TRY(
-        for_each_field(v, p, [&](std::string_view k, od::value& fv, const path& fp) -> maybe_error {
+    PHRONY_CHECK(
+        for_each_field(v, p, [&](std::string_view k, od::value& fv, const path& fp) -> read_status {
           if (k == "objectKey") {
             has_key = true;
             return read_value(fv, fp, ctx, out.object_key);
@@ -224,7 +223,7 @@ template <> struct codec<finalize_response> {
         {has_key, "objectKey"}, {has_size, "sizeBytes"}, {has_already, "alreadyFinalized"}};
     for (const auto& [seen, name] : required) {
       if (!seen) {
-        return error_at(errc::missing_field, p.field(name), "missing required field");
+        return fail_at(errc::missing_field, p.field(name), "missing required field");
       }
     }
     return {};
@@ -240,6 +239,7 @@ template <> struct codec<finalize_response> {
     w.end_object();
   }
 };
+template <> inline constexpr bool has_writer<finalize_response> = true;
 
 } // namespace detail
 
@@ -266,21 +266,9 @@ inline result<file_ref> file_ref::from(const finalize_response& finalized,
 }
 
 /// Parses the body of POST /v1/file-library/presign.
-[[nodiscard]] inline result<presign_response> parse_presign(std::string_view body) {
-  return detail::parse_body<presign_response>(body);
-}
-/// Parses the body of POST /v1/file-library/finalize (sizeBytes from its decimal string).
-[[nodiscard]] inline result<finalize_response> parse_finalize(std::string_view body) {
-  return detail::parse_body<finalize_response>(body);
-}
-
-/// Canonical JSON: documented fields under their wire names, then unknown fields verbatim.
-[[nodiscard]] inline std::string to_json(const presign_response& v) {
-  return detail::to_json_text(v);
-}
-/// Canonical JSON; sizeBytes is written back as a decimal string, as the server sends it.
-[[nodiscard]] inline std::string to_json(const finalize_response& v) {
-  return detail::to_json_text(v);
-}
+inline constexpr detail::body_parser<presign_response> parse_presign{};
+/// Parses the body of POST /v1/file-library/finalize (sizeBytes from its decimal string);
+/// to_json writes sizeBytes back as a decimal string, as the server sends it.
+inline constexpr detail::body_parser<finalize_response> parse_finalize{};
 
 } // namespace phrony

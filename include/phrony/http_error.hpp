@@ -174,8 +174,7 @@ struct api_error_body {
 };
 
 namespace detail {
-template <> struct schema<api_error_body> {
-  using T = api_error_body;
+template <std::same_as<api_error_body> T> struct schema<T> {
   static constexpr auto fields = std::make_tuple(
       opt("statusCode", &T::status_code), opt("message", &T::message), opt("error", &T::error));
 };
@@ -243,14 +242,7 @@ inline std::optional<std::string> api_error_body::message_text() const {
 
 /// Parses an error body; fails (and http_error falls back to a standard phrase) when it is not
 /// a JSON object of the expected types.
-[[nodiscard]] inline result<api_error_body> parse_error_body(std::string_view body) {
-  return detail::parse_body<api_error_body>(body);
-}
-
-/// Canonical JSON of an error body.
-[[nodiscard]] inline std::string to_json(const api_error_body& v) {
-  return detail::to_json_text(v);
-}
+inline constexpr detail::body_parser<api_error_body> parse_error_body{};
 
 namespace detail {
 

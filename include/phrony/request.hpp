@@ -288,7 +288,9 @@ namespace detail {
     return detail::json_error(ec, root, "a JSON document");
   } else {
     detail::read_context ctx{body.data() + body.size()};
-    PHRONY_TRY(detail::read_value(v, root, ctx, out));
+    if (detail::read_value(v, root, ctx, out)) {
+      return detail::take_failure();
+    }
   }
   const char* trailing = nullptr;
   if (!doc.current_location().get(trailing)) {

@@ -130,72 +130,33 @@ struct accept_response {
 };
 
 namespace detail {
-template <> struct schema<run_status> {
+template <std::same_as<run_status> T> struct schema<T> {
   static constexpr auto fields =
-      std::make_tuple(req("runId", &run_status::run_id), req("status", &run_status::status),
-                      req("output", &run_status::output), opt("error", &run_status::error));
+      std::make_tuple(req("runId", &T::run_id), req("status", &T::status),
+                      req("output", &T::output), opt("error", &T::error));
 };
-template <> struct schema<start_run_response> {
-  using T = start_run_response;
+template <std::same_as<start_run_response> T> struct schema<T> {
   static constexpr auto fields = std::make_tuple(
       req("sessionId", &T::session_id), req("runId", &T::run_id), req("status", &T::status),
       req("totalTokensUsed", &T::total_tokens_used), req("output", &T::output),
       opt("error", &T::error), opt("agentId", &T::agent_id), opt("triggerId", &T::trigger_id),
       opt("duplicateDelivery", &T::duplicate_delivery));
 };
-template <> struct schema<accept_response> {
-  static constexpr auto fields = std::make_tuple(req("status", &accept_response::status),
-                                                 opt("error", &accept_response::error));
+template <std::same_as<accept_response> T> struct schema<T> {
+  static constexpr auto fields =
+      std::make_tuple(req("status", &T::status), opt("error", &T::error));
 };
 } // namespace detail
 
+// Each parser takes a std::string_view (copied into the thread's padded buffer), or a
+// simdjson::padded_string / padded_string_view that already carries simdjson's padding (parsed in
+// place); to_json(value) writes the canonical JSON back.
+
 /// Parses the body of GET /v1/runs/{runId}.
-[[nodiscard]] inline result<run_status> parse_run_status(std::string_view body) {
-  return detail::parse_body<run_status>(body);
-}
+inline constexpr detail::body_parser<run_status> parse_run_status{};
 /// Parses the 202 body of POST /v1/agents/{agentId}/runs.
-[[nodiscard]] inline result<start_run_response> parse_start_run(std::string_view body) {
-  return detail::parse_body<start_run_response>(body);
-}
+inline constexpr detail::body_parser<start_run_response> parse_start_run{};
 /// Parses the 202 body of messages, input and skip-agent-wait.
-[[nodiscard]] inline result<accept_response> parse_accept(std::string_view body) {
-  return detail::parse_body<accept_response>(body);
-}
-
-// The same parsers for bodies that already carry simdjson's padding (no copy). A
-// simdjson::padded_string converts to both views, hence the constrained template for it.
-/// Parses the body of GET /v1/runs/{runId} in place.
-[[nodiscard]] inline result<run_status> parse_run_status(simdjson::padded_string_view body) {
-  return detail::parse_padded<run_status>(body);
-}
-template <std::same_as<simdjson::padded_string> P>
-[[nodiscard]] result<run_status> parse_run_status(const P& body) {
-  return detail::parse_padded<run_status>(body);
-}
-/// Parses the 202 body of POST /v1/agents/{agentId}/runs in place.
-[[nodiscard]] inline result<start_run_response> parse_start_run(simdjson::padded_string_view body) {
-  return detail::parse_padded<start_run_response>(body);
-}
-template <std::same_as<simdjson::padded_string> P>
-[[nodiscard]] result<start_run_response> parse_start_run(const P& body) {
-  return detail::parse_padded<start_run_response>(body);
-}
-/// Parses the 202 body of messages, input and skip-agent-wait in place.
-[[nodiscard]] inline result<accept_response> parse_accept(simdjson::padded_string_view body) {
-  return detail::parse_padded<accept_response>(body);
-}
-template <std::same_as<simdjson::padded_string> P>
-[[nodiscard]] result<accept_response> parse_accept(const P& body) {
-  return detail::parse_padded<accept_response>(body);
-}
-
-/// Canonical JSON: documented fields under their wire names, then unknown fields verbatim.
-[[nodiscard]] inline std::string to_json(const run_status& v) { return detail::to_json_text(v); }
-[[nodiscard]] inline std::string to_json(const start_run_response& v) {
-  return detail::to_json_text(v);
-}
-[[nodiscard]] inline std::string to_json(const accept_response& v) {
-  return detail::to_json_text(v);
-}
+inline constexpr detail::body_parser<accept_response> parse_accept{};
 
 } // namespace phrony

@@ -55,8 +55,7 @@ struct sessions_page {
 };
 
 namespace detail {
-template <> struct schema<session_row> {
-  using T = session_row;
+template <std::same_as<session_row> T> struct schema<T> {
   static constexpr auto fields = std::make_tuple(
       req("id", &T::id), req("tenantId", &T::tenant_id), req("agentId", &T::agent_id),
       req("agentVersionId", &T::agent_version_id), req("llmModel", &T::llm_model),
@@ -69,37 +68,21 @@ template <> struct schema<session_row> {
       req("runCount", &T::run_count), req("entryRunId", &T::entry_run_id));
 
   // startContext stays verbatim, but SPEC.md says object|null: anything else is a wrong type.
-  static maybe_error finish(T& row, const path& p, read_context&) {
+  static read_status finish(T& row, const path& p, read_context&) {
     const auto& text = row.start_context.text;
     if (!text.starts_with('{') && !row.start_context.is_null()) {
-      return error_at(errc::wrong_type, p.field("startContext"), "expected object or null");
+      return fail_at(errc::wrong_type, p.field("startContext"), "expected object or null");
     }
     return {};
   }
 };
-template <> struct schema<sessions_page> {
-  static constexpr auto fields =
-      std::make_tuple(req("items", &sessions_page::items), req("total", &sessions_page::total));
+template <std::same_as<sessions_page> T> struct schema<T> {
+  static constexpr auto fields = std::make_tuple(req("items", &T::items), req("total", &T::total));
 };
 } // namespace detail
 
-/// Parses the body of GET /v1/agents/{agentId}/sessions.
-[[nodiscard]] inline result<sessions_page> parse_sessions_page(std::string_view body) {
-  return detail::parse_body<sessions_page>(body);
-}
-/// Parses a body that already has simdjson's padding (no copy).
-[[nodiscard]] inline result<sessions_page> parse_sessions_page(simdjson::padded_string_view body) {
-  return detail::parse_padded<sessions_page>(body);
-}
-/// Parses a simdjson::padded_string, which converts to both views (a template, so that a
-/// std::string does not convert to it instead).
-template <std::same_as<simdjson::padded_string> P>
-[[nodiscard]] result<sessions_page> parse_sessions_page(const P& body) {
-  return detail::parse_padded<sessions_page>(body);
-}
-
-/// Canonical JSON: documented fields under their wire names, then unknown fields verbatim.
-[[nodiscard]] inline std::string to_json(const session_row& v) { return detail::to_json_text(v); }
-[[nodiscard]] inline std::string to_json(const sessions_page& v) { return detail::to_json_text(v); }
+/// Parses the body of GET /v1/agents/{agentId}/sessions (see parse_run_status for the argument
+/// types); to_json(value) writes the canonical JSON back.
+inline constexpr detail::body_parser<sessions_page> parse_sessions_page{};
 
 } // namespace phrony

@@ -2,9 +2,11 @@
 // schema tables that drive both parsing and canonical writing of the value types.
 //
 // A value type T opts in by specialising `schema<T>` with a `fields` tuple of field descriptors
-// (wire name, member pointer, required or not). parse_object() walks the JSON object once, in
+// (wire name, member pointer, required or not). read_object() walks the JSON object once, in
 // document order, dispatching each key to its member; unknown keys go to T::extra verbatim.
-// write_object() emits the documented fields in table order, then the extras.
+// write_members() emits the documented fields in table order, then the extras. Reading functions
+// return a one-flag read_status; the error itself waits in the thread's failure_slot() until
+// the entry point (parse_padded_into) takes it.
 #pragma once
 
 #include <array>
@@ -123,6 +125,53 @@ using maybe_error = std::optional<error>;
   return json_error(ec, p, expected);
 }
 
+/// The outcome of reading a value. A failure's error waits in the thread's failure_slot() until
+/// the document's entry point takes it: the reading functions pass one flag up the call chain
+/// rather than a whole error object, which keeps the success path short.
+struct [[nodiscard]] read_status {
+  bool failed = false;
+  explicit operator bool() const noexcept { return failed; }
+};
+
+[[nodiscard]] inline error& failure_slot() noexcept {
+  thread_local error e;
+  return e;
+}
+
+#if defined(__GNUC__)
+#define PHRONY_COLD [[gnu::cold, gnu::noinline]]
+#else
+#define PHRONY_COLD
+#endif
+
+/// Parks `e` in the thread's failure slot and reports failure.
+PHRONY_COLD inline read_status fail(error e) {
+  failure_slot() = std::move(e);
+  return {true};
+}
+/// fail(error_at(...)): the error is built out of line, off the success path.
+PHRONY_COLD inline read_status fail_at(errc code, const path& p, std::string_view message) {
+  return fail(error_at(code, p, std::string(message)));
+}
+PHRONY_COLD inline read_status fail_json(simdjson::error_code ec, const path& p,
+                                         std::string_view expected) {
+  return fail(json_error(ec, p, expected));
+}
+PHRONY_COLD inline read_status fail_read(simdjson::error_code ec, od::value& v, const path& p,
+                                         std::string_view expected) {
+  return fail(read_error(ec, v, p, expected));
+}
+/// Takes the error parked by the last failure.
+[[nodiscard]] inline error take_failure() { return std::move(failure_slot()); }
+
+/// Returns from the enclosing reading function when `expr` (a read_status) failed.
+#define PHRONY_CHECK(expr)                                                                         \
+  do {                                                                                             \
+    if ((expr).failed) {                                                                           \
+      return ::phrony::detail::read_status{true};                                                  \
+    }                                                                                              \
+  } while (false)
+
 #define PHRONY_TRY(expr)                                                                           \
   do {                                                                                             \
     if (auto phrony_e_ = (expr)) {                                                                 \
@@ -209,60 +258,60 @@ using maybe_error = std::optional<error>;
 
 /// Calls on_element(value, path) for each element of the array at `v`.
 template <class F>
-[[nodiscard]] maybe_error for_each_element(od::value& v, const path& p, F&& on_element) {
+[[nodiscard]] read_status for_each_element(od::value& v, const path& p, F&& on_element) {
   od::array a;
   if (auto ec = v.get_array().get(a)) {
-    return read_error(ec, v, p, "array");
+    return fail_read(ec, v, p, "array");
   }
   std::size_t i = 0;
   for (auto el : a) {
     const path child = p.at(i++);
     od::value cv;
     if (auto ec = el.get(cv)) {
-      return json_error(ec, child, "a JSON value");
+      return fail_json(ec, child, "a JSON value");
     }
-    PHRONY_TRY(on_element(cv, child));
+    PHRONY_CHECK(on_element(cv, child));
   }
   return {};
 }
 
 /// Calls on_field(key, value, path) for each member of the object at `v`, in document order.
 template <class F>
-[[nodiscard]] maybe_error for_each_field(od::value& v, const path& p, F&& on_field) {
+[[nodiscard]] read_status for_each_field(od::value& v, const path& p, F&& on_field) {
   od::object o;
   if (auto ec = v.get_object().get(o)) {
-    return read_error(ec, v, p, "object");
+    return fail_read(ec, v, p, "object");
   }
   for (auto r : o) {
     od::field f;
     std::string_view k;
     if (auto ec = std::move(r).get(f)) {
-      return json_error(ec, p, "object key");
+      return fail_json(ec, p, "object key");
     }
     if (auto ec = field_key(f, k)) {
-      return json_error(ec, p, "object key");
+      return fail_json(ec, p, "object key");
     }
     const path child = p.field(k);
-    PHRONY_TRY(on_field(k, f.value(), child));
+    PHRONY_CHECK(on_field(k, f.value(), child));
   }
   return {};
 }
 
-[[nodiscard]] inline maybe_error validate_value(od::value& v, const path& p, std::size_t depth);
+[[nodiscard]] inline read_status validate_value(od::value& v, const path& p, std::size_t depth);
 
 /// Walks `v` completely so every scalar is checked (On-Demand only checks what it is asked for).
-[[nodiscard]] inline maybe_error validate_value(od::value& v, const path& p) {
+[[nodiscard]] inline read_status validate_value(od::value& v, const path& p) {
   return validate_value(v, p, p.depth());
 }
 
 /// validate_value with `p`'s depth carried down rather than recounted at every value.
-[[nodiscard]] inline maybe_error validate_value(od::value& v, const path& p, std::size_t depth) {
+[[nodiscard]] inline read_status validate_value(od::value& v, const path& p, std::size_t depth) {
   if (depth > max_json_depth) {
-    return error_at(errc::limit_exceeded, p, "JSON nested too deeply");
+    return fail_at(errc::limit_exceeded, p, "JSON nested too deeply");
   }
   od::json_type t{};
   if (auto ec = v.type().get(t)) {
-    return json_error(ec, p, "a JSON value");
+    return fail_json(ec, p, "a JSON value");
   }
   switch (t) {
   case od::json_type::object:
@@ -276,33 +325,33 @@ template <class F>
   case od::json_type::string: {
     std::string_view s;
     if (auto ec = read_string(v, s)) {
-      return read_error(ec, v, p, "string");
+      return fail_read(ec, v, p, "string");
     }
     return {};
   }
   case od::json_type::number: {
     od::number n;
     if (auto ec = v.get_number().get(n)) {
-      return read_error(ec, v, p, "number");
+      return fail_read(ec, v, p, "number");
     }
     return {};
   }
   case od::json_type::boolean: {
     bool b = false;
     if (v.get_bool().get(b)) {
-      return error_at(errc::invalid_json, p, "invalid literal");
+      return fail_at(errc::invalid_json, p, "invalid literal");
     }
     return {};
   }
   case od::json_type::null: {
     bool b = false;
     if (auto ec = v.is_null().get(b); ec || !b) {
-      return error_at(errc::invalid_json, p, "invalid literal");
+      return fail_at(errc::invalid_json, p, "invalid literal");
     }
     return {};
   }
   }
-  return error_at(errc::invalid_json, p, "unknown JSON value");
+  return fail_at(errc::invalid_json, p, "unknown JSON value");
 }
 
 /// Sets `out` to `s`. Only a heap buffer that holds `s` is worth keeping (a reused value);
@@ -322,16 +371,16 @@ inline void assign_string(std::string& out, std::string_view s) {
 }
 
 /// Reads any JSON value at `v` as its verbatim text, after checking it is well-formed.
-[[nodiscard]] inline maybe_error read_raw(od::value& v, const path& p, std::string& out,
+[[nodiscard]] inline read_status read_raw(od::value& v, const path& p, std::string& out,
                                           const char* doc_end) {
   const std::string_view token = v.raw_json_token();
   const char* start = token.data();
   od::json_type t{};
   if (auto ec = v.type().get(t)) {
-    return json_error(ec, p, "a JSON value");
+    return fail_json(ec, p, "a JSON value");
   }
   const bool container = t == od::json_type::object || t == od::json_type::array;
-  PHRONY_TRY(validate_value(v, p));
+  PHRONY_CHECK(validate_value(v, p));
   const char* end = token.data() + token.size();
   if (container) {
     // After a container is consumed the iterator stands on the next token; the value ends there.
@@ -346,7 +395,7 @@ inline void assign_string(std::string& out, std::string_view s) {
 }
 
 // Every type the schema machinery reads or writes has a codec<T> specialisation with
-//   static maybe_error read(od::value&, const path&, read_context&, T&);
+//   static read_status read(od::value&, const path&, read_context&, T&);
 //   static void write(json_writer&, const T&);
 // (a class template, so headers included later can add their own types).
 struct read_context {
@@ -356,24 +405,24 @@ struct read_context {
 template <class T> struct codec;
 
 template <class T>
-[[nodiscard]] maybe_error read_value(od::value& v, const path& p, read_context& ctx, T& out) {
+[[nodiscard]] read_status read_value(od::value& v, const path& p, read_context& ctx, T& out) {
   return codec<T>::read(v, p, ctx, out);
 }
 
 template <class T> void write_value(json_writer& w, const T& t) { codec<T>::write(w, t); }
 
 template <> struct codec<raw_json> {
-  static maybe_error read(od::value& v, const path& p, read_context& ctx, raw_json& out) {
+  static read_status read(od::value& v, const path& p, read_context& ctx, raw_json& out) {
     return read_raw(v, p, out.text, ctx.doc_end);
   }
   static void write(json_writer& w, const raw_json& r) { w.raw(r); }
 };
 
 template <> struct codec<std::string> {
-  static maybe_error read(od::value& v, const path& p, read_context&, std::string& out) {
+  static read_status read(od::value& v, const path& p, read_context&, std::string& out) {
     std::string_view s;
     if (auto ec = read_string(v, s)) {
-      return read_error(ec, v, p, "string");
+      return fail_read(ec, v, p, "string");
     }
     assign_string(out, s);
     return {};
@@ -382,9 +431,9 @@ template <> struct codec<std::string> {
 };
 
 template <> struct codec<bool> {
-  static maybe_error read(od::value& v, const path& p, read_context&, bool& out) {
+  static read_status read(od::value& v, const path& p, read_context&, bool& out) {
     if (auto ec = v.get_bool().get(out)) {
-      return read_error(ec, v, p, "boolean");
+      return fail_read(ec, v, p, "boolean");
     }
     return {};
   }
@@ -393,34 +442,34 @@ template <> struct codec<bool> {
 
 /// Every integer the API sends is a count, id-like ordinal or size, so negatives are out_of_range.
 template <> struct codec<std::int64_t> {
-  static maybe_error read(od::value& v, const path& p, read_context&, std::int64_t& out) {
+  static read_status read(od::value& v, const path& p, read_context&, std::int64_t& out) {
     if (v.get_int64().get(out) == simdjson::SUCCESS) {
       if (out < 0) {
-        return error_at(errc::out_of_range, p, "expected a number >= 0");
+        return fail_at(errc::out_of_range, p, "expected a number >= 0");
       }
       return {};
     }
     od::json_type t{};
     if (auto ec = v.type().get(t); ec || t != od::json_type::number) {
-      return read_error(ec ? ec : simdjson::INCORRECT_TYPE, v, p, "integer");
+      return fail_read(ec ? ec : simdjson::INCORRECT_TYPE, v, p, "integer");
     }
     const std::string_view token = v.raw_json_token();
     double d = 0;
     if (auto ec = v.get_double().get(d)) {
-      return json_error(ec, p, "integer");
+      return fail_json(ec, p, "integer");
     }
     if (token.find_first_of(".eE") != std::string_view::npos) {
-      return error_at(errc::wrong_type, p, "expected integer");
+      return fail_at(errc::wrong_type, p, "expected integer");
     }
-    return error_at(errc::out_of_range, p, "integer out of range");
+    return fail_at(errc::out_of_range, p, "integer out of range");
   }
   static void write(json_writer& w, std::int64_t n) { w.value(n); }
 };
 
 template <> struct codec<double> {
-  static maybe_error read(od::value& v, const path& p, read_context&, double& out) {
+  static read_status read(od::value& v, const path& p, read_context&, double& out) {
     if (auto ec = v.get_double().get(out)) {
-      return read_error(ec, v, p, "number");
+      return fail_read(ec, v, p, "number");
     }
     return {};
   }
@@ -432,7 +481,7 @@ template <class T> inline constexpr bool is_optional_v = false;
 template <class T> inline constexpr bool is_optional_v<std::optional<T>> = true;
 
 template <class T> struct codec<std::optional<T>> {
-  static maybe_error read(od::value& v, const path& p, read_context& ctx, std::optional<T>& out) {
+  static read_status read(od::value& v, const path& p, read_context& ctx, std::optional<T>& out) {
     if constexpr (std::is_same_v<T, raw_json> || is_optional_v<T>) {
       // Opaque values keep a literal null as "null": it is part of the verbatim text. An
       // optional<optional<X>> (an optional field that may be null) records "present" outside.
@@ -441,7 +490,7 @@ template <class T> struct codec<std::optional<T>> {
     } else {
       bool is_null = false;
       if (auto ec = v.is_null().get(is_null)) {
-        return read_error(ec, v, p, "a JSON value");
+        return fail_read(ec, v, p, "a JSON value");
       }
       if (is_null) {
         out.reset();
@@ -461,8 +510,8 @@ template <class T> struct codec<std::optional<T>> {
 };
 
 template <class T> struct codec<std::vector<T>> {
-  static maybe_error read(od::value& v, const path& p, read_context& ctx, std::vector<T>& out) {
-    return for_each_element(v, p, [&](od::value& el, const path& ep) -> maybe_error {
+  static read_status read(od::value& v, const path& p, read_context& ctx, std::vector<T>& out) {
+    return for_each_element(v, p, [&](od::value& el, const path& ep) -> read_status {
       return read_value(el, ep, ctx, out.emplace_back());
     });
   }
@@ -494,7 +543,12 @@ constexpr field_desc<Owner, Member> opt(std::string_view name, Member Owner::*m)
   return {name, m, false};
 }
 
-/// Specialise with `static constexpr auto fields = std::make_tuple(req(...), opt(...), ...);`.
+/// Specialised per value type as
+///   template <std::same_as<X> T> struct schema<T> {
+///     static constexpr auto fields = std::make_tuple(req("wireName", &T::member), opt(...));
+///   };
+/// A constrained partial specialisation rather than `template <> struct schema<X>`: its table is
+/// only built when a translation unit parses or writes an X, not by every one that includes it.
 template <class T> struct schema;
 
 template <class T>
@@ -508,10 +562,10 @@ concept has_extra = requires(T& t) {
 };
 
 /// Types whose schema needs a hook after the fields are read (checks across fields, typed
-/// contents). `schema<T>::finish(T&, const path&, read_context&)` returns maybe_error.
+/// contents). `schema<T>::finish(T&, const path&, read_context&)` returns read_status.
 template <class T>
 concept has_finish = requires(T& t, const path& p, read_context& c) {
-  { schema<T>::finish(t, p, c) } -> std::same_as<maybe_error>;
+  { schema<T>::finish(t, p, c) } -> std::same_as<read_status>;
 };
 
 /// Types whose schema intercepts some keys itself: `schema<T>::read_special(t, key, v, p, ctx,
@@ -519,7 +573,7 @@ concept has_finish = requires(T& t, const path& p, read_context& c) {
 template <class T>
 concept has_special = requires(T& t, std::string_view k, od::value& v, const path& p,
                                read_context& c, bool& handled) {
-  { schema<T>::read_special(t, k, v, p, c, handled) } -> std::same_as<maybe_error>;
+  { schema<T>::read_special(t, k, v, p, c, handled) } -> std::same_as<read_status>;
 };
 
 /// Types whose schema reads some table fields itself, by index, with no key compared:
@@ -530,19 +584,19 @@ concept has_special = requires(T& t, std::string_view k, od::value& v, const pat
 template <class T>
 concept has_field_hook = requires(T& t, std::size_t i, std::uint64_t before, std::uint64_t& seen,
                                   od::value& v, const path& p, read_context& c, bool& handled) {
-  { schema<T>::read_field(t, i, before, seen, v, p, c, handled) } -> std::same_as<maybe_error>;
-  { schema<T>::finish_fields(t, before, p, c) } -> std::same_as<maybe_error>;
+  { schema<T>::read_field(t, i, before, seen, v, p, c, handled) } -> std::same_as<read_status>;
+  { schema<T>::finish_fields(t, before, p, c) } -> std::same_as<read_status>;
 };
 
 template <class T, std::size_t I>
-[[nodiscard]] maybe_error read_member(T& out, od::value& v, const path& p, read_context& ctx) {
+[[nodiscard]] read_status read_member(T& out, od::value& v, const path& p, read_context& ctx) {
   return read_value(v, p, ctx, out.*(std::get<I>(schema<T>::fields).member));
 }
 
 /// T's wire names and member readers as arrays, so a key is found by a loop and read through
 /// one indirect call (no chain of comparisons unrolled per field, no error moved along it).
 template <class T> struct field_table {
-  using reader = maybe_error (*)(T&, od::value&, const path&, read_context&);
+  using reader = read_status (*)(T&, od::value&, const path&, read_context&);
   static constexpr std::size_t size =
       std::tuple_size_v<std::remove_cvref_t<decltype(schema<T>::fields)>>;
 
@@ -622,36 +676,32 @@ template <class T> struct field_table {
   return raw[n] == '"';
 }
 
-template <class T, std::size_t... I>
-[[nodiscard]] maybe_error check_required(std::uint64_t seen, const path& p,
-                                         std::index_sequence<I...>) {
-  constexpr auto& fields = schema<T>::fields;
-  maybe_error err;
-  (void)(((std::get<I>(fields).required && !(seen & (std::uint64_t{1} << I)))
-              ? (err = error_at(errc::missing_field, p.field(std::get<I>(fields).name),
-                                "missing required field"),
-                 true)
-              : false) ||
-         ...);
-  return err;
+/// The first required field of T missing from `seen`, as a failure.
+template <class T> [[nodiscard]] read_status check_required(std::uint64_t seen, const path& p) {
+  using table = field_table<T>;
+  for (std::size_t i = 0; i < table::size; ++i) {
+    if ((table::required >> i & 1) != 0 && (seen >> i & 1) == 0) {
+      return fail_at(errc::missing_field, p.field(table::names[i]), "missing required field");
+    }
+  }
+  return {};
 }
 
 template <has_schema T>
-[[nodiscard]] maybe_error read_object(od::value& v, const path& p, read_context& ctx, T& out) {
+[[nodiscard]] read_status read_object(od::value& v, const path& p, read_context& ctx, T& out) {
   using table = field_table<T>;
   constexpr std::size_t n = table::size;
   static_assert(n <= 64, "the seen-mask holds 64 fields");
-  using seq = std::make_index_sequence<n>;
   std::uint64_t seen = 0;
   std::size_t hint = 0;
   od::object o;
   if (auto ec = v.get_object().get(o)) {
-    return read_error(ec, v, p, "object");
+    return fail_read(ec, v, p, "object");
   }
   for (auto r : o) {
     od::field f;
     if (auto ec = std::move(r).get(f)) {
-      return json_error(ec, p, "object key");
+      return fail_json(ec, p, "object key");
     }
     // Servers send fields in one order, so the key usually is the one after the last match:
     // compared in place, that costs no scan for the key's end.
@@ -661,13 +711,13 @@ template <has_schema T>
       i = hint;
       k = table::names[hint];
     } else if (auto ec = field_key(f, k)) {
-      return json_error(ec, p, "object key");
+      return fail_json(ec, p, "object key");
     }
     const path fp = p.field(k);
-    PHRONY_TRY([&](od::value& fv) -> maybe_error {
+    PHRONY_CHECK([&](od::value& fv) -> read_status {
       if constexpr (has_special<T>) {
         bool handled = false;
-        PHRONY_TRY(schema<T>::read_special(out, k, fv, fp, ctx, handled));
+        PHRONY_CHECK(schema<T>::read_special(out, k, fv, fp, ctx, handled));
         if (handled) {
           return {};
         }
@@ -681,7 +731,7 @@ template <has_schema T>
         hint = i + 1;
         if constexpr (has_field_hook<T>) {
           bool handled = false;
-          PHRONY_TRY(schema<T>::read_field(out, i, before, seen, fv, fp, ctx, handled));
+          PHRONY_CHECK(schema<T>::read_field(out, i, before, seen, fv, fp, ctx, handled));
           if (handled) {
             return {};
           }
@@ -701,13 +751,13 @@ template <has_schema T>
     }(f.value()));
   }
   if ((seen & table::required) != table::required) {
-    PHRONY_TRY(check_required<T>(seen, p, seq{}));
+    PHRONY_CHECK(check_required<T>(seen, p));
   }
   if constexpr (has_finish<T>) {
-    PHRONY_TRY(schema<T>::finish(out, p, ctx));
+    PHRONY_CHECK(schema<T>::finish(out, p, ctx));
   }
   if constexpr (has_field_hook<T>) {
-    PHRONY_TRY(schema<T>::finish_fields(out, seen, p, ctx));
+    PHRONY_CHECK(schema<T>::finish_fields(out, seen, p, ctx));
   }
   return {};
 }
@@ -771,7 +821,9 @@ template <class T>
     return error_at(errc::invalid_json, root, "not a JSON document");
   }
   read_context ctx{body.data() + body.size()};
-  PHRONY_TRY(read_value(v, root, ctx, out));
+  if (read_value(v, root, ctx, out)) {
+    return take_failure();
+  }
   const char* trailing = nullptr;
   if (!doc.current_location().get(trailing)) {
     return error_at(errc::invalid_json, root, "trailing content after the JSON value");
@@ -808,6 +860,25 @@ template <class T> [[nodiscard]] result<T> parse_body(std::string_view body) {
       simdjson::padded_string_view(tp.buffer.data(), body.size(), tp.buffer.capacity()));
 }
 
+/// What each public parse_* name is: a function object rather than a function, so that a
+/// translation unit including a header compiles no parser it does not call (a member function
+/// of a class template is only instantiated when used).
+template <class T> struct body_parser {
+  /// Copies `body` into the thread's padded buffer (simdjson reads a little past the end) and
+  /// parses it.
+  [[nodiscard]] result<T> operator()(std::string_view body) const { return parse_body<T>(body); }
+  /// Parses a body that already has simdjson's padding, in place (no copy).
+  [[nodiscard]] result<T> operator()(simdjson::padded_string_view body) const {
+    return parse_padded<T>(body);
+  }
+  /// A simdjson::padded_string converts to both views: a template, so that a std::string does
+  /// not convert to it instead.
+  template <std::same_as<simdjson::padded_string> P>
+  [[nodiscard]] result<T> operator()(const P& body) const {
+    return parse_padded<T>(body);
+  }
+};
+
 // ---- canonical writing ------------------------------------------------------------------------
 
 /// Writes the members of `t` (no braces): documented fields in schema order, then extras.
@@ -839,7 +910,7 @@ template <has_schema T> void write_members(json_writer& w, const T& t) {
 }
 
 template <has_schema T> struct codec<T> {
-  static maybe_error read(od::value& v, const path& p, read_context& ctx, T& out) {
+  static read_status read(od::value& v, const path& p, read_context& ctx, T& out) {
     return read_object(v, p, ctx, out);
   }
   static void write(json_writer& w, const T& t) {
@@ -856,4 +927,18 @@ template <class T> [[nodiscard]] std::string to_json_text(const T& t) {
   return std::move(w).take().value_or(std::string{});
 }
 
+/// Types with a canonical writer: every value type with a schema, and those opted in by
+/// specialising this to true (their codec writes them by hand).
+template <class T> inline constexpr bool has_writer = has_schema<T>;
+
 } // namespace phrony::detail
+
+namespace phrony {
+
+/// Canonical JSON of a parsed value: documented fields under their wire names, in the order the
+/// API documents them, then unknown fields verbatim; parsing it back gives an equal value.
+template <class T>
+requires detail::has_writer<T>
+[[nodiscard]] std::string to_json(const T& v) { return detail::to_json_text(v); }
+
+} // namespace phrony
