@@ -314,8 +314,9 @@ struct conversation {
   std::vector<timeline_item> items;
   extra_fields extra;
 
-  /// Puts items in timeline order (by ordinal; equal ordinals keep their order).
-  void sort_by_ordinal() {
+  /// Puts items in timeline order (by ordinal; equal ordinals keep their order). A template
+  /// only so that translation units that never sort do not compile the sort.
+  template <class = void> void sort_by_ordinal() {
     std::stable_sort(
         items.begin(), items.end(),
         [](const timeline_item& a, const timeline_item& b) { return a.ordinal < b.ordinal; });

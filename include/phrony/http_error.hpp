@@ -295,9 +295,11 @@ namespace detail {
 /// The error for a non-2xx answer to `req`: errc::http_status with the status, method, route
 /// (no scheme, host or presigned credentials), the raw body, Retry-After parsed, and the
 /// server's message when the body is a JSON error body (else a phrase for the status). The API
-/// key never appears in it, even when the server echoes it.
-[[nodiscard]] inline error http_error(int status, const http_request& req, std::string body,
-                                      std::optional<std::string_view> retry_after_header) {
+/// key never appears in it, even when the server echoes it. (A template only so that including
+/// this header does not compile the error-body parser.)
+template <class = void>
+[[nodiscard]] error http_error(int status, const http_request& req, std::string body,
+                               std::optional<std::string_view> retry_after_header) {
   const std::string* key = req.header("X-API-Key");
   const std::string_view secret = key ? std::string_view(*key) : std::string_view{};
   error e;
