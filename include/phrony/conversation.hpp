@@ -428,10 +428,9 @@ template <std::same_as<session_completed_content> T> struct schema<T> {
                       opt("total_tokens_used", &T::total_tokens_used)));
 };
 
-// The content readers, the item hooks and the entry points below are templates (over a type
-// that is always the one named, or a defaulted parameter never given) so that a translation
-// unit including this header without parsing a conversation instantiates none of the schema
-// machinery for its nine content types: it is most of this header's compile cost.
+// The content readers below are templates (over a type that is always the one named) so that a
+// translation unit including this header without parsing a conversation instantiates none of
+// the schema machinery for its nine content types: it is most of this header's compile cost.
 
 /// Reads the non-null value `v` as the content of an item of type `type`: a known type needs
 /// an object; an unknown one keeps any JSON verbatim.
@@ -535,10 +534,8 @@ template <std::same_as<timeline_item> T> struct schema<T> {
   /// Set in the seen-mask while the content waits in local_deferred_content().
   static constexpr std::uint64_t deferred_bit = std::uint64_t{1} << 63;
 
-  template <std::same_as<T> Item>
-  static read_status read_field(Item& item, std::size_t i, std::uint64_t before,
-                                std::uint64_t& seen, od::value& v, const path& p, read_context& ctx,
-                                bool& handled) {
+  static read_status read_field(T& item, std::size_t i, std::uint64_t before, std::uint64_t& seen,
+                                od::value& v, const path& p, read_context& ctx, bool& handled) {
     if (i == type_index) {
       if ((before & type_bit) != 0) {
         // A second "type" could contradict the content already typed by the first.
@@ -558,8 +555,7 @@ template <std::same_as<timeline_item> T> struct schema<T> {
     return read_raw(v, p, local_deferred_content().raw, ctx.doc_end);
   }
 
-  template <std::same_as<T> Item>
-  static read_status finish_fields(Item& item, std::uint64_t seen, const path& p, read_context&) {
+  static read_status finish_fields(T& item, std::uint64_t seen, const path& p, read_context&) {
     if ((seen & content_bit) == 0) {
       return fail_at(errc::missing_field, p.field("content"), "missing required field");
     }
