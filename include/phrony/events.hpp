@@ -127,7 +127,7 @@ namespace detail {
           }
           release(i); // e.g. "status": null; the verbatim data still has it
         }
-        return validate_value(fv, fp, depth + 1);
+        return validate_child(fv, fp, depth + 1);
       }));
   reset_missing();
   // After the object the iterator stands on the next token; the value ends there (see read_raw).

@@ -266,10 +266,12 @@ template <class F>
   std::size_t i = 0;
   for (auto el : a) {
     const path child = p.at(i++);
-    od::value cv;
-    if (auto ec = el.get(cv)) {
+    if (auto ec = el.error()) {
       return fail_json(ec, child, "a JSON value");
     }
+    // Used in place: copying the value out of its result costs a store-forwarding stall (a
+    // 16-byte load of fields just written separately), a large share of a small parse.
+    od::value& cv = el.value_unsafe();
     PHRONY_CHECK(on_element(cv, child));
   }
   return {};
@@ -283,11 +285,11 @@ template <class F>
     return fail_read(ec, v, p, "object");
   }
   for (auto r : o) {
-    od::field f;
-    std::string_view k;
-    if (auto ec = std::move(r).get(f)) {
+    if (auto ec = r.error()) {
       return fail_json(ec, p, "object key");
     }
+    od::field& f = r.value_unsafe(); // in place, see for_each_element
+    std::string_view k;
     if (auto ec = field_key(f, k)) {
       return fail_json(ec, p, "object key");
     }
@@ -297,31 +299,16 @@ template <class F>
   return {};
 }
 
-[[nodiscard]] inline read_status validate_value(od::value& v, const path& p, std::size_t depth);
+[[nodiscard]] inline read_status validate_container(od::value& v, const path& p, od::json_type t,
+                                                    std::size_t depth);
 
-/// Walks `v` completely so every scalar is checked (On-Demand only checks what it is asked for).
-[[nodiscard]] inline read_status validate_value(od::value& v, const path& p) {
-  return validate_value(v, p, p.depth());
-}
-
-/// validate_value with `p`'s depth carried down rather than recounted at every value.
-[[nodiscard]] inline read_status validate_value(od::value& v, const path& p, std::size_t depth) {
-  if (depth > max_json_depth) {
-    return fail_at(errc::limit_exceeded, p, "JSON nested too deeply");
-  }
-  od::json_type t{};
-  if (auto ec = v.type().get(t)) {
-    return fail_json(ec, p, "a JSON value");
-  }
+/// Checks the value at `v`, of type `t`, at nesting `depth`: scalars here (small enough to be
+/// inlined into the container loops), containers by validate_container.
+[[nodiscard]] inline read_status validate_typed(od::value& v, const path& p, od::json_type t,
+                                                std::size_t depth) {
   switch (t) {
   case od::json_type::object:
-    return for_each_field(v, p, [depth](std::string_view, od::value& cv, const path& child) {
-      return validate_value(cv, child, depth + 1);
-    });
-  case od::json_type::array:
-    return for_each_element(v, p, [depth](od::value& cv, const path& child) {
-      return validate_value(cv, child, depth + 1);
-    });
+  case od::json_type::array: return validate_container(v, p, t, depth);
   case od::json_type::string: {
     std::string_view s;
     if (auto ec = read_string(v, s)) {
@@ -352,6 +339,36 @@ template <class F>
   }
   }
   return fail_at(errc::invalid_json, p, "unknown JSON value");
+}
+
+/// Checks any value at `v`, at nesting `depth` (the length of `p`).
+[[nodiscard]] inline read_status validate_child(od::value& v, const path& p, std::size_t depth) {
+  if (depth > max_json_depth) {
+    return fail_at(errc::limit_exceeded, p, "JSON nested too deeply");
+  }
+  od::json_type t{};
+  if (auto ec = v.type().get(t)) {
+    return fail_json(ec, p, "a JSON value");
+  }
+  return validate_typed(v, p, t, depth);
+}
+
+/// Walks the object or array `v` (of type `t`) at nesting `depth`, checking every member.
+[[nodiscard]] inline read_status validate_container(od::value& v, const path& p, od::json_type t,
+                                                    std::size_t depth) {
+  if (t == od::json_type::object) {
+    return for_each_field(v, p, [depth](std::string_view, od::value& cv, const path& child) {
+      return validate_child(cv, child, depth + 1);
+    });
+  }
+  return for_each_element(v, p, [depth](od::value& cv, const path& child) {
+    return validate_child(cv, child, depth + 1);
+  });
+}
+
+/// Walks `v` completely so every scalar is checked (On-Demand only checks what it is asked for).
+[[nodiscard]] inline read_status validate_value(od::value& v, const path& p) {
+  return validate_child(v, p, p.depth());
 }
 
 /// Sets `out` to `s`. Only a heap buffer that holds `s` is worth keeping (a reused value);
@@ -699,10 +716,10 @@ template <has_schema T>
     return fail_read(ec, v, p, "object");
   }
   for (auto r : o) {
-    od::field f;
-    if (auto ec = std::move(r).get(f)) {
+    if (auto ec = r.error()) {
       return fail_json(ec, p, "object key");
     }
+    od::field& f = r.value_unsafe(); // in place, see for_each_element
     // Servers send fields in one order, so the key usually is the one after the last match:
     // compared in place, that costs no scan for the key's end.
     std::string_view k;
