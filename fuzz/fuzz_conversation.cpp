@@ -13,7 +13,7 @@
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using phrony_fuzz::check;
   const std::string_view body(reinterpret_cast<const char*>(data), size);
-  phrony_fuzz::round_trip(body, [](std::string_view b) { return phrony::parse_conversation(b); });
+  phrony_fuzz::round_trip(body, phrony::parse_conversation);
 
   const auto plain = phrony::parse_conversation(body);
   const simdjson::padded_string padded(body);

@@ -11,7 +11,7 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view body(reinterpret_cast<const char*>(data), size);
-  phrony_fuzz::round_trip(body, [](std::string_view b) { return phrony::parse_error_body(b); });
+  phrony_fuzz::round_trip(body, phrony::parse_error_body);
   if (const auto parsed = phrony::parse_error_body(body)) {
     const auto text = parsed->message_text();
     phrony_fuzz::check(text.has_value() == (parsed->message && !parsed->message->is_null()),

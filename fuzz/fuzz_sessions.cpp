@@ -9,6 +9,6 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   phrony_fuzz::round_trip(std::string_view(reinterpret_cast<const char*>(data), size),
-                          [](std::string_view b) { return phrony::parse_sessions_page(b); });
+                          phrony::parse_sessions_page);
   return 0;
 }

@@ -437,8 +437,10 @@ template <std::same_as<session_completed_content> T> struct schema<T> {
 template <std::same_as<item_content> Content>
 [[nodiscard]] read_status read_non_null_content(std::string_view type, od::value& v, const path& p,
                                                 read_context& ctx, Content& out) {
+  // The alternative a reused item already holds is read over, keeping its storage.
   const auto read_as = [&]<class C>(std::in_place_type_t<C>) -> read_status {
-    return read_value(v, p, ctx, out.template emplace<C>());
+    C* c = std::get_if<C>(&out);
+    return read_value(v, p, ctx, c != nullptr ? *c : out.template emplace<C>());
   };
   switch (parse_item_type(type)) {
   case item_type::llm_request_prepared:
@@ -452,7 +454,10 @@ template <std::same_as<item_content> Content>
   case item_type::session_completed: return read_as(std::in_place_type<session_completed_content>);
   case item_type::unknown: break;
   }
-  return read_raw(v, p, out.template emplace<unknown_content>().raw.text, ctx.doc_end);
+  auto* unknown = std::get_if<unknown_content>(&out);
+  return read_raw(
+      v, p, (unknown != nullptr ? *unknown : out.template emplace<unknown_content>()).raw.text,
+      ctx.doc_end);
 }
 
 /// Reads `v` as the content of an item of type `type`: JSON null is std::monostate.

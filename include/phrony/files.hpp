@@ -150,6 +150,7 @@ namespace detail {
 /// requiredHeaders: an object of string values, kept in document order.
 template <> struct codec<header_pairs> {
   static read_status read(od::value& v, const path& p, read_context& ctx, header_pairs& out) {
+    out.clear(); // a reused value
     return for_each_field(v, p, [&](std::string_view k, od::value& fv, const path& fp) {
       auto& slot = out.emplace_back();
       slot.first.assign(k);
@@ -201,6 +202,7 @@ template <std::same_as<finalize_response> T> struct codec<T> {
     bool has_key = false;
     bool has_size = false;
     bool has_already = false;
+    out.extra.clear(); // a reused value
     PHRONY_CHECK(
         for_each_field(v, p, [&](std::string_view k, od::value& fv, const path& fp) -> read_status {
           if (k == "objectKey") {

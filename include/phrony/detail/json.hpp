@@ -10,6 +10,7 @@
 #pragma once
 
 #include <array>
+#include <bit>
 #include <charconv>
 #include <cstddef>
 #include <cstdint>
@@ -502,7 +503,9 @@ template <class T> struct codec<std::optional<T>> {
     if constexpr (std::is_same_v<T, raw_json> || is_optional_v<T>) {
       // Opaque values keep a literal null as "null": it is part of the verbatim text. An
       // optional<optional<X>> (an optional field that may be null) records "present" outside.
-      out.emplace();
+      if (!out) {
+        out.emplace();
+      }
       return read_value(v, p, ctx, *out);
     } else {
       bool is_null = false;
@@ -513,8 +516,10 @@ template <class T> struct codec<std::optional<T>> {
         out.reset();
         return {};
       }
-      out.emplace();
-      return read_value(v, p, ctx, *out);
+      if (!out) {
+        out.emplace();
+      }
+      return read_value(v, p, ctx, *out); // a reused value keeps its storage
     }
   }
   static void write(json_writer& w, const std::optional<T>& o) {
@@ -528,9 +533,18 @@ template <class T> struct codec<std::optional<T>> {
 
 template <class T> struct codec<std::vector<T>> {
   static read_status read(od::value& v, const path& p, read_context& ctx, std::vector<T>& out) {
-    return for_each_element(v, p, [&](od::value& el, const path& ep) -> read_status {
-      return read_value(el, ep, ctx, out.emplace_back());
-    });
+    // A reused vector's elements are read over (keeping their storage), the rest dropped.
+    std::size_t n = 0;
+    PHRONY_CHECK(for_each_element(v, p, [&](od::value& el, const path& ep) -> read_status {
+      if (n == out.size()) {
+        out.emplace_back();
+      }
+      return read_value(el, ep, ctx, out[n++]);
+    }));
+    if (out.size() > n) {
+      out.erase(out.begin() + static_cast<std::ptrdiff_t>(n), out.end());
+    }
+    return {};
   }
   static void write(json_writer& w, const std::vector<T>& items) {
     w.begin_array();
@@ -610,6 +624,14 @@ template <class T, std::size_t I>
   return read_value(v, p, ctx, out.*(std::get<I>(schema<T>::fields).member));
 }
 
+/// Sets member I of `out` to its value in a default-constructed T (a field absent from the body
+/// read into a reused value).
+template <class T, std::size_t I> void reset_member(T& out) {
+  static const T defaults{};
+  const auto member = std::get<I>(schema<T>::fields).member;
+  out.*member = defaults.*member;
+}
+
 /// T's wire names and member readers as arrays, so a key is found by a loop and read through
 /// one indirect call (no chain of comparisons unrolled per field, no error moved along it).
 template <class T> struct field_table {
@@ -625,11 +647,21 @@ template <class T> struct field_table {
   static constexpr std::array<reader, size> make_readers(std::index_sequence<I...>) {
     return {&read_member<T, I>...};
   }
+  using resetter = void (*)(T&);
+  template <std::size_t... I>
+  static constexpr std::array<resetter, size> make_resetters(std::index_sequence<I...>) {
+    return {&reset_member<T, I>...};
+  }
 
   static constexpr std::array<std::string_view, size> names =
       make_names(std::make_index_sequence<size>{});
   static constexpr std::array<reader, size> readers =
       make_readers(std::make_index_sequence<size>{});
+  static constexpr std::array<resetter, size> resetters =
+      make_resetters(std::make_index_sequence<size>{});
+  /// One bit per field.
+  static constexpr std::uint64_t all =
+      size == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << size) - 1;
 
   template <std::size_t... I>
   static constexpr std::uint64_t make_required(std::index_sequence<I...>) {
@@ -711,6 +743,7 @@ template <has_schema T>
   static_assert(n <= 64, "the seen-mask holds 64 fields");
   std::uint64_t seen = 0;
   std::size_t hint = 0;
+  std::size_t extras = 0; // unknown fields read: a reused value's first ones are read over
   od::object o;
   if (auto ec = v.get_object().get(o)) {
     return fail_read(ec, v, p, "object");
@@ -736,6 +769,12 @@ template <has_schema T>
         bool handled = false;
         PHRONY_CHECK(schema<T>::read_special(out, k, fv, fp, ctx, handled));
         if (handled) {
+          if (i == n) {
+            i = table::find(k, hint);
+          }
+          if (i < n) {
+            seen |= std::uint64_t{1} << i; // present, so not reset below
+          }
           return {};
         }
       }
@@ -759,7 +798,10 @@ template <has_schema T>
         if (out.extra.capacity() == 0) {
           out.extra.reserve(4); // rather than growing 1, 2, 4 when a body has a few extras
         }
-        auto& slot = out.extra.emplace_back();
+        if (extras == out.extra.size()) {
+          out.extra.emplace_back();
+        }
+        auto& slot = out.extra[extras++];
         assign_string(slot.first, k);
         return read_value(fv, fp, ctx, slot.second);
       } else {
@@ -769,6 +811,16 @@ template <has_schema T>
   }
   if ((seen & table::required) != table::required) {
     PHRONY_CHECK(check_required<T>(seen, p));
+  }
+  if constexpr (has_extra<T>) {
+    if (out.extra.size() > extras) {
+      out.extra.erase(out.extra.begin() + static_cast<std::ptrdiff_t>(extras), out.extra.end());
+    }
+  }
+  // Fields the body left out keep their defaults, also in a reused value (before finish, which
+  // may tell an absent field by its default).
+  for (std::uint64_t unseen = ~seen & table::all; unseen != 0; unseen &= unseen - 1) {
+    table::resetters[static_cast<std::size_t>(std::countr_zero(unseen))](out);
   }
   if constexpr (has_finish<T>) {
     PHRONY_CHECK(schema<T>::finish(out, p, ctx));
@@ -893,6 +945,28 @@ template <class T> struct body_parser {
   template <std::same_as<simdjson::padded_string> P>
   [[nodiscard]] result<T> operator()(const P& body) const {
     return parse_padded<T>(body);
+  }
+
+  // The same into an existing value, read over in place: its strings and vectors keep their
+  // storage, so a loop parsing bodies of one shape into one value allocates little. The result
+  // equals a fresh parse. On failure `out` is left partly read (valid, contents unspecified).
+  result<void> operator()(std::string_view body, T& out) const {
+    return to_result(parse_body_into(body, out));
+  }
+  result<void> operator()(simdjson::padded_string_view body, T& out) const {
+    return to_result(parse_padded_into(body, out));
+  }
+  template <std::same_as<simdjson::padded_string> P>
+  result<void> operator()(const P& body, T& out) const {
+    return to_result(parse_padded_into(body, out));
+  }
+
+private:
+  static result<void> to_result(maybe_error e) {
+    if (e) {
+      return std::move(*e);
+    }
+    return {};
   }
 };
 
