@@ -107,7 +107,10 @@ namespace detail {
   }
   PHRONY_CHECK(
       for_each_field(v, p, [&](std::string_view k, od::value& fv, const path& fp) -> read_status {
-        const std::size_t i = k == "run_id" ? 0 : k == "session_id" ? 1 : k == "status" ? 2 : 3;
+        const std::size_t i = key_is(k, "run_id")       ? 0
+                              : key_is(k, "session_id") ? 1
+                              : key_is(k, "status")     ? 2
+                                                        : 3;
         if (i < 3) {
           od::json_type ft{};
           if (auto ec = fv.type().get(ft)) {

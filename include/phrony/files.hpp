@@ -173,17 +173,26 @@ template <std::same_as<presign_response> T> struct schema<T> {
       req("expiresInSeconds", &T::expires_in_seconds));
 };
 
+/// True when `s` is one or more ASCII digits.
+[[nodiscard]] inline bool all_digits(std::string_view s) noexcept {
+  for (const char c : s) {
+    if (c < '0' || c > '9') {
+      return false;
+    }
+  }
+  return !s.empty();
+}
+
 /// sizeBytes: an unsigned decimal string ("7249238"), read without going through a double.
 [[nodiscard]] inline read_status read_decimal_u64(od::value& v, const path& p, std::uint64_t& out) {
   std::string_view s;
-  if (auto ec = v.get_string().get(s)) {
+  if (auto ec = read_string(v, s)) {
     return fail_read(ec, v, p, "a decimal string");
   }
-  if (s.size() > 1 && s[0] == '-' &&
-      s.find_first_not_of("0123456789", 1) == std::string_view::npos) {
+  if (s.size() > 1 && s[0] == '-' && all_digits(s.substr(1))) {
     return fail_at(errc::out_of_range, p, "expected a size >= 0");
   }
-  if (s.empty() || s.find_first_not_of("0123456789") != std::string_view::npos) {
+  if (!all_digits(s)) {
     return fail_at(errc::wrong_type, p, "expected a decimal string of digits");
   }
   const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
@@ -205,15 +214,15 @@ template <std::same_as<finalize_response> T> struct codec<T> {
     out.extra.clear(); // a reused value
     PHRONY_CHECK(
         for_each_field(v, p, [&](std::string_view k, od::value& fv, const path& fp) -> read_status {
-          if (k == "objectKey") {
+          if (key_is(k, "objectKey")) {
             has_key = true;
             return read_value(fv, fp, ctx, out.object_key);
           }
-          if (k == "sizeBytes") {
+          if (key_is(k, "sizeBytes")) {
             has_size = true;
             return read_decimal_u64(fv, fp, out.size_bytes);
           }
-          if (k == "alreadyFinalized") {
+          if (key_is(k, "alreadyFinalized")) {
             has_already = true;
             return read_value(fv, fp, ctx, out.already_finalized);
           }

@@ -10,7 +10,6 @@
 #pragma once
 
 #include <array>
-#include <bit>
 #include <charconv>
 #include <cstddef>
 #include <cstdint>
@@ -255,6 +254,13 @@ PHRONY_COLD inline read_status fail_read(simdjson::error_code ec, od::value& v, 
     return simdjson::SUCCESS;
   }
   return f.unescaped_key().get(out);
+}
+
+/// `k == literal`, with the length known at compile time so the comparison is inlined (a plain
+/// string_view comparison calls memcmp).
+template <std::size_t N>
+[[nodiscard]] bool key_is(std::string_view k, const char (&literal)[N]) noexcept {
+  return k.size() == N - 1 && std::memcmp(k.data(), literal, N - 1) == 0;
 }
 
 /// Calls on_element(value, path) for each element of the array at `v`.
@@ -624,12 +630,30 @@ template <class T, std::size_t I>
   return read_value(v, p, ctx, out.*(std::get<I>(schema<T>::fields).member));
 }
 
-/// Sets member I of `out` to its value in a default-constructed T (a field absent from the body
-/// read into a reused value).
-template <class T, std::size_t I> void reset_member(T& out) {
-  static const T defaults{};
-  const auto member = std::get<I>(schema<T>::fields).member;
-  out.*member = defaults.*member;
+/// A default-constructed T, the value of the fields a body leaves out.
+template <class T> [[nodiscard]] const T& default_value() {
+  static const T value{};
+  return value;
+}
+
+/// Sets every field of `out` not in `seen` to its default (fields the body left out, in a value
+/// that may be reused): an optional is emptied, anything else copied from default_value<T>().
+template <class T, std::size_t... I>
+void reset_unseen(T& out, std::uint64_t seen, std::index_sequence<I...>) {
+  constexpr auto& fields = schema<T>::fields;
+  (
+      [&] {
+        if ((seen >> I & 1) != 0) {
+          return;
+        }
+        auto& m = out.*(std::get<I>(fields).member);
+        if constexpr (is_optional_v<std::remove_cvref_t<decltype(m)>>) {
+          m.reset();
+        } else {
+          m = default_value<T>().*(std::get<I>(fields).member);
+        }
+      }(),
+      ...);
 }
 
 /// T's wire names and member readers as arrays, so a key is found by a loop and read through
@@ -647,18 +671,11 @@ template <class T> struct field_table {
   static constexpr std::array<reader, size> make_readers(std::index_sequence<I...>) {
     return {&read_member<T, I>...};
   }
-  using resetter = void (*)(T&);
-  template <std::size_t... I>
-  static constexpr std::array<resetter, size> make_resetters(std::index_sequence<I...>) {
-    return {&reset_member<T, I>...};
-  }
 
   static constexpr std::array<std::string_view, size> names =
       make_names(std::make_index_sequence<size>{});
   static constexpr std::array<reader, size> readers =
       make_readers(std::make_index_sequence<size>{});
-  static constexpr std::array<resetter, size> resetters =
-      make_resetters(std::make_index_sequence<size>{});
   /// One bit per field.
   static constexpr std::uint64_t all =
       size == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << size) - 1;
@@ -819,8 +836,8 @@ template <has_schema T>
   }
   // Fields the body left out keep their defaults, also in a reused value (before finish, which
   // may tell an absent field by its default).
-  for (std::uint64_t unseen = ~seen & table::all; unseen != 0; unseen &= unseen - 1) {
-    table::resetters[static_cast<std::size_t>(std::countr_zero(unseen))](out);
+  if ((seen & table::all) != table::all) {
+    reset_unseen(out, seen, std::make_index_sequence<n>{});
   }
   if constexpr (has_finish<T>) {
     PHRONY_CHECK(schema<T>::finish(out, p, ctx));
