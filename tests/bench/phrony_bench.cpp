@@ -293,7 +293,7 @@ struct stream_baseline {
 // ---- timing -----------------------------------------------------------------------------------
 
 struct settings {
-  int samples = 11;
+  int samples = 21;
   double min_sample_s = 0.05; // a sample repeats the work until it lasts this long
   bool json = false;
   bool smoke = false;

@@ -404,7 +404,11 @@ inline void assign_string(std::string& out, std::string_view s) {
     return fail_json(ec, p, "a JSON value");
   }
   const bool container = t == od::json_type::object || t == od::json_type::array;
-  PHRONY_CHECK(validate_value(v, p));
+  const std::size_t depth = p.depth();
+  if (depth > max_json_depth) {
+    return fail_at(errc::limit_exceeded, p, "JSON nested too deeply");
+  }
+  PHRONY_CHECK(validate_typed(v, p, t, depth));
   const char* end = token.data() + token.size();
   if (container) {
     // After a container is consumed the iterator stands on the next token; the value ends there.
