@@ -120,6 +120,25 @@ TEST_CASE("a call builds the request, sends it and parses the 2xx body") {
   CHECK(tc.t().sent[0].url == std::string("http://127.0.0.1:9/v1/runs/") + run_id);
 }
 
+TEST_CASE("get_conversation into a kept value reads each answer over it") {
+  test_client tc;
+  const std::string first = phrony_test::fixture("conversation_waiting.json");
+  const std::string second = phrony_test::fixture("conversation_small.json");
+  tc.t().responses.push_back(reply(200, first));
+  tc.t().responses.push_back(reply(200, second));
+  tc.t().responses.push_back(reply(404, R"({"statusCode":404,"message":"Run not found"})"));
+  conversation kept;
+  REQUIRE(tc.c.get_conversation(run_id, kept, step_content::slim).has_value());
+  CHECK(kept == *parse_conversation(first));
+  REQUIRE(tc.c.get_conversation(run_id, kept).has_value());
+  CHECK(kept == *parse_conversation(second));
+  const auto missing = tc.c.get_conversation(run_id, kept);
+  REQUIRE_FALSE(missing.has_value());
+  CHECK(missing.error().status == 404);
+  REQUIRE(tc.t().sent.size() == 3);
+  CHECK(tc.t().sent[0].url.find("/conversation") != std::string::npos);
+}
+
 TEST_CASE("non-2xx answers become http errors with status, route, body and Retry-After") {
   test_client tc;
   tc.t().responses.push_back(

@@ -89,6 +89,16 @@ public:
     return call<conversation>(get_conversation_request(config_, run_id, content),
                               parse_conversation);
   }
+  /// The same into `out`, reusing its storage: a poller that keeps one conversation allocates
+  /// almost nothing per poll. On failure `out` is left partly read.
+  result<void> get_conversation(std::string_view run_id, conversation& out,
+                                step_content content = step_content::full) {
+    auto response = exchange(get_conversation_request(config_, run_id, content));
+    if (!response) {
+      return std::move(response).error();
+    }
+    return parse_conversation(response->body, out);
+  }
   /// GET /v1/agents/{agentId}/sessions (one page).
   result<sessions_page> list_sessions(std::string_view agent_id, const sessions_query& query = {}) {
     return call<sessions_page>(list_sessions_request(config_, agent_id, query),
@@ -253,6 +263,7 @@ public:
   result<run_outcome> follow_run(std::string_view run_id, const follow_handler& handler,
                                  follow_options options = {}) {
     run_follower follower{std::string(run_id), options};
+    conversation polled; // read over at every poll
     for (;;) {
       const follow_action& action = follower.next();
       if (handler.on_action) {
@@ -275,11 +286,10 @@ public:
         break;
       }
       case follow_action::kind::get_conversation: {
-        auto c = get_conversation(run_id, step_content::slim);
-        if (!c) {
+        if (auto c = get_conversation(run_id, polled, step_content::slim); !c) {
           return std::move(c).error();
         }
-        follower.on_conversation(*c);
+        follower.on_conversation(polled);
         break;
       }
       case follow_action::kind::answer_task: {
