@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <deque>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -299,6 +300,39 @@ TEST_CASE(
   CHECK(answer.body.find("\"userTaskId\":\"" + asked[0] + "\"") != std::string::npos);
   CHECK(answer.body.find("\"approved\":true") != std::string::npos);
   CHECK(tc.slept == std::vector<milliseconds>{milliseconds(500)});
+}
+
+TEST_CASE("follow_run gives up at max_duration on the client's clock") {
+  // A clock that only the fake sleep moves.
+  auto clock = std::make_shared<std::chrono::system_clock::time_point>();
+  client_options o;
+  o.sleep = [clock](milliseconds d) { *clock += d; };
+  o.now = [clock] { return *clock; };
+  client<fake_transport> c(fake_transport{},
+                           api_config{"http://127.0.0.1:9", "phk_secret_key_123", "test"}, o);
+  for (int i = 0; i < 20; ++i) {
+    c.transport().responses.push_back(reply(200, run_body("Running")));
+  }
+  follow_options fo;
+  fo.poll_interval = milliseconds{500};
+  fo.max_poll_interval = milliseconds{500};
+  fo.max_duration = milliseconds{1'800};
+  const auto outcome = c.follow_run(run_id, follow_handler{}, fo);
+  REQUIRE(outcome.has_value());
+  CHECK_FALSE(outcome->completed);
+  CHECK(outcome->status == "Running");
+  CHECK(outcome->error.find("max_duration (1800 ms)") != std::string::npos);
+  // Polls at 0, 500, 1000 and 1500 ms; the next one (2000 ms) would pass the limit.
+  CHECK(c.transport().sent.size() == 4);
+  CHECK(*clock - std::chrono::system_clock::time_point{} == milliseconds{1'500});
+
+  // Without a limit the same run is followed to its end.
+  test_client unlimited;
+  unlimited.t().responses.push_back(reply(200, run_body("Running")));
+  unlimited.t().responses.push_back(reply(200, run_body("Completed")));
+  const auto done = unlimited.c.follow_run(run_id, follow_handler{});
+  REQUIRE(done.has_value());
+  CHECK(done->completed);
 }
 
 TEST_CASE("follow_run ends with the reason when the handler declines") {

@@ -260,12 +260,23 @@ public:
 
   /// Drives run `run_id` to its end by polling: answers user tasks and text requests through
   /// `handler`, skips timers (per `options`), and sleeps through options.sleep between polls.
+  /// With options.max_duration set, it gives up (completed false, `error` says why) rather than
+  /// wait past that long after the call began.
   result<run_outcome> follow_run(std::string_view run_id, const follow_handler& handler,
                                  follow_options options = {}) {
     run_follower follower{std::string(run_id), options};
     conversation polled; // read over at every poll
+    const auto started = options_.now();
     for (;;) {
       const follow_action& action = follower.next();
+      const bool ends =
+          action.what == follow_action::kind::done || action.what == follow_action::kind::failed;
+      if (!ends && options.max_duration.count() > 0 &&
+          options_.now() + action.delay - started > options.max_duration) {
+        return run_outcome{false, action.status, raw_json{"null"},
+                           "gave up: the run did not end within follow_options::max_duration (" +
+                               std::to_string(options.max_duration.count()) + " ms)"};
+      }
       if (handler.on_action) {
         handler.on_action(action);
       }

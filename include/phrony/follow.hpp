@@ -21,6 +21,9 @@ struct follow_options {
   std::chrono::milliseconds max_poll_interval{5'000}; ///< polls slow down to this (x1.5 each)
   bool skip_timers = true;         ///< answer WaitingForTimer with skip-agent-wait
   int max_empty_conversations = 5; ///< waiting, yet no pending task visible: give up after this
+  /// client::follow_run gives up when the run has not ended this long after it started (0: no
+  /// limit), on client_options::now. The follower itself has no clock and ignores it.
+  std::chrono::milliseconds max_duration{0};
 };
 
 /// The next step a follower asks for.
