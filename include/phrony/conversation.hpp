@@ -202,8 +202,8 @@ struct user_task_req_content : step_stanza {
   friend bool operator==(const user_task_req_content&, const user_task_req_content&) = default;
 };
 
-/// Content of the synthetic `RunCompleted` item (one per finished run).
-struct run_completed_content : step_stanza {
+/// What the synthetic completion items carry: how a run or the session ended.
+struct completion_content : step_stanza {
   std::string status; ///< wire string; see state()
   raw_json output;
   std::optional<std::string> error;
@@ -211,18 +211,16 @@ struct run_completed_content : step_stanza {
   extra_fields extra;
 
   [[nodiscard]] run_state state() const noexcept { return parse_run_state(status); }
+  friend bool operator==(const completion_content&, const completion_content&) = default;
+};
+
+/// Content of the synthetic `RunCompleted` item (one per finished run).
+struct run_completed_content : completion_content {
   friend bool operator==(const run_completed_content&, const run_completed_content&) = default;
 };
 
 /// Content of the synthetic `SessionCompleted` item (the last row of a finished session).
-struct session_completed_content : step_stanza {
-  std::string status; ///< wire string; see state()
-  raw_json output;
-  std::optional<std::string> error;
-  std::optional<std::int64_t> total_tokens_used;
-  extra_fields extra;
-
-  [[nodiscard]] run_state state() const noexcept { return parse_run_state(status); }
+struct session_completed_content : completion_content {
   friend bool operator==(const session_completed_content&,
                          const session_completed_content&) = default;
 };
@@ -415,13 +413,9 @@ template <std::same_as<user_task_req_content> T> struct schema<T> {
                                      opt("prompt", &T::prompt), opt("title", &T::title),
                                      opt("status", &T::status), opt("options", &T::options)));
 };
-template <std::same_as<run_completed_content> T> struct schema<T> {
-  static constexpr auto fields = std::tuple_cat(
-      stanza_fields<T>,
-      std::make_tuple(req("status", &T::status), req("output", &T::output), req("error", &T::error),
-                      opt("total_tokens_used", &T::total_tokens_used)));
-};
-template <std::same_as<session_completed_content> T> struct schema<T> {
+template <class T>
+requires std::same_as<T, run_completed_content> || std::same_as<T, session_completed_content>
+struct schema<T> {
   static constexpr auto fields = std::tuple_cat(
       stanza_fields<T>,
       std::make_tuple(req("status", &T::status), req("output", &T::output), req("error", &T::error),
@@ -502,9 +496,7 @@ template <std::same_as<item_content> Content>
     out.template emplace<unknown_content>().raw.text = std::move(s.raw);
     return {};
   }
-  s.padded.reserve(s.raw.size() + simdjson::SIMDJSON_PADDING);
-  s.padded.assign(s.raw);
-  const simdjson::padded_string_view text(s.padded.data(), s.padded.size(), s.padded.capacity());
+  const simdjson::padded_string_view text = padded_copy(s.padded, s.raw);
   od::document doc;
   if (auto ec = s.parser.iterate(text).get(doc)) {
     return fail_json(ec, p, "a JSON document");

@@ -133,15 +133,7 @@ namespace detail {
         return validate_child(fv, fp, depth + 1);
       }));
   reset_missing();
-  // After the object the iterator stands on the next token; the value ends there (see read_raw).
-  const char* end = nullptr;
-  if (v.current_location().get(end)) {
-    end = ctx.doc_end;
-  }
-  while (end > start && is_json_space(end[-1])) {
-    --end;
-  }
-  out.data.text.assign(start, static_cast<std::size_t>(end - start));
+  out.data.text.assign(consumed_text(v, start, ctx.doc_end));
   return {};
 }
 

@@ -186,9 +186,7 @@ inline std::optional<std::string> api_error_body::message_text() const {
   }
   auto& tp = detail::local_parser();
   const std::string& text = message->text;
-  tp.buffer.reserve(text.size() + simdjson::SIMDJSON_PADDING);
-  tp.buffer.assign(text);
-  const simdjson::padded_string_view body(tp.buffer.data(), text.size(), tp.buffer.capacity());
+  const simdjson::padded_string_view body = detail::padded_copy(tp.buffer, text);
   detail::od::document doc;
   if (tp.parser.iterate(body).get(doc)) {
     return text;

@@ -206,16 +206,6 @@ inline std::ostream& operator<<(std::ostream& os, const http_request& r) {
 
 namespace detail {
 
-[[nodiscard]] inline std::string_view trim_json_space(std::string_view s) {
-  while (!s.empty() && is_json_space(s.front())) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && is_json_space(s.back())) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
-
 /// Validates a root string, number or boolean (simdjson does not hand those out as values).
 [[nodiscard]] inline maybe_error read_scalar_document(od::document& doc, const path& p,
                                                       std::string& out) {
@@ -261,9 +251,7 @@ namespace detail {
 /// without surrounding whitespace.
 [[nodiscard]] inline result<raw_json> parse_raw_json(std::string_view text) {
   auto& tp = detail::local_parser();
-  tp.buffer.reserve(text.size() + simdjson::SIMDJSON_PADDING);
-  tp.buffer.assign(text);
-  const simdjson::padded_string_view body(tp.buffer.data(), text.size(), tp.buffer.capacity());
+  const simdjson::padded_string_view body = detail::padded_copy(tp.buffer, text);
   const detail::path root;
   detail::od::document doc;
   if (auto ec = tp.parser.iterate(body).get(doc)) {

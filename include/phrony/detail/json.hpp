@@ -185,6 +185,28 @@ PHRONY_COLD inline read_status fail_read(simdjson::error_code ec, od::value& v, 
   return c == ' ' || c == '\n' || c == '\r' || c == '\t';
 }
 
+/// `s` without JSON whitespace at either end.
+[[nodiscard]] inline std::string_view trim_json_space(std::string_view s) noexcept {
+  while (!s.empty() && is_json_space(s.front())) {
+    s.remove_prefix(1);
+  }
+  while (!s.empty() && is_json_space(s.back())) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+/// The text of a value that started at `start` and has just been consumed: it runs to where the
+/// iterator now stands (the next token, or `doc_end` after the last one), less whitespace.
+[[nodiscard]] inline std::string_view consumed_text(od::value& v, const char* start,
+                                                    const char* doc_end) {
+  const char* end = nullptr;
+  if (v.current_location().get(end)) {
+    end = doc_end;
+  }
+  return trim_json_space(std::string_view(start, static_cast<std::size_t>(end - start)));
+}
+
 /// The first '"' or '\\' in [p, end), or `end`. Reads in 16-byte (32 with AVX2) blocks, so up
 /// to 31 bytes past `end`: callers pass an `end` inside a padded document.
 [[nodiscard]] inline const char* find_quote_or_backslash(const char* p, const char* end) noexcept {
@@ -398,27 +420,10 @@ inline void assign_string(std::string& out, std::string_view s) {
 [[nodiscard]] inline read_status read_raw(od::value& v, const path& p, std::string& out,
                                           const char* doc_end) {
   const std::string_view token = v.raw_json_token();
-  const char* start = token.data();
-  od::json_type t{};
-  if (auto ec = v.type().get(t)) {
-    return fail_json(ec, p, "a JSON value");
-  }
-  const bool container = t == od::json_type::object || t == od::json_type::array;
-  const std::size_t depth = p.depth();
-  if (depth > max_json_depth) {
-    return fail_at(errc::limit_exceeded, p, "JSON nested too deeply");
-  }
-  PHRONY_CHECK(validate_typed(v, p, t, depth));
-  const char* end = token.data() + token.size();
-  if (container) {
-    // After a container is consumed the iterator stands on the next token; the value ends there.
-    const char* next = nullptr;
-    end = v.current_location().get(next) ? doc_end : next;
-  }
-  while (end > start && is_json_space(end[-1])) {
-    --end;
-  }
-  assign_string(out, std::string_view(start, static_cast<std::size_t>(end - start)));
+  PHRONY_CHECK(validate_value(v, p));
+  // Valid, so the first byte tells a container, whose text runs past its first token.
+  const bool container = token.front() == '{' || token.front() == '[';
+  assign_string(out, container ? consumed_text(v, token.data(), doc_end) : trim_json_space(token));
   return {};
 }
 
@@ -541,19 +546,29 @@ template <class T> struct codec<std::optional<T>> {
   }
 };
 
+/// Element `n` of a vector being read over (a reused value keeps its elements' storage), appended
+/// when the vector is shorter; advances `n`.
+template <class T> T& next_slot(std::vector<T>& v, std::size_t& n) {
+  if (n == v.size()) {
+    v.emplace_back();
+  }
+  return v[n++];
+}
+
+/// Drops the elements past the first `n`, which a read-over did not reach.
+template <class T> void keep_first(std::vector<T>& v, std::size_t n) {
+  if (v.size() > n) {
+    v.erase(v.begin() + static_cast<std::ptrdiff_t>(n), v.end());
+  }
+}
+
 template <class T> struct codec<std::vector<T>> {
   static read_status read(od::value& v, const path& p, read_context& ctx, std::vector<T>& out) {
-    // A reused vector's elements are read over (keeping their storage), the rest dropped.
     std::size_t n = 0;
-    PHRONY_CHECK(for_each_element(v, p, [&](od::value& el, const path& ep) -> read_status {
-      if (n == out.size()) {
-        out.emplace_back();
-      }
-      return read_value(el, ep, ctx, out[n++]);
+    PHRONY_CHECK(for_each_element(v, p, [&](od::value& el, const path& ep) {
+      return read_value(el, ep, ctx, next_slot(out, n));
     }));
-    if (out.size() > n) {
-      out.erase(out.begin() + static_cast<std::ptrdiff_t>(n), out.end());
-    }
+    keep_first(out, n);
     return {};
   }
   static void write(json_writer& w, const std::vector<T>& items) {
@@ -819,10 +834,7 @@ template <has_schema T>
         if (out.extra.capacity() == 0) {
           out.extra.reserve(4); // rather than growing 1, 2, 4 when a body has a few extras
         }
-        if (extras == out.extra.size()) {
-          out.extra.emplace_back();
-        }
-        auto& slot = out.extra[extras++];
+        auto& slot = next_slot(out.extra, extras);
         assign_string(slot.first, k);
         return read_value(fv, fp, ctx, slot.second);
       } else {
@@ -834,9 +846,7 @@ template <has_schema T>
     PHRONY_CHECK(check_required<T>(seen, p));
   }
   if constexpr (has_extra<T>) {
-    if (out.extra.size() > extras) {
-      out.extra.erase(out.extra.begin() + static_cast<std::ptrdiff_t>(extras), out.extra.end());
-    }
+    keep_first(out.extra, extras);
   }
   // Fields the body left out keep their defaults, also in a reused value (before finish, which
   // may tell an absent field by its default).
@@ -865,6 +875,15 @@ struct thread_parser {
   return tp;
 }
 
+/// Copies `text` into `buffer` with room for simdjson's padding after it (simdjson reads a
+/// little past the end) and views the copy.
+[[nodiscard]] inline simdjson::padded_string_view padded_copy(std::string& buffer,
+                                                              std::string_view text) {
+  buffer.reserve(text.size() + simdjson::SIMDJSON_PADDING);
+  buffer.assign(text);
+  return simdjson::padded_string_view(buffer.data(), text.size(), buffer.capacity());
+}
+
 /// True when a document whose root is a scalar (`body`) is one well-formed JSON scalar.
 [[nodiscard]] inline bool scalar_document_is_valid(od::document& doc, std::string_view body) {
   od::json_type t{};
@@ -873,13 +892,7 @@ struct thread_parser {
   }
   if (t == od::json_type::null) {
     // simdjson 3.0.1's document::is_null() rejects "null" followed by whitespace.
-    while (!body.empty() && is_json_space(body.front())) {
-      body.remove_prefix(1);
-    }
-    while (!body.empty() && is_json_space(body.back())) {
-      body.remove_suffix(1);
-    }
-    return body == "null";
+    return trim_json_space(body) == "null";
   }
   bool ok = false;
   switch (t) {
@@ -933,21 +946,13 @@ template <class T> [[nodiscard]] result<T> parse_padded(simdjson::padded_string_
 /// Copies `body` into the thread's padded buffer and parses it into `out` (see
 /// parse_padded_into).
 template <class T> [[nodiscard]] maybe_error parse_body_into(std::string_view body, T& out) {
-  auto& tp = local_parser();
-  tp.buffer.reserve(body.size() + simdjson::SIMDJSON_PADDING);
-  tp.buffer.assign(body);
-  return parse_padded_into(
-      simdjson::padded_string_view(tp.buffer.data(), body.size(), tp.buffer.capacity()), out);
+  return parse_padded_into(padded_copy(local_parser().buffer, body), out);
 }
 
 /// Copies `body` into the thread's padded buffer (simdjson reads a little past the end) and
 /// parses it.
 template <class T> [[nodiscard]] result<T> parse_body(std::string_view body) {
-  auto& tp = local_parser();
-  tp.buffer.reserve(body.size() + simdjson::SIMDJSON_PADDING);
-  tp.buffer.assign(body);
-  return parse_padded<T>(
-      simdjson::padded_string_view(tp.buffer.data(), body.size(), tp.buffer.capacity()));
+  return parse_padded<T>(padded_copy(local_parser().buffer, body));
 }
 
 /// What each public parse_* name is: a function object rather than a function, so that a
