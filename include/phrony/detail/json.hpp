@@ -306,9 +306,15 @@ template <class F>
   return {};
 }
 
+[[nodiscard]] inline bool raw_key_is(const char* raw, std::string_view name) noexcept;
+
 /// Calls on_field(key, value, path) for each member of the object at `v`, in document order.
-template <class F>
-[[nodiscard]] read_status for_each_field(od::value& v, const path& p, F&& on_field) {
+/// `expected()` names the key most likely to come next, or is empty: when it matches, compared
+/// in place, the key costs no scan for its end, and `key` is that very string_view (so a caller
+/// can tell a match by its data pointer).
+template <class F, class Expected>
+[[nodiscard]] read_status for_each_field(od::value& v, const path& p, F&& on_field,
+                                         Expected&& expected) {
   od::object o;
   if (auto ec = v.get_object().get(o)) {
     return fail_read(ec, v, p, "object");
@@ -318,14 +324,21 @@ template <class F>
       return fail_json(ec, p, "object key");
     }
     od::field& f = r.value_unsafe(); // in place, see for_each_element
-    std::string_view k;
-    if (auto ec = field_key(f, k)) {
-      return fail_json(ec, p, "object key");
+    std::string_view k = expected();
+    if (k.empty() || !raw_key_is(f.key().raw(), k)) {
+      if (auto ec = field_key(f, k)) {
+        return fail_json(ec, p, "object key");
+      }
     }
     const path child = p.field(k);
     PHRONY_CHECK(on_field(k, f.value(), child));
   }
   return {};
+}
+
+template <class F>
+[[nodiscard]] read_status for_each_field(od::value& v, const path& p, F&& on_field) {
+  return for_each_field(v, p, on_field, [] { return std::string_view{}; });
 }
 
 [[nodiscard]] inline read_status validate_container(od::value& v, const path& p, od::json_type t,
@@ -780,68 +793,48 @@ template <has_schema T>
   std::uint64_t seen = 0;
   std::size_t hint = 0;
   std::size_t extras = 0; // unknown fields read: a reused value's first ones are read over
-  od::object o;
-  if (auto ec = v.get_object().get(o)) {
-    return fail_read(ec, v, p, "object");
-  }
-  for (auto r : o) {
-    if (auto ec = r.error()) {
-      return fail_json(ec, p, "object key");
-    }
-    od::field& f = r.value_unsafe(); // in place, see for_each_element
-    // Servers send fields in one order, so the key usually is the one after the last match:
-    // compared in place, that costs no scan for the key's end.
-    std::string_view k;
-    std::size_t i = n;
-    if (hint < n && raw_key_is(f.key().raw(), table::names[hint])) {
-      i = hint;
-      k = table::names[hint];
-    } else if (auto ec = field_key(f, k)) {
-      return fail_json(ec, p, "object key");
-    }
-    const path fp = p.field(k);
-    PHRONY_CHECK([&](od::value& fv) -> read_status {
-      if constexpr (has_special<T>) {
-        bool handled = false;
-        PHRONY_CHECK(schema<T>::read_special(out, k, fv, fp, ctx, handled));
-        if (handled) {
-          if (i == n) {
-            i = table::find(k, hint);
-          }
-          if (i < n) {
-            seen |= std::uint64_t{1} << i; // present, so not reset below
-          }
-          return {};
-        }
-      }
-      if (i == n) {
-        i = table::find(k, hint);
-      }
-      if (i < n) {
+  // Servers send fields in one order, so the key usually is the one after the last match.
+  const auto expected = [&] { return hint < n ? table::names[hint] : std::string_view{}; };
+  PHRONY_CHECK(for_each_field(
+      v, p,
+      [&](std::string_view k, od::value& fv, const path& fp) -> read_status {
+        // A matched guess hands back the table's own string_view.
+        const std::size_t i =
+            hint < n && k.data() == table::names[hint].data() ? hint : table::find(k, hint);
         const std::uint64_t before = seen;
-        seen |= std::uint64_t{1} << i;
-        hint = i + 1;
-        if constexpr (has_field_hook<T>) {
+        if (i < n) {
+          seen |= std::uint64_t{1} << i; // present, so not reset below
+          hint = i + 1;
+        }
+        if constexpr (has_special<T>) {
           bool handled = false;
-          PHRONY_CHECK(schema<T>::read_field(out, i, before, seen, fv, fp, ctx, handled));
+          PHRONY_CHECK(schema<T>::read_special(out, k, fv, fp, ctx, handled));
           if (handled) {
             return {};
           }
         }
-        return table::readers[i](out, fv, fp, ctx);
-      }
-      if constexpr (has_extra<T>) {
-        if (out.extra.capacity() == 0) {
-          out.extra.reserve(4); // rather than growing 1, 2, 4 when a body has a few extras
+        if (i < n) {
+          if constexpr (has_field_hook<T>) {
+            bool handled = false;
+            PHRONY_CHECK(schema<T>::read_field(out, i, before, seen, fv, fp, ctx, handled));
+            if (handled) {
+              return {};
+            }
+          }
+          return table::readers[i](out, fv, fp, ctx);
         }
-        auto& slot = next_slot(out.extra, extras);
-        assign_string(slot.first, k);
-        return read_value(fv, fp, ctx, slot.second);
-      } else {
-        return validate_value(fv, fp);
-      }
-    }(f.value()));
-  }
+        if constexpr (has_extra<T>) {
+          if (out.extra.capacity() == 0) {
+            out.extra.reserve(4); // rather than growing 1, 2, 4 when a body has a few extras
+          }
+          auto& slot = next_slot(out.extra, extras);
+          assign_string(slot.first, k);
+          return read_value(fv, fp, ctx, slot.second);
+        } else {
+          return validate_value(fv, fp);
+        }
+      },
+      expected));
   if ((seen & table::required) != table::required) {
     PHRONY_CHECK(check_required<T>(seen, p));
   }
