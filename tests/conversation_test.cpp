@@ -429,6 +429,38 @@ TEST_CASE("item types map from wire strings, and unknown ones are kept") {
   }
 }
 
+TEST_CASE("user task kinds map from wire strings, and dashboard-only kinds are never API work") {
+  struct row {
+    std::string_view wire;
+    user_task_kind want;
+    bool api;
+  };
+  const row rows[] = {{"approval", user_task_kind::approval, true},
+                      {"hitl", user_task_kind::approval, true},
+                      {"multi_option", user_task_kind::multi_option, true},
+                      {"text", user_task_kind::text, true},
+                      {"number", user_task_kind::number, true},
+                      {"aitl_escalation", user_task_kind::aitl_escalation, false},
+                      {"anomaly_review", user_task_kind::anomaly_review, false},
+                      {"anomaly_alert", user_task_kind::anomaly_alert, false},
+                      {"Approval", user_task_kind::unknown, true},
+                      {"signature", user_task_kind::unknown, true},
+                      {"", user_task_kind::unknown, true}};
+  for (const auto& r : rows) {
+    CAPTURE(r.wire);
+    CHECK(parse_user_task_kind(r.wire) == r.want);
+    CHECK(api_can_answer(r.want) == r.api);
+    pending_user_task t;
+    t.kind = std::string(r.wire);
+    CHECK(t.kind_enum() == r.want);
+    CHECK(t.api_can_answer() == r.api);
+    if (r.want != user_task_kind::unknown && r.wire != "hitl") {
+      CHECK(to_string(r.want) == r.wire);
+    }
+  }
+  CHECK(pending_user_task{}.kind_enum() == user_task_kind::unknown);
+}
+
 TEST_CASE("every conversation sample parses, keeps its invariants and round-trips") {
   struct row {
     const char* name;

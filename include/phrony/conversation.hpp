@@ -594,6 +594,56 @@ template <std::same_as<conversation> T> struct schema<T> {
 
 } // namespace detail
 
+// ---- user tasks -------------------------------------------------------------------------------
+
+/// The kinds of user task (concepts/user-task.mdx). The set is open: new kinds map to
+/// `unknown` and keep their wire string in pending_user_task::kind.
+enum class user_task_kind {
+  approval,        ///< approve or reject a pending tool call ("approval", legacy "hitl")
+  multi_option,    ///< pick one of the offered options
+  text,            ///< enter a text value
+  number,          ///< enter a number
+  aitl_escalation, ///< a sub-agent's question to a person: completed in the dashboard
+  anomaly_review,  ///< a firewall step: completed in the dashboard
+  anomaly_alert,   ///< a firewall alert (non-blocking): completed in the dashboard
+  unknown,         ///< absent, or a kind this library does not know
+};
+
+/// Maps a wire kind ("multi_option", "hitl") to a user_task_kind; others give unknown.
+[[nodiscard]] constexpr user_task_kind parse_user_task_kind(std::string_view wire) noexcept {
+  if (wire == "approval" || wire == "hitl") return user_task_kind::approval;
+  if (wire == "multi_option") return user_task_kind::multi_option;
+  if (wire == "text") return user_task_kind::text;
+  if (wire == "number") return user_task_kind::number;
+  if (wire == "aitl_escalation") return user_task_kind::aitl_escalation;
+  if (wire == "anomaly_review") return user_task_kind::anomaly_review;
+  if (wire == "anomaly_alert") return user_task_kind::anomaly_alert;
+  return user_task_kind::unknown;
+}
+
+/// The wire string of a known kind ("" for unknown: keep the original string instead).
+[[nodiscard]] constexpr std::string_view to_string(user_task_kind k) noexcept {
+  switch (k) {
+  case user_task_kind::approval: return "approval";
+  case user_task_kind::multi_option: return "multi_option";
+  case user_task_kind::text: return "text";
+  case user_task_kind::number: return "number";
+  case user_task_kind::aitl_escalation: return "aitl_escalation";
+  case user_task_kind::anomaly_review: return "anomaly_review";
+  case user_task_kind::anomaly_alert: return "anomaly_alert";
+  case user_task_kind::unknown: return "";
+  }
+  return "";
+}
+
+/// False for the kinds user-task.mdx says only the dashboard completes (escalations from
+/// multi-agent runs, firewall and alert steps): answering them through the API gets a 400.
+/// Unknown kinds are left to the caller, who may know more than this library.
+[[nodiscard]] constexpr bool api_can_answer(user_task_kind k) noexcept {
+  return k != user_task_kind::aitl_escalation && k != user_task_kind::anomaly_review &&
+         k != user_task_kind::anomaly_alert;
+}
+
 // ---- entry points -----------------------------------------------------------------------------
 
 /// Parses the body of GET /v1/runs/{runId}/conversation (full, slim or redacted); to_json
@@ -608,6 +658,13 @@ struct pending_user_task {
   std::optional<std::string> prompt;
   std::vector<user_task_option> options; ///< empty unless the task offers choices
   std::int64_t ordinal = 0;              ///< of the UserTaskReq item
+
+  /// The kind as an enum (user_task_kind::unknown when absent or not known here).
+  [[nodiscard]] user_task_kind kind_enum() const noexcept {
+    return kind ? parse_user_task_kind(*kind) : user_task_kind::unknown;
+  }
+  /// False when only the dashboard can complete this task (see api_can_answer).
+  [[nodiscard]] bool api_can_answer() const noexcept { return phrony::api_can_answer(kind_enum()); }
 
   friend bool operator==(const pending_user_task&, const pending_user_task&) = default;
 };

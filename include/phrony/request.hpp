@@ -3,7 +3,9 @@
 // and the API key never appears in printed requests or error messages.
 #pragma once
 
+#include <chrono>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <ostream>
@@ -44,6 +46,10 @@ struct http_request {
   std::string url; ///< absolute: base + path + query
   std::vector<http_header> headers;
   std::string body;
+  // Bounds a transport must enforce for this exchange (client<T> fills them from
+  // client_options and follow_options::max_duration); 0 means "the transport's own default".
+  std::chrono::milliseconds timeout{0}; ///< the whole exchange, connect to last body byte
+  std::size_t max_response_body = 0;    ///< body bytes kept; more is errc::limit_exceeded
 
   /// Path and query without scheme and host, credential-bearing query values redacted; for
   /// error messages and logs.
