@@ -3,6 +3,7 @@
 // The stream replays the session's events (with `id:` lines, after a `retry:` block), then
 // waits for new ones, sending a `: keepalive` comment every 250 ms of silence, and ends after
 // the session's last event. A reconnect with Last-Event-ID gets only the events after it.
+// --camel-case-events and --no-event-status respell each event's `data` as it is framed.
 #include <algorithm>
 #include <charconv>
 #include <chrono>
