@@ -253,7 +253,8 @@ stream_with() {
     [[ -s $tmp/port2 ]] && break
     sleep 0.05
   done
-  local b=http://127.0.0.1:$(cat "$tmp/port2") r
+  local b r
+  b=http://127.0.0.1:$(cat "$tmp/port2")
   r=$(curl -sS --max-time 5 -X POST -H "X-API-Key: $key_all" "$b/v1/agents/a1000000-0000-4000-8000-000000000007/runs" |
     grep -o '"runId":"[^"]*"' | cut -d'"' -f4)
   curl -sSN --max-time 5 -H "X-API-Key: $key_all" -o "$tmp/spelt.sse" "$b/v1/runs/$r/stream"

@@ -24,7 +24,9 @@ cleanup() {
   for p in "$tmp"/*/emulator.pid; do
     [[ -e $p ]] && kill "$(cat "$p")" 2>/dev/null
   done
-  kill $(jobs -p) 2>/dev/null
+  local running
+  mapfile -t running < <(jobs -p)
+  ((${#running[@]} == 0)) || kill "${running[@]}" 2>/dev/null
   wait
   rm -rf "$tmp"
 }
@@ -61,7 +63,8 @@ cell() {
     kill "$emu" 2>/dev/null
     return
   fi
-  local base=http://127.0.0.1:$(cat "$dir/port")
+  local base
+  base=http://127.0.0.1:$(cat "$dir/port")
   local cmd=("${@//@BASE@/$base}")
   local person=""
   if [[ $dashboard == yes ]]; then
@@ -145,9 +148,9 @@ for spelling in snake camel nostatus; do
   for mode in --poll --stream; do
     for f in "${flows[@]}"; do
       IFS='|' read -r name agent_n text answers args <<<"$f"
-      # shellcheck disable=SC2206 # split on purpose
+      read -ra args <<<"$args"
       spawn "phrony-run $mode, $spelling: $name" "$spelling" 0 "$text" "$answers" 0 no -- \
-        "$phrony_run" --base @BASE@ --key "$key" --agent "$(agent "$agent_n")" "$mode" $args
+        "$phrony_run" --base @BASE@ --key "$key" --agent "$(agent "$agent_n")" "$mode" "${args[@]}"
     done
     for d in "13|firewall review (anomaly_review)" "14|sub-agent escalation (aitl_escalation)"; do
       IFS='|' read -r agent_n what <<<"$d"
