@@ -46,6 +46,10 @@ public:
   void post_message(const httplib::Request& req, httplib::Response& res);
   void skip_agent_wait(const httplib::Request& req, httplib::Response& res,
                        const httplib::ContentReader& reader);
+  /// Not the API: POST /_emulator/runs/{runId}/dashboard-answer, a person in the dashboard
+  /// completing the run's (or its waiting sub-agent's) dashboard-only task.
+  void dashboard_answer(const httplib::Request& req, httplib::Response& res,
+                        const httplib::ContentReader& reader);
   // api_stream.cpp
   void stream(const httplib::Request& req, httplib::Response& res);
   // api_files.cpp

@@ -276,6 +276,13 @@ void api::post_message(const httplib::Request& req, httplib::Response& res) {
     if (r->task->id != task_id) {
       return fail(res, 400, "userTaskId does not match the run's pending user task");
     }
+    if (r->task->origin->kind == step_kind::dashboard) {
+      // user-task.mdx: escalations and firewall steps are completed in the dashboard only. The
+      // run keeps waiting, as it does on the service.
+      return fail(res, 400,
+                  "User task " + r->task->id + " (" + r->task->kind +
+                      ") can only be completed in the Phrony dashboard");
+    }
     task_answer a = check_answer(*r->task, body);
     if (!a.error.empty()) {
       return fail(res, 400, a.error);
@@ -299,6 +306,30 @@ void api::post_message(const httplib::Request& req, httplib::Response& res) {
     chat_text = std::string(chat);
   }
   w_.reply(*r, chat_text, has_files ? simdjson::minify(files) : "[]");
+  send(res, 202, accept_body("Running"));
+}
+
+void api::dashboard_answer(const httplib::Request& req, httplib::Response& res,
+                           const httplib::ContentReader& reader) {
+  const std::string text = optional_body(req, reader);
+  dom::parser parser;
+  dom::object body;
+  if (!read_object(text, res, parser, body, true)) {
+    return;
+  }
+  const std::string outcome = text.empty() ? R"({"resolved":true})" : simdjson::minify(body);
+  lock_t lock(w_.mu);
+  run* r = w_.find_run(req.matches[1].str());
+  if (r == nullptr) {
+    return fail(res, 404, "Run not found");
+  }
+  while (!r->task && r->child != nullptr) { // the person answers where the task is
+    r = r->child;
+  }
+  if (!r->task || r->task->origin->kind != step_kind::dashboard) {
+    return fail(res, 400, "Run has no pending dashboard-only task (status " + r->status + ")");
+  }
+  w_.answer_task(*r, outcome, outcome, "dashboard");
   send(res, 202, accept_body("Running"));
 }
 

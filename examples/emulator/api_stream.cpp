@@ -3,12 +3,15 @@
 // The stream replays the session's events (with `id:` lines, after a `retry:` block), then
 // waits for new ones, sending a `: keepalive` comment every 250 ms of silence, and ends after
 // the session's last event. A reconnect with Last-Event-ID gets only the events after it.
+// --camel-case-events and --no-event-status respell each event's `data` as it is framed.
 #include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include <phrony/json_writer.hpp>
 
 #include "api.hpp"
 
@@ -22,7 +25,8 @@ struct stream_state {
   std::string run_id;
   std::uint64_t cursor = 0; // events[0, cursor) were sent or skipped
   bool began = false;
-  int sent = 0; // events written on this connection
+  int sent = 0;       // events written on this connection
+  dom::parser parser; // for respell_data
 };
 
 // SPEC.md: redacted mode drops step, user_task and aitl events and engine.subagent.spawned.
@@ -31,9 +35,52 @@ bool hidden_in_redacted_mode(const event& e) {
          e.subject == "engine.subagent.spawned";
 }
 
-std::string frame(const event& e, bool cr) {
-  std::string f = "id: " + std::to_string(e.id) + "\ndata: " + e.json + "\n\n";
-  if (cr) {
+// "run_id" -> "runId": how a server written from the docs alone may spell the payload keys.
+std::string camel_case(std::string_view key) {
+  std::string out;
+  bool upper = false;
+  for (const char c : key) {
+    if (c == '_') {
+      upper = !out.empty();
+      continue;
+    }
+    out += upper && c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c;
+    upper = false;
+  }
+  return out;
+}
+
+// The event's `data` as this server spells it. Only the top level is respelt: nested values
+// (`content`, `input`, `output`, `outcome`, ...) are item contents and user data, which a
+// server passes on as they are.
+std::string respell_data(const event& e, const http_options& opt, dom::parser& parser) {
+  const bool drop_status = !opt.event_status && (e.kind == "run" || e.kind == "session");
+  if (!opt.camel_case_events && !drop_status) {
+    return e.data;
+  }
+  dom::object data;
+  if (parser.parse(e.data).get_object().get(data) != simdjson::SUCCESS) {
+    return e.data; // the world writes objects; never reached
+  }
+  phrony::json_writer w;
+  w.begin_object();
+  for (const auto field : data) {
+    if (drop_status && field.key == "status") {
+      continue;
+    }
+    w.key(opt.camel_case_events ? camel_case(field.key) : std::string(field.key));
+    w.raw(phrony::raw_json{simdjson::minify(field.value)});
+  }
+  w.end_object();
+  return w.str();
+}
+
+std::string frame(const event& e, const http_options& opt, dom::parser& parser) {
+  phrony::json_writer w;
+  w.begin_object().key("ts").value(e.ts).key("kind").value(e.kind).key("subject").value(e.subject);
+  w.key("data").raw(phrony::raw_json{respell_data(e, opt, parser)}).end_object();
+  std::string f = "id: " + std::to_string(e.id) + "\ndata: " + w.str() + "\n\n";
+  if (opt.cr_line_ends) {
     std::replace(f.begin(), f.end(), '\n', '\r');
   }
   return f;
@@ -75,7 +122,7 @@ void api::stream(const httplib::Request& req, httplib::Response& res) {
           st->began = true;
           return write_out(sink, std::string("retry: 1000") + eol + eol);
         }
-        std::vector<std::string> frames;
+        std::vector<event> due; // copied under the lock, framed after it
         bool finished = false;
         bool advanced = false;
         {
@@ -91,12 +138,13 @@ void api::stream(const httplib::Request& req, httplib::Response& res) {
             const event& e = s.events[st->cursor];
             advanced = true;
             if (!(s.agent->hide_timeline && hidden_in_redacted_mode(e))) {
-              frames.push_back(frame(e, opt_.cr_line_ends));
+              due.push_back(e);
             }
           }
           finished = s.root->done; // session.completed is the session's last event
         }
-        for (const std::string& f : frames) {
+        for (const event& e : due) {
+          const std::string f = frame(e, opt_, st->parser);
           if (opt_.drop_stream_after >= 0 && st->sent == opt_.drop_stream_after &&
               claim_drop(st->run_id)) {
             // A connection lost mid-event: half a frame, then no terminating chunk.

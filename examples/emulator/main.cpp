@@ -2,7 +2,7 @@
 //
 //   phrony-emulator [--port N] [--port-file PATH] [--scenario FILE] [--trickle-ms N]
 //                   [--drop-stream-after N] [--cr-line-ends] [--delay-ms N]
-//                   [--max-concurrent N] [--verbose]
+//                   [--max-concurrent N] [--camel-case-events] [--no-event-status] [--verbose]
 //
 // Our end-to-end tests, scripts/demo and offline development run against it. Without
 // --scenario it serves scenarios/default.json (compiled in), whose keys and agents are listed
@@ -41,7 +41,8 @@ int usage(const char* why) {
       "phrony-emulator: %s\n"
       "usage: phrony-emulator [--port N (0 = any free port; default %d)] [--port-file PATH]\n"
       "         [--scenario FILE] [--trickle-ms N] [--drop-stream-after N] [--cr-line-ends]\n"
-      "         [--delay-ms N] [--max-concurrent N] [--verbose]\n",
+      "         [--delay-ms N] [--max-concurrent N] [--camel-case-events] [--no-event-status]\n"
+      "         [--verbose]\n",
       why, default_port);
   return 2;
 }
@@ -87,6 +88,14 @@ int main(int argc, char** argv) {
     }
     if (a == "--verbose") {
       opt.verbose = true;
+      continue;
+    }
+    if (a == "--camel-case-events") {
+      opt.camel_case_events = true;
+      continue;
+    }
+    if (a == "--no-event-status") {
+      opt.event_status = false;
       continue;
     }
     if (a == "--port-file" || a == "--scenario") {

@@ -18,10 +18,13 @@ struct http_options {
   int delay_ms = 0;               // delay every response
   std::size_t max_concurrent = 0; // active sessions per key before 429; 0 = no limit
   bool verbose = false;           // log requests to stderr (never headers: they hold the key)
+  bool camel_case_events = false; // stream `data` keys in camelCase (runId, sessionId, ...)
+  bool event_status = true;       // false: run and session events carry no `status`
   std::atomic<int> port{0};       // the bound port, for presigned upload URLs
 };
 
-/// Registers every route of SPEC.md, plus PUT /upload/... for presigned uploads (api.hpp).
+/// Registers every route of SPEC.md, plus PUT /upload/... for presigned uploads (api.hpp) and
+/// the test-only /_emulator/... routes (README.md).
 void install_routes(httplib::Server& server, world& w, http_options& options);
 
 } // namespace emu

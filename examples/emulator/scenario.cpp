@@ -80,12 +80,13 @@ dom::array array_at(dom::object o, const char* key, const std::string& path) {
 std::vector<step> parse_steps(dom::array arr, const std::string& path, int depth);
 
 step parse_step(dom::element e, const std::string& path, int depth) {
-  static constexpr std::array<std::pair<std::string_view, step_kind>, 10> kinds{{
+  static constexpr std::array<std::pair<std::string_view, step_kind>, 11> kinds{{
       {"reasoning", step_kind::reasoning},
       {"tool_call", step_kind::tool_call},
       {"multi_option", step_kind::multi_option},
       {"text", step_kind::text},
       {"number", step_kind::number},
+      {"dashboard_task", step_kind::dashboard},
       {"ask_user", step_kind::ask_user},
       {"timer", step_kind::timer},
       {"subagent", step_kind::subagent},
@@ -144,6 +145,16 @@ step parse_step(dom::element e, const std::string& path, int depth) {
     }
     break;
   }
+  case step_kind::dashboard:
+    s.task_kind = required_str(o, "kind", path);
+    if (s.task_kind == "approval" || s.task_kind == "hitl" || s.task_kind == "multi_option" ||
+        s.task_kind == "text" || s.task_kind == "number") {
+      throw bad{path + "/kind", "API-answerable kinds are their own step types"};
+    }
+    // SPEC.md: escalations put the run in WaitingForAITL; firewall steps are HITL-like.
+    s.wait_status = str_or(
+        o, "status", s.task_kind == "aitl_escalation" ? "WaitingForAITL" : "WaitingForHITL", path);
+    break;
   case step_kind::timer:
     if (!(s.seconds > 0)) {
       throw bad{path + "/seconds", "a timer needs seconds > 0"};

@@ -17,6 +17,7 @@ enum class step_kind {
   multi_option, // user task: pick one option (WaitingForHITL)
   text,         // user task: enter text (WaitingForHITL)
   number,       // user task: enter a number (WaitingForHITL)
+  dashboard,    // user task only a person in the dashboard completes (aitl_escalation, ...)
   ask_user,     // wants chat text or files (WaitingForResponse)
   timer,        // phrony_wait (WaitingForTimer)
   subagent,     // child run at depth 1
@@ -43,6 +44,8 @@ struct step {
   std::optional<std::string> error; // tool_call: the tool fails with this message
   bool requires_approval = false;   // tool_call
   std::string prompt;               // user tasks (and the approval prompt)
+  std::string task_kind;            // dashboard: the task's kind (aitl_escalation, anomaly_review)
+  std::string wait_status;          // dashboard: the run's status while it waits
   std::vector<option> options;      // multi_option
   std::optional<double> min, max;   // number
   double seconds = 0;               // timer

@@ -78,6 +78,12 @@ std::string_view title_of(std::string_view kind) {
   if (kind == "number") {
     return "Number needed";
   }
+  if (kind == "aitl_escalation") {
+    return "A sub-agent needs help";
+  }
+  if (kind == "anomaly_review" || kind == "anomaly_alert") {
+    return "Firewall review";
+  }
   return "Input needed";
 }
 
@@ -209,10 +215,8 @@ item& world::add_item(run& r, std::string type, std::string content, row_extras 
 }
 
 void world::emit(session& s, std::string kind, std::string subject, std::string data_json) {
-  json_writer w;
-  w.begin_object().key("ts").value(iso_now()).key("kind").value(kind).key("subject").value(subject);
-  w.key("data").raw(raw_json{std::move(data_json)}).end_object();
-  s.events.push_back({s.events.size() + 1, std::move(kind), std::move(subject), w.str()});
+  s.events.push_back(
+      {s.events.size() + 1, std::move(kind), std::move(subject), iso_now(), std::move(data_json)});
 }
 
 std::string world::run_data(const run& r, std::string_view status,
@@ -361,6 +365,7 @@ void world::execute(run& r, const step& st, steady::time_point now) {
   case step_kind::multi_option: open_task(r, st, "multi_option", {}); return;
   case step_kind::text: open_task(r, st, "text", {}); return;
   case step_kind::number: open_task(r, st, "number", {}); return;
+  case step_kind::dashboard: open_task(r, st, st.task_kind, {}); return;
   case step_kind::ask_user: {
     // The question shows in the timeline as the model's message; the run then waits for chat.
     json_writer w;
@@ -435,7 +440,7 @@ void world::execute(run& r, const step& st, steady::time_point now) {
 // ---- user tasks, waiting and resuming ----------------------------------------------------
 
 std::string world::task_content(const run& r, const user_task& t, bool completed,
-                                std::string_view outcome) const {
+                                std::string_view outcome, std::string_view completed_by) const {
   const step& st = *t.origin;
   json_writer w;
   w.begin_object().key("user_task_id").value(t.id).key("kind").value(t.kind);
@@ -461,7 +466,7 @@ std::string world::task_content(const run& r, const user_task& t, bool completed
   }
   w.key("status").value(completed ? "completed" : "pending");
   if (completed) {
-    w.key("outcome").raw(raw_json{std::string(outcome)}).key("completed_by").value("api-key");
+    w.key("outcome").raw(raw_json{std::string(outcome)}).key("completed_by").value(completed_by);
     w.key("completed_at").value(r.sess->items[t.item_index].finished_at.value_or(iso_now()));
   }
   w.end_object();
@@ -491,10 +496,16 @@ void world::open_task(run& r, const step& st, std::string kind, std::string tool
   }
   w.end_object();
   emit(*r.sess, "user_task", "engine.user_task.created", w.str());
+  if (t.kind == "aitl_escalation") {
+    json_writer q;
+    q.begin_object().key("run_id").value(r.id).key("user_task_id").value(t.id);
+    q.key("question").value(prompt_of(t)).key("status").value("pending").end_object();
+    emit(*r.sess, "aitl", "engine.aitl.requested", q.str());
+  }
   r.waiting_step = &st;
   const std::string id = t.id;
   r.task = std::move(t);
-  set_waiting(r, "WaitingForHITL", id);
+  set_waiting(r, st.kind == step_kind::dashboard ? st.wait_status : "WaitingForHITL", id);
 }
 
 void world::set_waiting(run& r, std::string_view status, std::string_view user_task_id) {
@@ -522,19 +533,26 @@ void world::resume(run& r) {
   changed.notify_all();
 }
 
-void world::answer_task(run& r, std::string outcome_json, std::string saved_value_json) {
+void world::answer_task(run& r, std::string outcome_json, std::string saved_value_json,
+                        std::string_view completed_by) {
   user_task t = std::move(*r.task);
   r.task.reset();
   item& row = r.sess->items[t.item_index];
   row.finished_at = iso_now();
-  row.content = task_content(r, t, true, outcome_json);
+  row.content = task_content(r, t, true, outcome_json, completed_by);
   json_writer w;
   w.begin_object().key("user_task_id").value(t.id).key("run_id").value(r.id);
   w.key("session_id").value(r.sess->id).key("kind").value(t.kind);
   w.key("title").value(title_of(t.kind)).key("prompt").value(prompt_of(t));
   w.key("status").value("completed").key("outcome").raw(raw_json{outcome_json});
-  w.key("completed_by").value("api-key").end_object();
+  w.key("completed_by").value(completed_by).end_object();
   emit(*r.sess, "user_task", "engine.user_task.completed", w.str());
+  if (t.kind == "aitl_escalation") {
+    json_writer a;
+    a.begin_object().key("run_id").value(r.id).key("user_task_id").value(t.id);
+    a.key("answer").raw(raw_json{outcome_json}).key("status").value("answered").end_object();
+    emit(*r.sess, "aitl", "engine.aitl.answered", a.str());
+  }
   if (!t.origin->save_as.empty()) {
     r.answers[t.origin->save_as] = saved_value_json;
   }

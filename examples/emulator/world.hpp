@@ -46,15 +46,17 @@ struct item {
   std::optional<std::string> finished_at;
 };
 
-/// One SSE event, rendered once when it happens (a replay sends the same bytes).
+/// One SSE event, recorded once when it happens (a replay sends the same bytes). `data` is
+/// written with snake_case keys; api_stream.cpp respells it when --camel-case-events asks.
 struct event {
   std::uint64_t id = 0; // 1-based per session; the SSE `id:` field
   std::string kind;
   std::string subject;
-  std::string json;
+  std::string ts;
+  std::string data; // compact JSON object
 };
 
-/// A pending user task (approval, multi_option, text, number).
+/// A pending user task (approval, multi_option, text, number, or a dashboard-only kind).
 struct user_task {
   std::string id;
   std::string kind;
@@ -158,8 +160,10 @@ public:
   /// Sessions of `key` that have not reached a terminal state (the concurrency limit's count).
   [[nodiscard]] std::size_t active_sessions(const api_key& key) const;
 
-  /// Completes the pending task of `r` (validated by the caller) and resumes the run.
-  void answer_task(run& r, std::string outcome_json, std::string saved_value_json);
+  /// Completes the pending task of `r` (validated by the caller) and resumes the run;
+  /// `completed_by` is "api-key", or "dashboard" for POST /_emulator/.../dashboard-answer.
+  void answer_task(run& r, std::string outcome_json, std::string saved_value_json,
+                   std::string_view completed_by = "api-key");
   /// Delivers chat text and/or files to a run in WaitingForResponse.
   void reply(run& r, std::optional<std::string> text, std::string files_json);
   /// Ends the timer `r` (or its waiting child) sleeps on; false when nothing waits for a timer.
@@ -185,7 +189,8 @@ private:
   [[nodiscard]] std::string run_data(const run& r, std::string_view status,
                                      std::string_view extra_members = {}) const;
   [[nodiscard]] std::string task_content(const run& r, const user_task& t, bool completed,
-                                         std::string_view outcome) const;
+                                         std::string_view outcome,
+                                         std::string_view completed_by = {}) const;
   void open_task(run& r, const step& st, std::string kind, std::string tool_call_id);
   void set_waiting(run& r, std::string_view status, std::string_view user_task_id);
   void resume(run& r);

@@ -9,11 +9,12 @@ set -uo pipefail
 emulator=${1:?usage: emulator_smoke.sh path/to/phrony-emulator}
 tmp=$(mktemp -d)
 pid=""
+extra_pids=()
 cleanup() {
-  if [[ -n $pid ]]; then
-    kill "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
-  fi
+  for p in $pid "${extra_pids[@]}"; do
+    kill "$p" 2>/dev/null
+    wait "$p" 2>/dev/null
+  done
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -66,6 +67,7 @@ field() { # field NAME: the first string value of "NAME" in $body
   grep -o "\"$1\":\"[^\"]*\"" <<<"$body" | head -n 1 | cut -d'"' -f4
 }
 lacks() { ! grep -q "$1" <<<"$body"; }
+lacks_in() { ! grep -q "$2" "$1"; }
 expect() { # expect STATUS DESCRIPTION
   if [[ $status == "$1" ]]; then pass "$2 ($1)"; else flunk "$2: want $1, got $status: $body"; fi
 }
@@ -157,6 +159,48 @@ curl -sSN --max-time 5 -H "X-API-Key: $key_all" -H "Last-Event-ID: $((last - 1))
   -o "$tmp/resumed.sse" "$base/v1/runs/$live/stream"
 check "Last-Event-ID replays only later events" test "$(grep -c '^data:' "$tmp/resumed.sse")" = 1
 
+# --- dashboard-only tasks: refused through the API, the run keeps waiting ---------------------
+agent_firewall=a1000000-0000-4000-8000-000000000013
+agent_escalation=a1000000-0000-4000-8000-000000000014
+call POST "/v1/agents/$agent_firewall/runs" "$key_all" '{}'
+expect 202 "start a run with a firewall review"
+fw=$(field runId)
+check "firewall run waits in WaitingForHITL" wait_status "$fw" WaitingForHITL
+call GET "/v1/runs/$fw/conversation" "$key_all"
+fw_task=$(grep -o '"user_task_id":"[^"]*"' <<<"$body" | tail -n 1 | cut -d'"' -f4)
+check "the pending task is an anomaly_review" grep -q '"kind":"anomaly_review"' <<<"$body"
+call POST "/v1/runs/$fw/messages" "$key_all" "{\"runId\":\"$fw\",\"userTaskId\":\"$fw_task\",\"approved\":true}"
+expect 400 "an anomaly_review answered through the API"
+sleep 0.1
+check "the run still waits after the refused answer" wait_status "$fw" WaitingForHITL
+curl -sS --max-time 5 -o "$tmp/requests.json" "$base/_emulator/requests"
+check "the request log holds the refused answer" \
+  grep -q "\"method\":\"POST\",\"path\":\"/v1/runs/$fw/messages\",\"status\":400" "$tmp/requests.json"
+check "the request log leaves out its own route" lacks_in "$tmp/requests.json" '/_emulator/'
+call POST "/_emulator/runs/$live/dashboard-answer" "" '{}'
+expect 400 "dashboard-answer for a run without a dashboard task"
+call POST "/_emulator/runs/$fw/dashboard-answer" "" '{"allow":false}'
+expect 202 "dashboard-answer"
+check "the run completes after the dashboard answer" wait_status "$fw" Completed
+check "its output holds the dashboard's outcome" grep -q '"review":{"allow":false}' <<<"$body"
+
+call POST "/v1/agents/$agent_escalation/runs" "$key_all" '{}'
+expect 202 "start a run whose sub-agent escalates"
+esc=$(field runId)
+check "the root waits in WaitingForAITL" wait_status "$esc" WaitingForAITL
+call GET "/v1/runs/$esc/conversation" "$key_all"
+esc_task=$(grep -o '"user_task_id":"[^"]*"' <<<"$body" | tail -n 1 | cut -d'"' -f4)
+esc_child=$(grep -oE '"runId":"[^"]*","id":"[^"]*","sequence":[0-9]+,"ordinal":[0-9]+,"type":"UserTaskReq"' \
+  <<<"$body" | cut -d'"' -f4)
+check "the task is the sub-agent's" test -n "$esc_child" -a "$esc_child" != "$esc"
+check "the escalation is the sub-agent's aitl_escalation" grep -q '"kind":"aitl_escalation"' <<<"$body"
+call POST "/v1/runs/$esc_child/messages" "$key_all" "{\"runId\":\"$esc_child\",\"userTaskId\":\"$esc_task\",\"textValue\":\"clause 9\"}"
+expect 400 "an aitl_escalation answered through the sub-agent's run"
+call POST "/_emulator/runs/$esc/dashboard-answer" ""
+expect 202 "dashboard-answer through the root run"
+check "the escalating run completes" wait_status "$esc" Completed
+check "its output holds the default outcome" grep -q '"decision":{"resolved":true}' <<<"$body"
+
 # --- files: presign -> PUT -> finalize (twice) ------------------------------------------------
 printf 'hello, phrony' >"$tmp/file.txt"
 call POST "/v1/file-library/presign" "$key_all" '{"filename":"hello.txt","mediaType":"text/plain","maxContentLength":1000}'
@@ -197,6 +241,40 @@ check "stops on SIGTERM within 5 s" test "$stopped" = 0
 if wait "$pid"; then pass "exits 0 after SIGTERM"; else flunk "exit status after SIGTERM"; fi
 pid=""
 check "never prints API keys" test -z "$(grep -l phk_ "$tmp/out" "$tmp/err")"
+
+# --- stream payload spellings: --camel-case-events, --no-event-status --------------------------
+# stream_with FLAGS...: a fresh emulator with FLAGS runs the Instant Answer agent to its end;
+# its stream goes to $tmp/spelt.sse.
+stream_with() {
+  rm -f "$tmp/port2"
+  "$emulator" --port 0 --port-file "$tmp/port2" "$@" >/dev/null 2>&1 &
+  extra_pids+=($!)
+  for _ in $(seq 100); do
+    [[ -s $tmp/port2 ]] && break
+    sleep 0.05
+  done
+  local b r
+  b=http://127.0.0.1:$(cat "$tmp/port2")
+  r=$(curl -sS --max-time 5 -X POST -H "X-API-Key: $key_all" "$b/v1/agents/a1000000-0000-4000-8000-000000000007/runs" |
+    grep -o '"runId":"[^"]*"' | cut -d'"' -f4)
+  curl -sSN --max-time 5 -H "X-API-Key: $key_all" -o "$tmp/spelt.sse" "$b/v1/runs/$r/stream"
+}
+payloads() { grep "\"subject\":\"engine\.$1\." "$tmp/spelt.sse"; } # payloads run|session|step
+stream_with
+check "default: run events say run_id and status" grep -q '"data":{"run_id":.*"status":"Completed"' <(payloads run)
+stream_with --camel-case-events
+check "camelCase: run events say runId, parentRunId" grep -q '"data":{"runId":"[^"]*","sessionId":"[^"]*",.*"parentRunId":null' <(payloads run)
+check "camelCase: run and session events keep no snake_case key" \
+  test -z "$(cat <(payloads run) <(payloads session) | grep -E '_id"|_used"|_model"')"
+check "camelCase: session.completed says status and totalTokensUsed" \
+  grep -q '"data":{"sessionId":"[^"]*","status":"Completed",.*"totalTokensUsed":' <(payloads session)
+check "camelCase: step events too, but not inside their content" \
+  grep -q '"data":{"stepId":"[^"]*","runId":"[^"]*","sessionId":"[^"]*","type":"output",.*"tokensUsed":.*"content":{"run_id":' <(payloads step)
+check "camelCase: the envelope keeps ts, kind, subject" grep -q '^data: {"ts":"[^"]*","kind":"run","subject":"engine.run.started"' "$tmp/spelt.sse"
+stream_with --no-event-status
+check "no status: run and session events carry none" test -z "$(cat <(payloads run) <(payloads session) | grep '"status"')"
+check "no status: the ids stay" grep -q '"data":{"run_id":' <(payloads run)
+check "no status: the stream still ends with session.completed" grep -q 'engine.session.completed' <(grep '^data:' "$tmp/spelt.sse" | tail -n 1)
 
 if ((failures > 0)); then
   echo "$failures check(s) failed" >&2
