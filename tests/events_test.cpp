@@ -233,6 +233,27 @@ TEST_CASE("a steady stream mixing both spellings decodes without allocating") {
   CHECK(allocations == 0);
 }
 
+TEST_CASE("a huge picked value is not kept for reuse once its event is gone") {
+  // The spare strings behind the no-allocation trick live as long as the thread: a server's
+  // 1 MiB run_id must not stay resident in them.
+  const auto event = [](const std::string& data) {
+    return "data: {\"ts\":\"t\",\"kind\":\"run\",\"subject\":\"s\",\"data\":" + data + "}\n\n";
+  };
+  const std::string huge(std::size_t{1} << 20, 'r');
+  const std::string body = event(R"({"run_id":")" + huge + R"("})") + event("{}") +
+                           event(R"({"runId":"77fa34b4-12d6-4fd6-8c23-77526537307d"})");
+  event_stream_decoder d;
+  std::vector<std::size_t> capacity;
+  REQUIRE(d.feed(body, [&](const result<stream_event>& e) {
+             REQUIRE(e.has_value());
+             capacity.push_back(e->run_id ? e->run_id->capacity() : 0);
+           }).has_value());
+  REQUIRE(capacity.size() == 3);
+  CHECK(capacity[0] >= huge.size());
+  CHECK(capacity[1] == 0);
+  CHECK(capacity[2] < 1024);
+}
+
 TEST_CASE("a malformed payload names the offending field") {
   struct row {
     std::string_view payload;

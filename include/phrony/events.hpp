@@ -79,7 +79,10 @@ namespace detail {
   // `out` may be a reused event (event_stream_decoder): picked strings are assigned in place,
   // keeping their capacity, and the slots not found are reset at the end.
   // A slot emptied for one event lends its string to a spare, which the next event that has
-  // the key takes back, so alternating kinds of events do not allocate either.
+  // the key takes back, so alternating kinds of events do not allocate either. Only an id-sized
+  // buffer is lent: the spares live as long as the thread, and a server's 16 MiB "run_id" must
+  // not stay resident after its decoder is gone.
+  constexpr std::size_t max_spare_capacity = 1024;
   thread_local std::string spares[3];
   std::optional<std::string>* const slots[] = {&out.run_id, &out.session_id, &out.status};
   // What each slot holds from this event: 0 nothing yet, 1 a camelCase key's string, 2 a
@@ -87,7 +90,9 @@ namespace detail {
   int found[3] = {0, 0, 0};
   const auto release = [&](std::size_t i) {
     if (*slots[i]) {
-      spares[i] = std::move(**slots[i]);
+      if ((*slots[i])->capacity() <= max_spare_capacity) {
+        spares[i] = std::move(**slots[i]);
+      }
       slots[i]->reset();
     }
   };
