@@ -39,7 +39,9 @@ struct sse_limits {
   /// bytes in one line other than a data line (event, id, retry, comment, unknown field), line
   /// end excluded; past it the stream fails, so an endless line cannot stall it unseen
   std::size_t max_line = std::size_t{64} << 10;
-  std::size_t max_event = std::size_t{16} << 20; ///< bytes of one event's data, as dispatched
+  /// bytes of one event's data as received (its lines joined with LF); replacing ill-formed
+  /// UTF-8 may make what is dispatched up to three times as long
+  std::size_t max_event = std::size_t{16} << 20;
 };
 
 /// One dispatched event; the views are valid only during the on_event call.
