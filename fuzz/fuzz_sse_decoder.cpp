@@ -1,13 +1,16 @@
 // Fuzzes sse_decoder. Invariants: (1) the same events, last event ID, retry and error whatever
 // the chunking (chunkings are derived from a hash of the input, plus byte by byte, every two-piece
-// split of short inputs, and cancelling after each event), under the default limits and under
-// small limits derived from the input; (2) under the default limits the events equal those of a
-// plain, non-incremental transcription of the WHATWG steps (decode, split lines, process fields);
-// (3) dispatched text is valid UTF-8.
+// split of short inputs, and cancelling after each event), under the default limits (max_line
+// raised to the input's size) and under small limits derived from the input; (2) under the
+// former the events equal those of a plain, non-incremental transcription of the WHATWG steps
+// (decode, split lines, process fields); (3) dispatched text is valid UTF-8; (4) the ID resent
+// on reconnect is header-safe and the reconnect delay is capped.
 #include <phrony/sse.hpp>
 
 #include <phrony/json_writer.hpp>
 
+#include <algorithm>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -64,6 +67,11 @@ outcome decode(const std::vector<std::string_view>& pieces, phrony::sse_limits l
       break;
     }
   }
+  if (const auto id = phrony::reconnect_last_event_id(d)) {
+    check(phrony::detail::is_sendable_last_event_id(*id), "a resent ID is header-safe");
+  }
+  check(phrony::reconnect_delay(d, std::chrono::seconds(1)) <= phrony::default_max_reconnect_delay,
+        "the reconnect delay is capped");
   const auto f = d.finish();
   check(f.has_value() == !out.error.has_value(), "finish() reports the breach, and only it");
   out.last_event_id = std::string(d.last_event_id());
@@ -209,10 +217,14 @@ void same_every_way(std::string_view input, phrony::sse_limits limits, const out
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* bytes, std::size_t size) {
   const std::string_view input(reinterpret_cast<const char*>(bytes), size);
 
-  const outcome whole = decode({input}, {});
-  check(!whole.error, "the default limits hold for fuzz-sized inputs");
+  // The default limits, unless a non-data line could be longer than their max_line: then one
+  // as long as the input, so that the reference (which has no limits) still applies.
+  phrony::sse_limits roomy;
+  roomy.max_line = std::max(roomy.max_line, input.size());
+  const outcome whole = decode({input}, roomy);
+  check(!whole.error, "limits as large as the input hold");
   check(whole == reference(input), "incremental decoder == WHATWG transcription");
-  same_every_way(input, {}, whole);
+  same_every_way(input, roomy, whole);
 
   // Small limits make breaches reachable; a breach must not depend on the chunking either.
   const std::uint64_t h = fnv1a(input);

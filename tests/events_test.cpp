@@ -2,9 +2,13 @@
 
 #include <doctest/doctest.h>
 
+#include <array>
 #include <chrono>
 #include <cstddef>
+#include <cstdlib>
 #include <map>
+#include <new>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -14,6 +18,40 @@
 
 using namespace phrony;
 using namespace std::literals;
+
+// Counts allocations so a test can check that a steady stream decodes without any. Every
+// non-aligned form is replaced, so that no pointer meets an allocator it did not come from
+// (ASan checks); the aligned forms keep the library's own pair.
+namespace {
+std::size_t g_allocations = 0;
+
+void* counted_alloc(std::size_t n) noexcept {
+  ++g_allocations;
+  return std::malloc(n == 0 ? 1 : n);
+}
+} // namespace
+
+// g++ 12 flags std::free of memory from this operator new as mismatched once both are inlined
+// into one function; they are a matched pair (malloc and free).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+
+void* operator new(std::size_t n) {
+  if (void* p = counted_alloc(n)) {
+    return p;
+  }
+  throw std::bad_alloc();
+}
+void* operator new[](std::size_t n) { return ::operator new(n); }
+void* operator new(std::size_t n, const std::nothrow_t&) noexcept { return counted_alloc(n); }
+void* operator new[](std::size_t n, const std::nothrow_t&) noexcept { return counted_alloc(n); }
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
 
 namespace {
 
@@ -111,6 +149,128 @@ TEST_CASE("a payload parses with data verbatim and its common keys picked out") 
     CHECK(e->status == r.status);
     CHECK(e->extra.size() == r.extras);
   }
+}
+
+TEST_CASE("run_id and session_id are picked in either spelling, snake_case first") {
+  // Issue 9: a server spelling the payload keys runId/sessionId (the REST bodies' spelling) left
+  // the follower blind. The docs fix neither spelling, so both count; data stays verbatim.
+  struct row {
+    std::string_view data;
+    std::optional<std::string> run_id, session_id, status;
+  };
+  const row rows[] = {
+      {R"({"runId":"r2","sessionId":"s2","status":"WaitingForUserTask"})", "r2", "s2",
+       "WaitingForUserTask"},
+      {R"({"run_id":"r1","session_id":"s1"})", "r1", "s1", std::nullopt},
+      {R"({"runId":"camel","run_id":"snake","sessionId":"cs","session_id":"ss"})", "snake", "ss",
+       std::nullopt},
+      {R"({"run_id":"snake","runId":"camel","session_id":"ss","sessionId":"cs"})", "snake", "ss",
+       std::nullopt},
+      // A spelling whose value is no string picks nothing, so the other one counts.
+      {R"({"run_id":null,"runId":"camel","sessionId":7,"session_id":"ss"})", "camel", "ss",
+       std::nullopt},
+      {R"({"runId":"camel","run_id":null})", "camel", std::nullopt, std::nullopt},
+      {R"({"runId":{"id":"x"},"sessionId":null})", std::nullopt, std::nullopt, std::nullopt},
+      // Other spellings are not guessed at.
+      {R"({"RunId":"a","run-id":"b","runid":"c","SessionID":"d","Status":"e"})", std::nullopt,
+       std::nullopt, std::nullopt},
+  };
+  for (const auto& r : rows) {
+    CAPTURE(r.data);
+    const std::string payload = R"({"ts":"t","kind":"run","subject":"engine.run.updated","data":)" +
+                                std::string(r.data) + "}";
+    const auto e = parse_stream_event(payload);
+    REQUIRE(e.has_value());
+    CHECK(e->data.text == r.data);
+    CHECK(e->run_id == r.run_id);
+    CHECK(e->session_id == r.session_id);
+    CHECK(e->status == r.status);
+    CHECK(to_json(*e) == payload);
+  }
+}
+
+TEST_CASE("a reused event forgets keys the next payload lacks, in either spelling") {
+  const auto event = [](std::string_view data) {
+    return "data: {\"ts\":\"t\",\"kind\":\"run\",\"subject\":\"s\",\"data\":" + std::string(data) +
+           "}\n\n";
+  };
+  const std::string body = event(R"({"run_id":"r1","status":"Running"})") +
+                           event(R"({"runId":"r2","sessionId":"s2"})") + event(R"({})") +
+                           event(R"({"sessionId":"s4","session_id":"s4b","runId":"r4"})") +
+                           event(R"([1])") + event(R"({"run_id":"r6","runId":"x"})");
+  using opt = std::optional<std::string>;
+  const std::vector<std::array<opt, 3>> want = {
+      {"r1", std::nullopt, "Running"},
+      {"r2", "s2", std::nullopt},
+      {std::nullopt, std::nullopt, std::nullopt},
+      {"r4", "s4b", std::nullopt},
+      {std::nullopt, std::nullopt, std::nullopt},
+      {"r6", std::nullopt, std::nullopt},
+  };
+  for (const std::size_t piece : {body.size(), std::size_t{1}, std::size_t{7}}) {
+    CAPTURE(piece);
+    const auto got = decode_events(body, piece);
+    REQUIRE(got.size() == want.size());
+    for (std::size_t i = 0; i < want.size(); ++i) {
+      CAPTURE(i);
+      REQUIRE(got[i].has_value());
+      CHECK(got[i]->run_id == want[i][0]);
+      CHECK(got[i]->session_id == want[i][1]);
+      CHECK(got[i]->status == want[i][2]);
+    }
+  }
+}
+
+TEST_CASE("a steady stream mixing both spellings decodes without allocating") {
+  // The picked strings lend their buffers to spares between events (see read_stream_event_data);
+  // UUID-long values are past any small-string buffer, so a lost buffer would show here.
+  const std::string r = "77fa34b4-12d6-4fd6-8c23-77526537307d";
+  const std::string s = "c963cfe0-afae-4a3b-b909-6a04e7d80068";
+  const auto event = [](const std::string& data) {
+    return "data: {\"ts\":\"2026-05-13T12:52:33.150Z\",\"kind\":\"run\",\"subject\":"
+           "\"engine.run.updated\",\"data\":" +
+           data + "}\n\n";
+  };
+  const std::string cycle =
+      event(R"({"run_id":")" + r + R"(","status":"WaitingForUserTaskResponse"})") +
+      event(R"({"runId":")" + r + R"(","sessionId":")" + s + R"("})") + event("{}") +
+      event(R"({"sessionId":")" + s + R"(","session_id":")" + s + R"(","runId":")" + r + R"("})");
+  event_stream_decoder d;
+  std::size_t picked = 0;
+  const auto on = [&](const result<stream_event>& e) {
+    picked += (e && e->run_id ? 1 : 0) + (e && e->session_id ? 1 : 0);
+  };
+  for (int warm = 0; warm < 2; ++warm) {
+    REQUIRE(d.feed(cycle, on).has_value());
+  }
+  picked = 0;
+  const std::size_t before = g_allocations;
+  const bool fed = d.feed(cycle, on).has_value();
+  const std::size_t allocations = g_allocations - before;
+  CHECK(fed);
+  CHECK(picked == 5);
+  CHECK(allocations == 0);
+}
+
+TEST_CASE("a huge picked value is not kept for reuse once its event is gone") {
+  // The spare strings behind the no-allocation trick live as long as the thread: a server's
+  // 1 MiB run_id must not stay resident in them.
+  const auto event = [](const std::string& data) {
+    return "data: {\"ts\":\"t\",\"kind\":\"run\",\"subject\":\"s\",\"data\":" + data + "}\n\n";
+  };
+  const std::string huge(std::size_t{1} << 20, 'r');
+  const std::string body = event(R"({"run_id":")" + huge + R"("})") + event("{}") +
+                           event(R"({"runId":"77fa34b4-12d6-4fd6-8c23-77526537307d"})");
+  event_stream_decoder d;
+  std::vector<std::size_t> capacity;
+  REQUIRE(d.feed(body, [&](const result<stream_event>& e) {
+             REQUIRE(e.has_value());
+             capacity.push_back(e->run_id ? e->run_id->capacity() : 0);
+           }).has_value());
+  REQUIRE(capacity.size() == 3);
+  CHECK(capacity[0] >= huge.size());
+  CHECK(capacity[1] == 0);
+  CHECK(capacity[2] < 1024);
 }
 
 TEST_CASE("a malformed payload names the offending field") {
@@ -217,7 +377,7 @@ TEST_CASE("the two-argument callback sees the SSE framing, and false stops the f
   CHECK(seen == std::vector<std::string>{"step/1/s", "message/1/missing_field"});
 }
 
-TEST_CASE("reconnect helpers read the stream's retry and last event ID") {
+TEST_CASE("reconnect helpers read the stream's retry and last event ID, within bounds") {
   event_stream_decoder d;
   CHECK(reconnect_delay(d, std::chrono::seconds(2)) == std::chrono::milliseconds(2000));
   CHECK_FALSE(reconnect_last_event_id(d).has_value());
@@ -226,6 +386,13 @@ TEST_CASE("reconnect helpers read the stream's retry and last event ID") {
   CHECK(reconnect_delay(d, std::chrono::seconds(2)) == std::chrono::milliseconds(1500));
   CHECK(reconnect_last_event_id(d) == "1747206437497-2");
   REQUIRE(d.feed("id\n\n", ignore).has_value());
+  CHECK_FALSE(reconnect_last_event_id(d).has_value());
+  // A hostile server's retry is capped, and its control characters never reach a header.
+  REQUIRE(d.feed("retry: 9999999999999\nid: 7\x01X-Evil: 1\n\n", ignore).has_value());
+  CHECK(reconnect_delay(d, std::chrono::seconds(2)) == default_max_reconnect_delay);
+  CHECK(reconnect_delay(d, std::chrono::seconds(2), std::chrono::minutes(5)) ==
+        std::chrono::minutes(5));
+  CHECK(d.last_event_id() == "7\x01X-Evil: 1");
   CHECK_FALSE(reconnect_last_event_id(d).has_value());
   d.reset();
   CHECK_FALSE(d.retry().has_value());

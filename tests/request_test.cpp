@@ -14,6 +14,7 @@
 
 using namespace phrony;
 using namespace std::string_literals;
+using namespace std::string_view_literals;
 using phrony_test::fixture;
 
 namespace {
@@ -655,12 +656,23 @@ TEST_CASE("a start-run input must be one JSON object") {
   }
 }
 
-TEST_CASE("stream resumption ids with CR, LF or NUL are rejected") {
-  for (const std::string& id : {"a\rb"s, "a\nb"s, "a\0b"s, "\n"s}) {
+TEST_CASE("stream resumption ids with any control character or over 1 KiB are rejected") {
+  std::vector<std::string> bad = {"\n"s, "\t"s, std::string(1025, '7')};
+  for (int c = 0; c < 0x20; ++c) {
+    bad.push_back("a" + std::string(1, static_cast<char>(c)) + "b");
+  }
+  bad.push_back("a\x7F"
+                "b");
+  for (const std::string& id : bad) {
     CAPTURE(id);
     const auto got = stream_request(config(), run, id);
     REQUIRE_FALSE(got.has_value());
     CHECK(got.error().code == errc::invalid_argument);
+  }
+  for (const std::string& id : {"1747206437497-2"s, "a b"s, "\xC3\xA9"s, std::string(1024, '7')}) {
+    const auto got = stream_request(config(), run, id);
+    REQUIRE(got.has_value());
+    CHECK(*got->header("Last-Event-ID") == id);
   }
 }
 
@@ -770,6 +782,106 @@ TEST_CASE("printed requests have a fixed layout; binary and long bodies are summ
   const std::string long_print = to_string(big);
   CHECK(long_print ==
         "POST https://h.test/\n\n" + std::string(4095, 'a') + "... [4197 bytes in all]");
+}
+
+namespace {
+
+/// The first 8-byte piece of `secret` that `text` shows, or "" when none.
+std::string leaked_part(std::string_view text, std::string_view secret) {
+  for (std::size_t i = 0; i + 8 <= secret.size(); ++i) {
+    if (text.find(secret.substr(i, 8)) != std::string_view::npos) {
+      return std::string(secret.substr(i, 8));
+    }
+  }
+  return "";
+}
+
+} // namespace
+
+TEST_CASE("a printed request never shows part of the key, wherever the body cut falls") {
+  // Issue 9: the body was cut at max_printed_body before the key was scrubbed, so a key across
+  // the cut was printed in part.
+  const std::size_t cut = detail::max_printed_body;
+  for (const std::string_view filler : {"a"sv, "\xC3\xBC"sv, "\xE2\x82\xAC"sv}) {
+    for (std::size_t at = cut - key.size() - 3; at <= cut + 1; ++at) {
+      CAPTURE(filler.size());
+      CAPTURE(at);
+      http_request r;
+      r.method = "POST";
+      r.url = "https://h.test/v1/x?q=" + key + "&token=" + key;
+      r.headers = {{"X-API-Key", key}, {"X-Trace", "k=" + key}, {"Accept", "*/*"}};
+      std::string body;
+      while (body.size() + filler.size() <= at) {
+        body += filler;
+      }
+      body += std::string(at - body.size(), 'z');
+      body += key;
+      body += std::string(300, 'b');
+      r.body = body;
+      const std::string printed = to_string(r);
+      CHECK(leaked_part(printed, key) == "");
+      CHECK(is_valid_utf8(printed));
+      CHECK(printed.ends_with("... [" + std::to_string(body.size()) + " bytes in all]"));
+      CHECK(printed.find("X-Trace: k=[redacted]\n") != std::string::npos);
+      CHECK(printed.starts_with("POST https://h.test/v1/x?q=[redacted]&token=[redacted]\n"));
+    }
+  }
+}
+
+TEST_CASE("scrub_then_cut scrubs every secret before it cuts, as scrub then cut would") {
+  const std::string other = "Bearer 0123456789abcdef";
+  struct row {
+    std::string name;
+    std::string text;
+    std::size_t max;
+    bool more_follows;
+    std::string want;
+    bool cut;
+  };
+  const row rows[] = {
+      {"short text", "ab" + key + "cd", 100, false, "ab[redacted]cd", false},
+      {"exactly max", "ab" + key, 12, false, "ab[redacted]", false},
+      {"key across the cut", "ab" + key + "cd", 5, false, "ab[re", true},
+      {"key right after the cut", "abcde" + key, 5, false, "abcde", true},
+      {"UTF-8 kept whole", "ab\xC3\xBC" + key, 3, false, "ab", true},
+      {"two secrets", other + "|" + key, 100, false, "[redacted]|[redacted]", false},
+      {"short secrets are not scrubbed", "1234567", 100, false, "1234567", false},
+      {"a read cut inside a key", "hello " + key.substr(0, 20), 100, true, "hello ", true},
+      {"a read cut after a key", "a" + key, 100, true, "a[redacted]", true},
+      // Each scrubbed key shortens the text, pulling the cut-off key's beginning below max.
+      {"shrinking pulls a partial key in", key + key + key.substr(0, 30), 60, true,
+       "[redacted][redacted]", true},
+      {"no limit", "x" + key, std::string::npos, false, "x[redacted]", false},
+  };
+  const std::string_view secrets[] = {key, other, "1234567"};
+  for (const auto& r : rows) {
+    CAPTURE(r.name);
+    const auto got = detail::scrub_then_cut(r.text, secrets, r.max, r.more_follows);
+    CHECK(got.text == r.want);
+    CHECK(got.cut == r.cut);
+  }
+
+  // Against the plain definition (scrub the whole text, then cut at a UTF-8 boundary), at every
+  // key position around the cut and every cut around the key.
+  for (std::size_t at = 0; at < 60; ++at) {
+    for (std::size_t max = 0; max < 80; ++max) {
+      const std::string text = std::string(at, 'a') + key + "\xC3\xBC" + key + "z";
+      std::string want = detail::scrub(text, key);
+      const bool cut = want.size() > max;
+      if (cut) {
+        std::size_t n = max;
+        while (n > 0 && (static_cast<unsigned char>(want[n]) & 0xC0) == 0x80) {
+          --n;
+        }
+        want.resize(n);
+      }
+      CAPTURE(at);
+      CAPTURE(max);
+      const auto got = detail::scrub_then_cut(text, key, max);
+      CHECK(got.text == want);
+      CHECK(got.cut == cut);
+    }
+  }
 }
 
 TEST_CASE("route() is path and query without scheme, host or presigned credentials") {

@@ -301,10 +301,12 @@ TEST_CASE("line and event limits hold at the bound and fail one past it") {
   const sse_limits limits{10, 4};
   check_rows(
       {
-          {"data: abcd\n\n"sv, {msg("abcd")}}, // a line of 10 bytes, data of 4
+          {"data: abcd\n\n"sv, {msg("abcd")}}, // data of 4
           {"data: ab\ndata:c\n\n"sv, {msg("ab\nc")}},
           {"data:\ndata:\ndata:\ndata:\ndata:\n\n"sv, {msg("\n\n\n\n")}},
-          {": 34567890\nid: 456789\n\n"sv, {}, "456789"},
+          {": 34567890\nid: 456789\n\n"sv, {}, "456789"}, // lines of 10 bytes
+          {"event: abc\n\n"sv, {}},
+          {"retry: 123\n\n"sv, {}, "", 123},
       },
       limits);
 
@@ -314,9 +316,12 @@ TEST_CASE("line and event limits hold at the bound and fail one past it") {
   };
   const bad rows[] = {
       {"event: abcd\n\n"sv, {}},       // a line of 11 bytes
+      {"id: 1234567\n\n"sv, {}},       // the id of an event never dispatched
+      {"retry: 1234\n\n"sv, {}},       //
       {"data:abcde\n\n"sv, {}},        // data of 5 bytes
       {": 345678901\n"sv, {}},         // comments count as lines too
       {"12345678901"sv, {}},           // detected before the line ends
+      {"unknown:901"sv, {}},           // unknown fields too
       {"data: ab\ndata:cd\n\n"sv, {}}, // "ab\ncd"
       {"data:abcd\ndata\n\n"sv, {}},   // "abcd\n"
       {"data:\ndata:\ndata:\ndata:\ndata:\ndata:\n\n"sv, {}},
@@ -332,41 +337,87 @@ TEST_CASE("line and event limits hold at the bound and fail one past it") {
   }
 }
 
-TEST_CASE("the defaults allow a 1 MiB line and a 16 MiB event, and no more") {
+TEST_CASE("a data line may be as long as an event: max_line bounds the other lines only") {
+  // Issue 9: a 1 MiB line limit silently capped one-line events (a large tool output) at 1 MiB.
+  check_rows(
+      {
+          {"data: abcdefghij\n\n"sv, {msg("abcdefghij")}}, // a line of 16 bytes, data of 10
+          {"data:abcdefghij\r\rdata\n\n"sv, {msg("abcdefghij"), msg("")}},
+          {"data\n\n"sv, {msg("")}}, // "data" alone is a data line, longer than max_line or not
+      },
+      sse_limits{4, 10});
+  check_rows({{"data\n\n"sv, {msg("")}}}, sse_limits{1, 10});
+
+  struct bad {
+    std::string_view input;
+    sse_limits limits;
+  };
+  const bad rows[] = {
+      {"data: abcdefghijk\n\n"sv, {4, 10}}, // data of 11 bytes
+      {"dataa\n\n"sv, {4, 10}},             // not "data": a 5-byte line
+      {"dat\n\n"sv, {2, 10}},               // a prefix of "data" is no data line either
+      {"data :x\n\n"sv, {4, 10}},           // the name is "data ", not "data"
+      {"event:abcd\n\n"sv, {4, 10}},        //
+  };
+  for (const auto& r : rows) {
+    const std::string input = escaped(r.input);
+    CAPTURE(input);
+    const sse_outcome got = decode_every_way(r.input, r.limits);
+    CHECK(got.events.empty());
+    CHECK(got.error == errc::limit_exceeded);
+  }
+}
+
+TEST_CASE("the defaults take a 2 MiB data line and a 16 MiB one, and no more") {
   const sse_limits d;
-  CHECK(d.max_line == 1024 * 1024);
+  CHECK(d.max_line == 64 * 1024);
   CHECK(d.max_event == 16 * 1024 * 1024);
 
-  std::string line = "data:" + std::string(d.max_line - 5, 'x') + "\n\n";
-  auto got = phrony_test::decode_pieces(phrony_test::split_every(line, 4096));
-  REQUIRE(got.events.size() == 1);
-  CHECK(got.events[0].data.size() == d.max_line - 5);
-  line.insert(5, "x");
-  got = phrony_test::decode_pieces(phrony_test::split_every(line, 4096));
-  CHECK(got.events.empty());
-  CHECK(got.error == errc::limit_exceeded);
-
-  // 16 lines of 1 MiB - 1 bytes each plus their joining LFs: exactly 16 MiB of data.
-  const std::string chunk = "data:" + std::string(d.max_line - 5, 'y') + "\n";
-  std::string big;
-  for (int i = 0; i < 16; ++i) {
-    big += chunk;
+  // One 2 MiB line of JSON-ish text (a tool output), ended by CRLF, then a second event.
+  std::string payload;
+  while (payload.size() < (std::size_t{2} << 20)) {
+    payload += "{\"chunk\":" + std::to_string(payload.size()) + ",\"text\":\"lorem ipsum\"},";
   }
-  const std::size_t data_size = 16 * (d.max_line - 5) + 15;
-  const std::string pad = "data:" + std::string(d.max_event - data_size - 1, 'z') + "\n";
-  got = phrony_test::decode_pieces({big, pad, "\n"});
-  REQUIRE(got.events.size() == 1);
-  CHECK(got.events[0].data.size() == d.max_event);
-  got = phrony_test::decode_pieces({big, pad, "data\n\n"});
-  CHECK(got.events.empty());
-  CHECK(got.error == errc::limit_exceeded);
+  const std::string two_mib = "id: 7\r\ndata: " + payload + "\r\n\r\ndata: next\n\n";
+  const sse_outcome got = phrony_test::decode_many_ways(two_mib);
+  CHECK_FALSE(got.error.has_value());
+  REQUIRE(got.events.size() == 2);
+  CHECK(got.events[0].data.size() == payload.size());
+  CHECK(got.events[0].data == payload);
+  CHECK(got.events[0].id == "7");
+  CHECK(got.events[1] == msg("next", "7"));
+
+  // One line of exactly max_event bytes of data, then one of a byte more.
+  std::string line = "data:" + std::string(d.max_event, 'x') + "\n\n";
+  for (const std::size_t piece : {line.size(), std::size_t{1} << 16, std::size_t{4093}}) {
+    CAPTURE(piece);
+    const auto ok = phrony_test::decode_pieces(phrony_test::split_every(line, piece));
+    CHECK_FALSE(ok.error.has_value());
+    REQUIRE(ok.events.size() == 1);
+    CHECK(ok.events[0].data.size() == d.max_event);
+  }
+  line.insert(5, "x");
+  for (const std::size_t piece : {line.size(), std::size_t{1} << 16, std::size_t{4093}}) {
+    CAPTURE(piece);
+    const auto over = phrony_test::decode_pieces(phrony_test::split_every(line, piece));
+    CHECK(over.events.empty());
+    CHECK(over.error == errc::limit_exceeded);
+  }
+
+  // Lines that are not data keep the 64 KiB bound: an endless comment ends the stream.
+  const std::string comment = ":" + std::string(d.max_line - 1, 'c') + "\ndata: a\n\n";
+  CHECK(phrony_test::decode_pieces(phrony_test::split_every(comment, 4096)).events ==
+        std::vector<sse_ev>{msg("a")});
+  const std::string endless = ":" + std::string(d.max_line, 'c');
+  CHECK(phrony_test::decode_pieces(phrony_test::split_every(endless, 4096)).error ==
+        errc::limit_exceeded);
 }
 
 TEST_CASE("a limit breach sticks until finish, which keeps the ID and retry for reconnecting") {
   sse_decoder d(sse_limits{16, 16});
   int events = 0;
   const auto count = [&](const sse_event&) { ++events; };
-  REQUIRE(d.feed("retry: 250\nid: 9\ndata: a\n\ndata: 0123456789abcdef\n", count).has_value() ==
+  REQUIRE(d.feed("retry: 250\nid: 9\ndata: a\n\ndata: 0123456789abcdefg\n", count).has_value() ==
           false);
   CHECK(events == 1);
   CHECK(d.feed("\n", count).error().code == errc::limit_exceeded);
@@ -407,6 +458,74 @@ TEST_CASE("finish drops a half-read event and its id; reset forgets everything")
   CHECK_FALSE(d.retry().has_value());
   CHECK_FALSE(reconnect_last_event_id(d).has_value());
   CHECK(reconnect_delay(d, std::chrono::milliseconds(1234)) == std::chrono::milliseconds(1234));
+}
+
+TEST_CASE("reconnect_delay takes the stream's retry or the fallback, capped at max") {
+  using ms = std::chrono::milliseconds;
+  CHECK(default_max_reconnect_delay == std::chrono::seconds(30));
+  struct row {
+    std::string_view stream;
+    ms fallback;
+    std::optional<ms> max; // none: the default cap
+    ms want;
+  };
+  const row rows[] = {
+      {"", ms(2000), {}, ms(2000)},
+      {"retry: 1500\n", ms(2000), {}, ms(1500)},
+      {"retry: 0\n", ms(2000), {}, ms(0)},
+      {"retry: 30000\n", ms(2000), {}, ms(30000)},
+      {"retry: 30001\n", ms(2000), {}, ms(30000)},
+      {"retry: 9999999999999\n", ms(2000), {}, ms(30000)}, // 317 years, as asked by issue 9
+      {"retry: 99999999999999999999999999\n", ms(2000), {}, ms(30000)}, // saturated
+      {"retry: 9999999999999\n", ms(2000), ms(120000), ms(120000)},
+      {"retry: 1500\n", ms(2000), ms(1000), ms(1000)},
+      {"", ms(3600000), {}, ms(30000)}, // the cap holds for the fallback too
+      {"", ms(-5), {}, ms(0)},
+  };
+  for (const auto& r : rows) {
+    CAPTURE(r.stream);
+    CAPTURE(r.fallback.count());
+    sse_decoder d;
+    REQUIRE(d.feed(r.stream, [](const sse_event&) {}).has_value());
+    CHECK((r.max ? reconnect_delay(d, r.fallback, *r.max) : reconnect_delay(d, r.fallback)) ==
+          r.want);
+  }
+  // The decoder itself reports what the stream said (WHATWG); only the delay is capped.
+  sse_decoder d;
+  REQUIRE(d.feed("retry: 9999999999999\n", [](const sse_event&) {}).has_value());
+  CHECK(d.retry() == ms(9999999999999));
+}
+
+TEST_CASE("an event ID with a control character or over 1 KiB is not sent back on reconnect") {
+  // The decoder keeps such an ID (WHATWG only refuses NUL) but reconnect_last_event_id drops it:
+  // a hostile server must neither inject header bytes nor make the reconnect fail.
+  std::vector<std::string> bad;
+  for (int c = 1; c < 0x20; ++c) {
+    if (c != '\r' && c != '\n') {
+      bad.push_back("a" + std::string(1, static_cast<char>(c)) + "b");
+    }
+  }
+  bad.push_back("a\x7F"
+                "b");
+  bad.push_back("\t7");
+  bad.push_back(std::string(1025, '7'));
+  for (const auto& id : bad) {
+    const std::string input = escaped(id);
+    CAPTURE(input);
+    sse_decoder d;
+    REQUIRE(d.feed("id: 1\n\nid: " + id + "\ndata: x\n\n", [](const sse_event&) {}).has_value());
+    CHECK(d.last_event_id() == id);
+    CHECK_FALSE(reconnect_last_event_id(d).has_value());
+    // A later good ID is sent again.
+    REQUIRE(d.feed("id: 2\n\n", [](const sse_event&) {}).has_value());
+    CHECK(reconnect_last_event_id(d) == "2");
+  }
+  for (const std::string& good :
+       {"1747206437497-2"s, "a b"s, "\xC3\xA9t\xC3\xA9"s, std::string(1024, '7')}) {
+    sse_decoder d;
+    REQUIRE(d.feed("id: " + good + "\n\n", [](const sse_event&) {}).has_value());
+    CHECK(reconnect_last_event_id(d) == good);
+  }
 }
 
 TEST_CASE("returning false from on_event stops feed right after that event") {

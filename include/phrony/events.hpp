@@ -2,7 +2,9 @@
 //
 // Each event's data is one JSON object {ts, kind, subject, data}. `data` depends on kind and
 // subject and the service adds subjects over time, so it stays verbatim; the keys most callers
-// want (run_id, session_id, status) are picked out of it in the same pass.
+// want (run_id, session_id, status) are picked out of it in the same pass. The docs do not fix
+// those keys' spelling, so runId and sessionId (camelCase, as the REST bodies spell them) are
+// picked too.
 #pragma once
 
 #include <chrono>
@@ -55,9 +57,10 @@ struct stream_event {
   std::string subject; ///< e.g. "engine.run.completed"
   raw_json data;       ///< the payload, verbatim (an object for every documented subject)
   // Picked from data's top-level string members when present (never written back: they are
-  // data's, and data is kept whole).
-  std::optional<std::string> run_id;
-  std::optional<std::string> session_id;
+  // data's, and data is kept whole). Either spelling counts; when both are there as strings,
+  // the snake_case one wins, wherever it stands.
+  std::optional<std::string> run_id;     ///< data's "run_id", else its "runId"
+  std::optional<std::string> session_id; ///< data's "session_id", else its "sessionId"
   std::optional<std::string> status; ///< a run state for run/session events; see parse_run_state
   extra_fields extra;
 
@@ -68,26 +71,34 @@ struct stream_event {
 
 namespace detail {
 
-/// Reads a stream event's `data` verbatim and picks run_id, session_id and status from it in the
-/// same walk. Non-object values are kept verbatim too: the payload's shape is the server's.
+/// Reads a stream event's `data` verbatim and picks run_id (or runId), session_id (or sessionId)
+/// and status from it in the same walk. Non-object values are kept verbatim too: the payload's
+/// shape is the server's.
 [[nodiscard]] inline read_status read_stream_event_data(od::value& v, const path& p,
                                                         read_context& ctx, stream_event& out) {
   // `out` may be a reused event (event_stream_decoder): picked strings are assigned in place,
   // keeping their capacity, and the slots not found are reset at the end.
   // A slot emptied for one event lends its string to a spare, which the next event that has
-  // the key takes back, so alternating kinds of events do not allocate either.
+  // the key takes back, so alternating kinds of events do not allocate either. Only an id-sized
+  // buffer is lent: the spares live as long as the thread, and a server's 16 MiB "run_id" must
+  // not stay resident after its decoder is gone.
+  constexpr std::size_t max_spare_capacity = 1024;
   thread_local std::string spares[3];
   std::optional<std::string>* const slots[] = {&out.run_id, &out.session_id, &out.status};
-  bool found[3] = {false, false, false};
+  // What each slot holds from this event: 0 nothing yet, 1 a camelCase key's string, 2 a
+  // snake_case key's (which a camelCase one never replaces).
+  int found[3] = {0, 0, 0};
   const auto release = [&](std::size_t i) {
     if (*slots[i]) {
-      spares[i] = std::move(**slots[i]);
+      if ((*slots[i])->capacity() <= max_spare_capacity) {
+        spares[i] = std::move(**slots[i]);
+      }
       slots[i]->reset();
     }
   };
   const auto reset_missing = [&] {
     for (std::size_t i = 0; i < 3; ++i) {
-      if (!found[i]) {
+      if (found[i] == 0) {
         release(i);
       }
     }
@@ -107,16 +118,27 @@ namespace detail {
   }
   PHRONY_CHECK(
       for_each_field(v, p, [&](std::string_view k, od::value& fv, const path& fp) -> read_status {
-        const std::size_t i = key_is(k, "run_id")       ? 0
-                              : key_is(k, "session_id") ? 1
-                              : key_is(k, "status")     ? 2
-                                                        : 3;
-        if (i < 3) {
+        std::size_t i = 3;
+        int rank = 2;
+        if (key_is(k, "run_id")) {
+          i = 0;
+        } else if (key_is(k, "session_id")) {
+          i = 1;
+        } else if (key_is(k, "status")) {
+          i = 2;
+        } else if (key_is(k, "runId")) {
+          i = 0;
+          rank = 1;
+        } else if (key_is(k, "sessionId")) {
+          i = 1;
+          rank = 1;
+        }
+        if (i < 3 && rank >= found[i]) {
           od::json_type ft{};
           if (auto ec = fv.type().get(ft)) {
             return fail_json(ec, fp, "a JSON value");
           }
-          found[i] = true;
+          // Any other type (e.g. "status": null) picks nothing; the verbatim data still has it.
           if (ft == od::json_type::string) {
             std::string_view s;
             if (auto ec = read_string(fv, s)) {
@@ -126,9 +148,9 @@ namespace detail {
               slots[i]->emplace(std::move(spares[i]));
             }
             (*slots[i])->assign(s);
+            found[i] = rank;
             return {};
           }
-          release(i); // e.g. "status": null; the verbatim data still has it
         }
         return validate_child(fv, fp, depth + 1);
       }));
@@ -250,13 +272,15 @@ private:
   result<stream_event> current_;
 };
 
-/// How long to wait before reconnecting: the stream's `retry`, else `fallback`.
+/// How long to wait before reconnecting: the stream's `retry`, else `fallback`, capped at `max`.
 [[nodiscard]] inline std::chrono::milliseconds
-reconnect_delay(const event_stream_decoder& d, std::chrono::milliseconds fallback) noexcept {
-  return reconnect_delay(d.sse(), fallback);
+reconnect_delay(const event_stream_decoder& d, std::chrono::milliseconds fallback,
+                std::chrono::milliseconds max = default_max_reconnect_delay) noexcept {
+  return reconnect_delay(d.sse(), fallback, max);
 }
 
-/// The Last-Event-ID to send when reconnecting, or nullopt when there is none.
+/// The Last-Event-ID to send when reconnecting, or nullopt when there is none or it is not
+/// header-safe (see the sse_decoder overload).
 [[nodiscard]] inline std::optional<std::string>
 reconnect_last_event_id(const event_stream_decoder& d) {
   return reconnect_last_event_id(d.sse());

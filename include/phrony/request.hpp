@@ -114,31 +114,32 @@ inline std::string http_request::route() const {
 }
 
 /// Method, URL, headers and body for logs, with every secret header value (X-API-Key first of
-/// all) shown as "[redacted]" and the key scrubbed from the rest.
+/// all) shown as "[redacted]" and those values scrubbed from the rest (a caller may paste the
+/// key into a message); a body over detail::max_printed_body is cut after it is scrubbed.
 [[nodiscard]] inline std::string to_string(const http_request& r) {
+  std::vector<std::string_view> secrets;
+  for (const auto& h : r.headers) {
+    if (detail::is_secret_header(h.name)) {
+      secrets.push_back(h.value);
+    }
+  }
   std::string out = r.method + " " + detail::redact_url(r.url) + "\n";
   for (const auto& h : r.headers) {
     out += h.name + ": " + (detail::is_secret_header(h.name) ? "[redacted]" : h.value) + "\n";
+  }
+  for (const std::string_view s : secrets) {
+    out = detail::scrub(std::move(out), s);
   }
   if (!r.body.empty()) {
     out += '\n';
     if (!is_valid_utf8(r.body)) {
       out += "[" + std::to_string(r.body.size()) + " bytes of binary data]";
-    } else if (r.body.size() > detail::max_printed_body) {
-      std::size_t cut = detail::max_printed_body;
-      while (cut > 0 && (static_cast<unsigned char>(r.body[cut]) & 0xC0) == 0x80) {
-        --cut; // never split a UTF-8 sequence
-      }
-      out.append(r.body, 0, cut);
-      out += "... [" + std::to_string(r.body.size()) + " bytes in all]";
     } else {
-      out += r.body;
-    }
-  }
-  // The key could still be echoed in the URL or body (a caller pasting it into a message).
-  for (const auto& h : r.headers) {
-    if (detail::is_secret_header(h.name)) {
-      out = detail::scrub(std::move(out), h.value);
+      const auto shown = detail::scrub_then_cut(r.body, secrets, detail::max_printed_body);
+      out += shown.text;
+      if (shown.cut) {
+        out += "... [" + std::to_string(r.body.size()) + " bytes in all]";
+      }
     }
   }
   return out;
@@ -695,15 +696,18 @@ get_conversation_request(const api_config& cfg, std::string_view run_id,
 }
 
 /// GET /v1/runs/{runId}/stream as text/event-stream; `last_event_id` (when not empty) resumes
-/// after that event, as an EventSource reconnect does.
+/// after that event, as an EventSource reconnect does. An id with a control character or over
+/// detail::max_last_event_id bytes is errc::invalid_argument (reconnect_last_event_id never
+/// returns one).
 [[nodiscard]] inline result<http_request>
 stream_request(const api_config& cfg, std::string_view run_id,
                std::optional<std::string_view> last_event_id = std::nullopt) {
   PHRONY_TRY(detail::check_id(run_id, "runId", ""));
-  if (last_event_id &&
-      last_event_id->find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos) {
-    // The SSE spec never produces these in an id; in a header they would inject lines.
-    return detail::bad_arg("", "last_event_id contains CR, LF or NUL");
+  if (last_event_id && !detail::is_sendable_last_event_id(*last_event_id)) {
+    // Any control character in a header value is trouble: CR and LF inject lines, NUL cuts C
+    // strings, and the rest is refused or mangled by proxies.
+    return detail::bad_arg("", "last_event_id contains a control character or is longer than " +
+                                   std::to_string(detail::max_last_event_id) + " bytes");
   }
   auto r = detail::api_request(cfg, "GET", "/v1/runs/" + std::string(run_id) + "/stream",
                                std::nullopt, "text/event-stream");

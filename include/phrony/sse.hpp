@@ -27,14 +27,21 @@
 
 #include <simdjson.h>
 
+#include "phrony/detail/url.hpp"
 #include "phrony/error.hpp"
 
 namespace phrony {
 
 /// Bounds on what one stream may make the decoder buffer (a remote peer must not grow it freely).
+/// A data line is bounded by max_event alone, so an event may come as one line (a large tool
+/// output does); only the other lines, which carry no bulk, have the smaller max_line.
 struct sse_limits {
-  std::size_t max_line = std::size_t{1} << 20;   ///< bytes in one line, line end excluded
-  std::size_t max_event = std::size_t{16} << 20; ///< bytes of one event's data, as dispatched
+  /// bytes in one line other than a data line (event, id, retry, comment, unknown field), line
+  /// end excluded; past it the stream fails, so an endless line cannot stall it unseen
+  std::size_t max_line = std::size_t{64} << 10;
+  /// bytes of one event's data as received (its lines joined with LF); replacing ill-formed
+  /// UTF-8 may make what is dispatched up to three times as long
+  std::size_t max_event = std::size_t{16} << 20;
 };
 
 /// One dispatched event; the views are valid only during the on_event call.
@@ -157,7 +164,6 @@ private:
       // feeding everything at once.
       const std::size_t n = bytes.size();
       if (phase_ == phase::value && kind_ == field_kind::data &&
-          line_size_ + pending_size_ + n <= limits_.max_line &&
           data_.size() + pending_size_ + n <= limits_.max_event) {
         // Data bytes gather in pending_ and reach data_ in blocks: std::string's append is
         // an out-of-line call, too dear per byte.
@@ -301,20 +307,18 @@ private:
   static constexpr std::size_t short_feed = 16;
 
   /// Sets how far pending_ may fill with no check at all: beyond pending_size_ only inside the
-  /// value of a data line, below every limit.
+  /// value of a data line, below max_event (the one limit a data line has).
   void update_fast_room() noexcept {
     fast_end_ = 0;
     if (failed_ || bom_matched_ != bom.size() || after_cr_ || phase_ != phase::value ||
         kind_ != field_kind::data) {
       return;
     }
-    const std::size_t line = line_size_ + pending_size_;
     const std::size_t data = data_.size() + pending_size_;
-    if (line >= limits_.max_line || data >= limits_.max_event) {
+    if (data >= limits_.max_event) {
       return;
     }
-    fast_end_ = pending_size_ + std::min({limits_.max_line - line, limits_.max_event - data,
-                                          sizeof pending_ - pending_size_});
+    fast_end_ = pending_size_ + std::min(limits_.max_event - data, sizeof pending_ - pending_size_);
   }
 
   void flush_pending() {
@@ -391,10 +395,6 @@ private:
     }
     const auto n = static_cast<std::size_t>(e - p);
     line_size_ += n;
-    if (line_size_ > limits_.max_line) {
-      return make_error(errc::limit_exceeded, "",
-                        "SSE line longer than " + std::to_string(limits_.max_line) + " bytes");
-    }
     if (phase_ == phase::name) {
       const char* colon = find(p, e, ':');
       const auto k = static_cast<std::size_t>(colon - p);
@@ -403,12 +403,18 @@ private:
       }
       name_size_ += k; // past sizeof name_, the name is no field we know
       if (colon == e) {
+        if (line_size_ > limits_.max_line && !may_name_data()) {
+          return line_too_long();
+        }
         return {};
       }
       // A line that starts with a colon is a comment: the empty name matches nothing.
       kind_ = classify();
       phase_ = phase::value_start;
       p = colon + 1;
+    }
+    if (kind_ != field_kind::data && line_size_ > limits_.max_line) {
+      return line_too_long();
     }
     if (phase_ == phase::value_start && p != e) {
       if (*p == ' ') {
@@ -431,6 +437,19 @@ private:
     return {};
   }
 
+  /// True while the name read so far (no colon yet) could still be "data": a line "data" with
+  /// no colon is a data line too, and max_line does not bound data lines.
+  [[nodiscard]] bool may_name_data() const noexcept {
+    return name_size_ <= 4 &&
+           std::string_view(name_, name_size_) == std::string_view("data").substr(0, name_size_);
+  }
+
+  [[nodiscard]] error line_too_long() const {
+    return make_error(errc::limit_exceeded, "",
+                      "SSE line (not data) longer than " + std::to_string(limits_.max_line) +
+                          " bytes");
+  }
+
   [[nodiscard]] error event_too_large() const {
     return make_error(errc::limit_exceeded, "",
                       "SSE event data longer than " + std::to_string(limits_.max_event) + " bytes");
@@ -446,6 +465,9 @@ private:
       }
       // No colon: the whole line is the field name and the value is empty.
       kind_ = classify();
+      if (kind_ != field_kind::data && line_size_ > limits_.max_line) {
+        return line_too_long();
+      }
     }
     switch (kind_) {
     case field_kind::data:
@@ -554,16 +576,26 @@ private:
   std::size_t fast_end_ = 0; // see update_fast_room
 };
 
-/// How long to wait before reconnecting: the stream's `retry`, else `fallback`.
+/// The longest reconnect_delay returns by default, whatever the stream's `retry` says: a
+/// server's `retry: 9999999999999` must not park its client for centuries.
+inline constexpr std::chrono::milliseconds default_max_reconnect_delay{30'000};
+
+/// How long to wait before reconnecting: the stream's `retry`, else `fallback`, capped at `max`
+/// (the cap holds for the fallback too) and never negative.
 [[nodiscard]] inline std::chrono::milliseconds
-reconnect_delay(const sse_decoder& d, std::chrono::milliseconds fallback) noexcept {
-  return d.retry().value_or(fallback);
+reconnect_delay(const sse_decoder& d, std::chrono::milliseconds fallback,
+                std::chrono::milliseconds max = default_max_reconnect_delay) noexcept {
+  const std::chrono::milliseconds wait = std::min(d.retry().value_or(fallback), max);
+  return std::max(wait, std::chrono::milliseconds::zero());
 }
 
 /// The Last-Event-ID to send when reconnecting, or nullopt when there is none (WHATWG sends the
-/// header only for a non-empty ID). The value never holds CR, LF or NUL, so it is header-safe.
+/// header only for a non-empty ID). An ID that detail::is_sendable_last_event_id refuses (a
+/// control character, or longer than detail::max_last_event_id) is dropped, not sent: the stream
+/// resumes as if it had sent no ID, so a hostile server can neither inject header bytes nor
+/// make the reconnect request fail.
 [[nodiscard]] inline std::optional<std::string> reconnect_last_event_id(const sse_decoder& d) {
-  if (d.last_event_id().empty()) {
+  if (d.last_event_id().empty() || !detail::is_sendable_last_event_id(d.last_event_id())) {
     return std::nullopt;
   }
   return std::string(d.last_event_id());

@@ -1,9 +1,11 @@
 // phrony::detail: the text checks behind request building: ids, URLs, header fields, redaction.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -99,6 +101,25 @@ namespace phrony::detail {
     }
   }
   return false;
+}
+
+/// Longest Last-Event-ID value sent back on reconnect: event ids are short (this API's look
+/// like "1747206437497-2"), and a longer one would only meet the server's header size limit.
+inline constexpr std::size_t max_last_event_id = 1024;
+
+/// True when `id` may go into a Last-Event-ID header as it is: no control character at all
+/// (U+0000-U+001F, U+007F: not even HTAB, which servers trim), at most max_last_event_id bytes.
+[[nodiscard]] constexpr bool is_sendable_last_event_id(std::string_view id) noexcept {
+  if (id.size() > max_last_event_id) {
+    return false;
+  }
+  for (char c : id) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7F) {
+      return false;
+    }
+  }
+  return true;
 }
 
 /// An absolute http(s) URL split at the end of its authority.
@@ -251,6 +272,96 @@ inline constexpr std::size_t min_scrubbed_secret = 8;
     text.replace(pos, secret.size(), mask);
   }
   return text;
+}
+
+/// What scrub_then_cut keeps of a text.
+struct scrubbed_text {
+  std::string text; ///< at most the `max` asked for, secrets shown as "[redacted]"
+  bool cut = false; ///< something was left out (say so when printing)
+};
+
+/// The longest proper beginning of any of `secrets` that `run` ends with (0 if none).
+[[nodiscard]] inline std::size_t secret_start_at_end(std::string_view run,
+                                                     std::span<const std::string_view> secrets) {
+  std::size_t longest = 0;
+  for (const std::string_view s : secrets) {
+    if (s.size() < min_scrubbed_secret) {
+      continue;
+    }
+    for (std::size_t j = std::min(s.size() - 1, run.size()); j > longest; --j) {
+      if (run.ends_with(s.substr(0, j))) {
+        longest = j;
+        break;
+      }
+    }
+  }
+  return longest;
+}
+
+/// The first `max` bytes of `text` once every one of `secrets` (those of min_scrubbed_secret
+/// bytes or more) is replaced by "[redacted]", never ending inside a UTF-8 sequence. It scrubs
+/// before it cuts, so a secret across the cut is never printed in part; it reads only about
+/// max plus the longest secret's bytes of `text`. Pass `more_follows` when `text` is itself a
+/// bounded read of something longer (an error body cut while it arrived): a secret's beginning
+/// at its end is then dropped as well, and the result is always marked cut. Use it wherever
+/// text that may hold a secret is shortened for printing (requests, error bodies).
+[[nodiscard]] inline scrubbed_text scrub_then_cut(std::string_view text,
+                                                  std::span<const std::string_view> secrets,
+                                                  std::size_t max, bool more_follows = false) {
+  constexpr std::string_view mask = "[redacted]";
+  std::size_t longest = 1;
+  for (const std::string_view s : secrets) {
+    longest = std::max(longest, s.size());
+  }
+  scrubbed_text out;
+  std::size_t pos = 0;
+  // One byte past max is read too: it tells whether the cut splits a UTF-8 sequence.
+  while (pos < text.size() && out.text.size() <= max) {
+    // Bytes still wanted (no more than the text has, so that `max + 1` cannot overflow).
+    const std::size_t room = std::min(max - out.text.size(), text.size()) + 1;
+    // A secret that starts within `room` bytes of pos ends within this window.
+    const std::string_view window = text.substr(pos, room + longest);
+    std::size_t hit = std::string_view::npos;
+    std::size_t hit_size = 0;
+    for (const std::string_view s : secrets) {
+      if (s.size() < min_scrubbed_secret) {
+        continue;
+      }
+      const std::size_t at = window.find(s);
+      if (at < room && (at < hit || (at == hit && s.size() > hit_size))) {
+        hit = at;
+        hit_size = s.size();
+      }
+    }
+    if (hit != std::string_view::npos) {
+      out.text.append(window.substr(0, hit));
+      out.text += mask;
+      pos += hit + hit_size;
+      continue;
+    }
+    std::string_view run = text.substr(pos);
+    if (more_follows) {
+      run.remove_suffix(secret_start_at_end(run, secrets));
+    }
+    out.text.append(run.substr(0, room));
+    pos = text.size();
+  }
+  out.cut = more_follows;
+  if (out.text.size() > max) {
+    std::size_t cut = max;
+    while (cut > 0 && (static_cast<unsigned char>(out.text[cut]) & 0xC0) == 0x80) {
+      --cut; // never split a UTF-8 sequence
+    }
+    out.text.resize(cut);
+    out.cut = true;
+  }
+  return out;
+}
+
+/// scrub_then_cut with a single secret.
+[[nodiscard]] inline scrubbed_text scrub_then_cut(std::string_view text, std::string_view secret,
+                                                  std::size_t max, bool more_follows = false) {
+  return scrub_then_cut(text, std::span<const std::string_view>(&secret, 1), max, more_follows);
 }
 
 } // namespace phrony::detail
