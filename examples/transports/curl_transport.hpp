@@ -104,6 +104,7 @@ private:
     std::size_t max_headers = 0;
     std::size_t header_bytes = 0;
     std::size_t error_body_bytes = 0; // of a stream() whose status is not 2xx
+    bool headers_complete = false;    // the blank line after the last header was seen
     bool head_delivered = false;
     bool stopped_by_callback = false;
     bool too_large = false;
@@ -124,9 +125,13 @@ private:
       if (line.starts_with("HTTP/")) {
         // A new status line (after 1xx or a redirect) starts a new header block.
         ex.response->headers.clear();
+        ex.headers_complete = false;
         const auto sp = line.find(' ');
         ex.response->status = sp == std::string_view::npos ? 0 : std::atoi(line.data() + sp + 1);
         return line.size();
+      }
+      if (line == "\r\n" || line == "\n") {
+        ex.headers_complete = true;
       }
       const auto colon = line.find(':');
       if (colon != std::string_view::npos) {
@@ -267,12 +272,18 @@ private:
       }
       return std::nullopt;
     }
-    if (ex.too_large || rc == CURLE_FILESIZE_EXCEEDED) {
+    // libcurl reports a header line over its own limit (CURL_MAX_HTTP_HEADER) as out of memory.
+    const bool header_line_too_long = rc == CURLE_OUT_OF_MEMORY && !ex.headers_complete;
+    if (header_line_too_long || (ex.too_large && ex.header_bytes > ex.max_headers)) {
       return phrony::make_error(
           phrony::errc::limit_exceeded, "",
-          ex.header_bytes > ex.max_headers
-              ? "response headers over " + std::to_string(ex.max_headers) + " bytes"
-              : "response body over " + std::to_string(ex.max_body) + " bytes");
+          "response headers over " +
+              std::to_string(header_line_too_long ? CURL_MAX_HTTP_HEADER : ex.max_headers) +
+              " bytes");
+    }
+    if (ex.too_large || rc == CURLE_FILESIZE_EXCEEDED) {
+      return phrony::make_error(phrony::errc::limit_exceeded, "",
+                                "response body over " + std::to_string(ex.max_body) + " bytes");
     }
     if (ex.stopped_by_callback || (rc == CURLE_ABORTED_BY_CALLBACK && cancelled)) {
       return phrony::make_error(phrony::errc::cancelled, "", "stream stopped by the caller");

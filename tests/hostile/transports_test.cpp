@@ -9,6 +9,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstring>
+#include <functional>
 #include <mutex>
 #include <stdexcept>
 #include <string>
@@ -128,11 +129,13 @@ loopback_server& server() {
   return s;
 }
 
-/// A server that answers every connection with a status line and then one header byte every
-/// 100 ms (for at most 20 s): only an overall deadline ends such an exchange.
-class header_trickle_server {
+/// A server on 127.0.0.1 that reads one request and answers with `answer(write)`, where
+/// write(bytes) returns false once the client is gone or the test is over.
+class raw_server {
 public:
-  header_trickle_server() {
+  using writer = std::function<bool(std::string_view)>;
+
+  explicit raw_server(std::function<void(const writer&)> answer) {
     fd_ = socket(AF_INET, SOCK_STREAM, 0);
     REQUIRE(fd_ >= 0);
     sockaddr_in a{};
@@ -143,32 +146,30 @@ public:
     REQUIRE(listen(fd_, 4) == 0);
     REQUIRE(getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) == 0);
     port_ = ntohs(a.sin_port);
-    thread_ = std::thread([this] {
+    thread_ = std::thread([this, answer = std::move(answer)] {
       const int c = accept(fd_, nullptr, nullptr);
       if (c < 0) {
         return;
       }
       char buf[4096];
       (void)!read(c, buf, sizeof buf);
-      const std::string head = "HTTP/1.1 200 OK\r\nX-Slow: ";
-      bool ok = write(c, head.data(), head.size()) > 0;
-      for (int i = 0; ok && i < 200 && !stopping_; ++i) {
-        ok = write(c, "a", 1) == 1;
-        std::this_thread::sleep_for(100ms);
-      }
+      answer([this, c](std::string_view bytes) {
+        return !stopping_ && send(c, bytes.data(), bytes.size(), MSG_NOSIGNAL) ==
+                                 static_cast<ssize_t>(bytes.size());
+      });
       close(c);
     });
   }
-  header_trickle_server(const header_trickle_server&) = delete;
-  header_trickle_server& operator=(const header_trickle_server&) = delete;
-  ~header_trickle_server() {
+  raw_server(const raw_server&) = delete;
+  raw_server& operator=(const raw_server&) = delete;
+  ~raw_server() {
     stopping_ = true;
     shutdown(fd_, SHUT_RDWR); // wakes a pending accept()
     thread_.join();
     close(fd_);
   }
   [[nodiscard]] std::string url() const {
-    return "http://127.0.0.1:" + std::to_string(port_) + "/slow";
+    return "http://127.0.0.1:" + std::to_string(port_) + "/raw";
   }
 
 private:
@@ -262,7 +263,14 @@ TEST_CASE_TEMPLATE("a trickling body ends at the overall deadline", T, curl_tran
 
 TEST_CASE_TEMPLATE("trickling headers end at the overall deadline", T, curl_transport,
                    httplib_transport) {
-  header_trickle_server slow;
+  // A status line, then one header byte every 100 ms for at most 20 s.
+  raw_server slow([](const raw_server::writer& write) {
+    bool ok = write("HTTP/1.1 200 OK\r\nX-Slow: ");
+    for (int i = 0; ok && i < 200; ++i) {
+      ok = write("a");
+      std::this_thread::sleep_for(100ms);
+    }
+  });
   T t;
   phrony::http_request r;
   r.method = "GET";
@@ -275,6 +283,27 @@ TEST_CASE_TEMPLATE("trickling headers end at the overall deadline", T, curl_tran
   CHECK(res.error().code == errc::transport);
   CHECK(res.error().message.find("timed out") != std::string::npos);
   CHECK(took < 4s);
+}
+
+TEST_CASE_TEMPLATE("an endless header line ends with limit_exceeded", T, curl_transport,
+                   httplib_transport) {
+  // At most 256 MiB, written as fast as the client reads; no deadline set on the request.
+  raw_server endless([](const raw_server::writer& write) {
+    const std::string block(64 * 1024, 'a');
+    bool ok = write("HTTP/1.1 200 OK\r\nX-Endless: ");
+    for (int i = 0; ok && i < 4096; ++i) {
+      ok = write(block);
+    }
+  });
+  T t;
+  phrony::http_request r;
+  r.method = "GET";
+  r.url = endless.url();
+  const auto start = steady_clock::now();
+  auto res = t.send(r);
+  REQUIRE_FALSE(res);
+  CHECK(res.error().code == errc::limit_exceeded);
+  CHECK(steady_clock::now() - start < 10s);
 }
 
 TEST_CASE_TEMPLATE("an exception from a stream callback reaches the caller unchanged", T,
