@@ -45,13 +45,16 @@ class Mode:
 MODES = [
     Mode("control", exits=(0,)),
     Mode("endless-header"),
-    Mode("endless-line", note="SSE line bound / response body bound"),
-    Mode("huge-retry", STREAM, exits=(0, 1), bound=45.0, note="SSE retry cap"),
-    Mode("ctl-run-id", note="id validation"),
-    Mode("ctl-event-id", STREAM, exits=(0, 1), note="Last-Event-ID control characters"),
-    Mode("gigantic", note="client max_response_body"),
+    Mode("endless-line"),
+    Mode("huge-retry", STREAM, exits=(0, 1), bound=45.0, note="the SSE retry cap (sse.hpp)"),
+    Mode("ctl-run-id", note="phrony-run escaping control characters it prints, or start_run "
+         "refusing a runId that is no UUID"),
+    Mode("ctl-event-id", STREAM, exits=(0, 1),
+         note="Last-Event-ID with control characters dropped on reconnect (sse.hpp)"),
+    Mode("gigantic"),
     Mode("trickle", bound=CLIENT_TIMEOUT + 10.0,
-         note="overall deadline: phrony-run " + TIMEOUT_FLAG + " -> request timeouts"),
+         note="phrony-run " + TIMEOUT_FLAG + " setting follow_options::max_duration and "
+         "http_request::timeout"),
     Mode("bad-chunk-neg"),
     Mode("bad-chunk-0x"),
     Mode("bad-chunk-zz"),
