@@ -151,13 +151,13 @@ public:
       if (c < 0) {
         return;
       }
+      conn_ = c;
       char buf[4096];
       (void)!read(c, buf, sizeof buf);
       answer([this, c](std::string_view bytes) {
         return !stopping_ && send(c, bytes.data(), bytes.size(), MSG_NOSIGNAL) ==
                                  static_cast<ssize_t>(bytes.size());
       });
-      close(c);
     });
   }
   raw_server(const raw_server&) = delete;
@@ -165,7 +165,14 @@ public:
   ~raw_server() {
     stopping_ = true;
     shutdown(fd_, SHUT_RDWR); // wakes a pending accept()
+    const int c = conn_;      // closed here, not by the thread, so this number stays ours
+    if (c >= 0) {
+      shutdown(c, SHUT_RDWR); // wakes a send() the client no longer reads (its window closed)
+    }
     thread_.join();
+    if (const int last = conn_; last >= 0) {
+      close(last);
+    }
     close(fd_);
   }
   [[nodiscard]] std::string url() const {
@@ -175,6 +182,7 @@ public:
 private:
   int fd_ = -1;
   int port_ = 0;
+  std::atomic<int> conn_{-1};
   std::atomic<bool> stopping_{false};
   std::thread thread_;
 };
