@@ -2,11 +2,21 @@
 // Satisfies phrony::transport and phrony::streaming_transport. TLS verification is always on;
 // proxies come from the environment (http_proxy, https_proxy, no_proxy), as libcurl does by
 // default. One instance reuses its connection; use one instance per thread.
+//
+// A server cannot hold it or grow it without bound: every exchange has an overall deadline
+// (http_request::timeout, else curl_options), a stream that goes quiet is dropped, a response
+// body past http_request::max_response_body (else curl_options) ends the call with
+// errc::limit_exceeded, and response headers are capped. An exception thrown by a
+// stream_handler callback never crosses libcurl's C frames: the transfer is aborted and the
+// exception rethrown to the caller of stream().
 #pragma once
 
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
+#include <exception>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -16,11 +26,14 @@
 
 namespace phrony_examples {
 
-/// Timeouts of a curl_transport.
+/// Timeouts and bounds of a curl_transport; an http_request's own timeout and
+/// max_response_body, when set, take precedence.
 struct curl_options {
   std::chrono::milliseconds connect_timeout{10'000};
-  std::chrono::milliseconds request_timeout{60'000}; ///< whole exchange, for non-stream calls
-  std::chrono::seconds stream_idle_timeout{90};      ///< a stream silent this long is dropped
+  std::chrono::milliseconds request_timeout{300'000};    ///< whole exchange of a send()
+  std::chrono::seconds stream_idle_timeout{90};          ///< a stream silent this long is dropped
+  std::size_t max_response_body = std::size_t{64} << 20; ///< of send(), and of a stream's error
+  std::size_t max_response_headers = std::size_t{256} << 10; ///< all header lines together
 };
 
 /// libcurl-backed transport. send() for ordinary calls, stream() for the SSE route.
@@ -50,17 +63,24 @@ public:
 
   phrony::result<phrony::http_response> send(const phrony::http_request& req) {
     phrony::http_response response;
-    exchange ex{&response, nullptr, &response.body, false, false};
+    exchange ex;
+    ex.response = &response;
+    ex.body = &response.body;
     if (auto err = perform(req, ex, /*streaming=*/false)) {
       return std::move(*err);
     }
     return response;
   }
 
+  /// Hands the body to `handler` as it arrives. A 2xx body is unbounded (the SSE decoder bounds
+  /// events); other statuses' bodies are bounded like send()'s. An exception from a callback
+  /// aborts the transfer and propagates from here.
   phrony::result<void> stream(const phrony::http_request& req,
                               const phrony::stream_handler& handler) {
     phrony::http_response head_holder;
-    exchange ex{&head_holder, &handler, nullptr, false, false};
+    exchange ex;
+    ex.response = &head_holder;
+    ex.handler = &handler;
     if (auto err = perform(req, ex, /*streaming=*/true)) {
       return std::move(*err);
     }
@@ -77,46 +97,89 @@ private:
 
   // State shared with libcurl's callbacks during one exchange.
   struct exchange {
-    phrony::http_response* response;       // status and headers (and body for send())
-    const phrony::stream_handler* handler; // set for stream()
-    std::string* body;                     // set for send()
-    bool head_delivered;
-    bool stopped_by_callback;
+    phrony::http_response* response = nullptr;       // status and headers (and body for send())
+    const phrony::stream_handler* handler = nullptr; // set for stream()
+    std::string* body = nullptr;                     // set for send()
+    std::size_t max_body = 0;
+    std::size_t max_headers = 0;
+    std::size_t header_bytes = 0;
+    std::size_t error_body_bytes = 0; // of a stream() whose status is not 2xx
+    bool headers_complete = false;    // the blank line after the last header was seen
+    bool head_delivered = false;
+    bool stopped_by_callback = false;
+    bool too_large = false;
+    // Callbacks run inside libcurl's C frames, which an exception must not cross: it waits
+    // here and is rethrown once curl_easy_perform has returned.
+    std::exception_ptr exception;
   };
 
-  static std::size_t on_header(char* data, std::size_t size, std::size_t n, void* user) {
+  static std::size_t on_header(char* data, std::size_t size, std::size_t n, void* user) noexcept {
     auto& ex = *static_cast<exchange*>(user);
     const std::string_view line(data, size * n);
-    if (line.starts_with("HTTP/")) {
-      // A new status line (after 1xx or a redirect) starts a new header block.
-      ex.response->headers.clear();
-      const auto sp = line.find(' ');
-      ex.response->status = sp == std::string_view::npos ? 0 : std::atoi(line.data() + sp + 1);
-      return size * n;
+    ex.header_bytes += line.size();
+    if (ex.header_bytes > ex.max_headers) {
+      ex.too_large = true;
+      return 0;
     }
-    const auto colon = line.find(':');
-    if (colon != std::string_view::npos) {
-      std::string_view value = line.substr(colon + 1);
-      while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
-        value.remove_prefix(1);
-      while (!value.empty() &&
-             (value.back() == '\r' || value.back() == '\n' || value.back() == ' '))
-        value.remove_suffix(1);
-      ex.response->headers.push_back({std::string(line.substr(0, colon)), std::string(value)});
+    try {
+      if (line.starts_with("HTTP/")) {
+        // A new status line (after 1xx or a redirect) starts a new header block.
+        ex.response->headers.clear();
+        ex.headers_complete = false;
+        const auto sp = line.find(' ');
+        ex.response->status = sp == std::string_view::npos ? 0 : std::atoi(line.data() + sp + 1);
+        return line.size();
+      }
+      if (line == "\r\n" || line == "\n") {
+        ex.headers_complete = true;
+      }
+      const auto colon = line.find(':');
+      if (colon != std::string_view::npos) {
+        std::string_view value = line.substr(colon + 1);
+        while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
+          value.remove_prefix(1);
+        while (!value.empty() &&
+               (value.back() == '\r' || value.back() == '\n' || value.back() == ' '))
+          value.remove_suffix(1);
+        ex.response->headers.push_back({std::string(line.substr(0, colon)), std::string(value)});
+      }
+    } catch (...) {
+      ex.exception = std::current_exception();
+      return 0;
     }
-    return size * n;
+    return line.size();
   }
 
-  static std::size_t on_body(char* data, std::size_t size, std::size_t n, void* user) {
+  static std::size_t on_body(char* data, std::size_t size, std::size_t n, void* user) noexcept {
     auto& ex = *static_cast<exchange*>(user);
     const std::string_view chunk(data, size * n);
-    if (ex.body != nullptr) {
-      ex.body->append(chunk);
-      return chunk.size();
-    }
-    if (!deliver_head(ex) || (ex.handler->on_data && !ex.handler->on_data(chunk))) {
-      ex.stopped_by_callback = true;
-      return 0; // makes libcurl abort the transfer with CURLE_WRITE_ERROR
+    try {
+      if (ex.body != nullptr) {
+        if (chunk.size() > ex.max_body - ex.body->size()) {
+          ex.too_large = true;
+          return 0; // makes libcurl abort the transfer with CURLE_WRITE_ERROR
+        }
+        ex.body->append(chunk);
+        return chunk.size();
+      }
+      if (!deliver_head(ex)) {
+        ex.stopped_by_callback = true;
+        return 0;
+      }
+      if (ex.response->status < 200 || ex.response->status > 299) {
+        ex.error_body_bytes += chunk.size();
+        if (ex.error_body_bytes > ex.max_body) {
+          ex.too_large = true;
+          return 0;
+        }
+      }
+      if (ex.handler->on_data && !ex.handler->on_data(chunk)) {
+        ex.stopped_by_callback = true;
+        return 0;
+      }
+    } catch (...) {
+      ex.exception = std::current_exception();
+      return 0;
     }
     return chunk.size();
   }
@@ -129,7 +192,7 @@ private:
     return !ex.handler->on_head || ex.handler->on_head(*ex.response);
   }
 
-  static int on_progress(void* self, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  static int on_progress(void* self, curl_off_t, curl_off_t, curl_off_t, curl_off_t) noexcept {
     return static_cast<curl_transport*>(self)->cancelled_ ? 1 : 0;
   }
 
@@ -147,22 +210,40 @@ private:
     }
     // Without this, libcurl waits for "100 Continue" before sending larger bodies.
     headers.reset(curl_slist_append(headers.release(), "Expect:"));
+    if (req.method != "GET" && req.header("Content-Type") == nullptr) {
+      // libcurl labels a body "application/x-www-form-urlencoded"; a presigned upload must
+      // carry exactly its requiredHeaders, so an unlabelled body stays unlabelled.
+      headers.reset(curl_slist_append(headers.release(), "Content-Type:"));
+    }
+    ex.max_body = req.max_response_body > 0 ? req.max_response_body : options_.max_response_body;
+    ex.max_headers = options_.max_response_headers;
+    const auto timeout = req.timeout.count() > 0 ? req.timeout
+                         : streaming             ? std::chrono::milliseconds(0)
+                                                 : options_.request_timeout;
+    const auto connect_timeout = timeout.count() > 0 && timeout < options_.connect_timeout
+                                     ? timeout
+                                     : options_.connect_timeout;
 
     char errbuf[CURL_ERROR_SIZE] = {};
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
     curl_easy_setopt(c, CURLOPT_URL, req.url.c_str());
+#if LIBCURL_VERSION_NUM >= 0x075500
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+#endif
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
-                     static_cast<long>(options_.connect_timeout.count()));
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(connect_timeout.count()));
+    // An overall deadline (connect to last byte): a trickle cannot stretch the exchange.
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout.count()));
     if (streaming) {
       curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
       curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME,
                        static_cast<long>(options_.stream_idle_timeout.count()));
     } else {
-      curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.request_timeout.count()));
+      // A Content-Length past the bound fails before any byte is read.
+      curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(ex.max_body));
     }
     if (req.method == "GET") {
       curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
@@ -182,19 +263,37 @@ private:
     const CURLcode rc = curl_easy_perform(c);
     // Cleared only once an exchange is over, so a cancel() just before it started is not lost.
     const bool cancelled = cancelled_.exchange(false);
+    if (ex.exception) {
+      std::rethrow_exception(ex.exception);
+    }
     if (rc == CURLE_OK) {
       if (streaming && !deliver_head(ex)) { // an empty body still has a head
         return phrony::make_error(phrony::errc::cancelled, "", "stream stopped by the caller");
       }
       return std::nullopt;
     }
+    // libcurl reports a header line over its own limit (CURL_MAX_HTTP_HEADER) as out of memory.
+    const bool header_line_too_long = rc == CURLE_OUT_OF_MEMORY && !ex.headers_complete;
+    if (header_line_too_long || (ex.too_large && ex.header_bytes > ex.max_headers)) {
+      return phrony::make_error(
+          phrony::errc::limit_exceeded, "",
+          "response headers over " +
+              std::to_string(header_line_too_long ? CURL_MAX_HTTP_HEADER : ex.max_headers) +
+              " bytes");
+    }
+    if (ex.too_large || rc == CURLE_FILESIZE_EXCEEDED) {
+      return phrony::make_error(phrony::errc::limit_exceeded, "",
+                                "response body over " + std::to_string(ex.max_body) + " bytes");
+    }
     if (ex.stopped_by_callback || (rc == CURLE_ABORTED_BY_CALLBACK && cancelled)) {
       return phrony::make_error(phrony::errc::cancelled, "", "stream stopped by the caller");
     }
     // errbuf and curl_easy_strerror never contain request headers, so the key cannot leak here.
-    return phrony::make_error(phrony::errc::transport, "",
-                              std::string(curl_easy_strerror(rc)) +
-                                  (errbuf[0] ? std::string(": ") + errbuf : ""));
+    std::string what = errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc);
+    if (rc == CURLE_OPERATION_TIMEDOUT) {
+      what = "timed out (" + what + ")";
+    }
+    return phrony::make_error(phrony::errc::transport, "", "curl: " + what);
   }
 
   curl_options options_;
