@@ -262,6 +262,33 @@ void check_error(const result<conversation>& got, errc code, std::string_view pa
   CHECK_FALSE(got.error().message.empty());
 }
 
+constexpr parse_options strict{.strict = true};
+
+/// Item `i`'s content (JSON text `content`) has a shape its type does not expect: strict parsing
+/// fails the body with `code` at `path`; tolerant parsing keeps the rest of the body, the content
+/// verbatim and the same error on the item, and a re-parse of its canonical JSON finds it again.
+void check_content_kept(const std::string& body, std::size_t i, std::string_view content,
+                        errc code, std::string_view path) {
+  check_error(parse_conversation(body, strict), code, path);
+  const auto c = parse_conversation(body);
+  REQUIRE(c.has_value());
+  REQUIRE(i < c->items.size());
+  const auto& item = c->items[i];
+  const auto* raw = item.content_as<unknown_content>();
+  REQUIRE(raw != nullptr);
+  CHECK(raw->raw.text == content);
+  REQUIRE(item.content_error.has_value());
+  CHECK(item.content_error->code == code);
+  CHECK(item.content_error->path == path);
+  CHECK_FALSE(item.content_error->message.empty());
+  for (std::size_t j = 0; j < c->items.size(); ++j) {
+    CHECK(c->items[j].content_error.has_value() == (j == i));
+  }
+  const auto again = parse_conversation(to_json(*c));
+  REQUIRE(again.has_value());
+  CHECK(*again == *c);
+}
+
 } // namespace
 
 TEST_CASE("a conversation with every known item type parses into typed contents") {
@@ -354,7 +381,8 @@ TEST_CASE("a conversation with every known item type parses into typed contents"
   REQUIRE(result != nullptr);
   CHECK(result->tool_call_id == "call_1");
   CHECK(result->result.data == raw_json{R"({"rows":[]})"});
-  CHECK_FALSE(result->result.error.has_value());
+  CHECK(result->result.error.is_null());
+  CHECK_FALSE(result->result.error_text().has_value());
   CHECK(result->result.log_id == "log-1");
   CHECK(result->result.successful == true);
   CHECK(result->extra == extra_fields{{"name", {R"("stripe.list_charges")"}}});
@@ -634,7 +662,8 @@ TEST_CASE("unknown item types and unknown fields are kept verbatim") {
   CHECK(c->items[2].content_as<tool_call_content>()->extra == extra_fields{{"parallel", {"true"}}});
   const auto& result = c->items[3].content_as<tool_result_content>()->result;
   CHECK_FALSE(result.data.has_value());
-  CHECK(result.error == "x");
+  CHECK(result.error.text == R"("x")");
+  CHECK(result.error_text() == "x");
   CHECK(result.extra == extra_fields{{"retryable", {"false"}}});
   for (std::size_t i = 0; i < std::size(unknowns); ++i) {
     const auto& item = c->items[10 + i];
@@ -778,7 +807,12 @@ TEST_CASE("errors in content that came before its type name the content's path")
     item = with(item, "content", r.content);
     std::stable_partition(item.begin(), item.end(),
                           [](const auto& kv) { return kv.first == "content"; });
-    check_error(parse_conversation(parts.text()), r.code, r.path);
+    if (r.code == errc::invalid_json) {
+      check_error(parse_conversation(parts.text()), r.code, r.path);
+      check_error(parse_conversation(parts.text(), strict), r.code, r.path);
+    } else {
+      check_content_kept(parts.text(), r.item, r.content, r.code, r.path);
+    }
   }
 
   // Content first and no type at all: the type is what is missing.
@@ -864,7 +898,10 @@ TEST_CASE("every missing required field is reported at its path") {
         const bool required =
             std::find(r->required.begin(), r->required.end(), key) != r->required.end();
         if (required) {
-          check_error(got, errc::missing_field, "/items/" + std::to_string(i) + "/content/" + key);
+          check_content_kept(parts.text(), i, object_text(without(specs[i].content, key)),
+                             errc::missing_field,
+                             "/items/" + std::to_string(i) + "/content/" + key);
+          CHECK(got.has_value());
         } else {
           CHECK(got.has_value());
         }
@@ -872,8 +909,8 @@ TEST_CASE("every missing required field is reported at its path") {
     }
     body_parts parts;
     parts.items[3] = with(parts.items[3], "content", R"({"tool_call_id":"c","result":{"data":1}})");
-    check_error(parse_conversation(parts.text()), errc::missing_field,
-                "/items/3/content/result/error");
+    check_content_kept(parts.text(), 3, R"({"tool_call_id":"c","result":{"data":1}})",
+                       errc::missing_field, "/items/3/content/result/error");
     parts.items[3] =
         with(parts.items[3], "content", R"({"tool_call_id":"c","result":{"error":null}})");
     CHECK(parse_conversation(parts.text()).has_value());
@@ -916,7 +953,8 @@ TEST_CASE("wrongly typed fields are reported with their code and path") {
       {where::item, 3, "type", "null", errc::wrong_type, "/items/3/type"},
       {where::item, 1, "tokensUsed", R"("12")", errc::wrong_type, "/items/1/tokensUsed"},
       {where::item, 3, "error", "{}", errc::wrong_type, "/items/3/error"},
-      {where::item, 3, "startedAt", "null", errc::wrong_type, "/items/3/startedAt"},
+      {where::item, 3, "startedAt", "false", errc::wrong_type, "/items/3/startedAt"},
+      {where::run, 1, "startedAt", "7", errc::wrong_type, "/runs/1/startedAt"},
       {where::item, 9, "finishedAt", "1", errc::wrong_type, "/items/9/finishedAt"},
       {where::item, 1, "content", "[]", errc::wrong_type, "/items/1/content"},
       {where::item, 1, "content", R"("thinking")", errc::wrong_type, "/items/1/content"},
@@ -946,16 +984,28 @@ TEST_CASE("wrongly typed fields are reported with their code and path") {
     CAPTURE(r.path);
     CAPTURE(r.value);
     body_parts parts;
+    std::string content; // the content's text when the row changes it
     switch (r.at) {
     case where::session: parts.session = with(parts.session, r.key, r.value); break;
     case where::run: parts.runs[r.index] = with(parts.runs[r.index], r.key, r.value); break;
-    case where::item: parts.items[r.index] = with(parts.items[r.index], r.key, r.value); break;
+    case where::item:
+      parts.items[r.index] = with(parts.items[r.index], r.key, r.value);
+      if (r.key == "content") {
+        content = r.value;
+      }
+      break;
     case where::content:
-      parts.items[r.index] = with(parts.items[r.index], "content",
-                                  object_text(with(specs[r.index].content, r.key, r.value)));
+      content = object_text(with(specs[r.index].content, r.key, r.value));
+      parts.items[r.index] = with(parts.items[r.index], "content", content);
       break;
     }
-    check_error(parse_conversation(parts.text()), r.code, r.path);
+    if (content.empty()) {
+      // Documented fields are strict in both modes.
+      check_error(parse_conversation(parts.text()), r.code, r.path);
+      check_error(parse_conversation(parts.text(), strict), r.code, r.path);
+    } else {
+      check_content_kept(parts.text(), r.index, content, r.code, r.path);
+    }
   }
 
   struct top_row {
