@@ -267,8 +267,8 @@ constexpr parse_options strict{.strict = true};
 /// Item `i`'s content (JSON text `content`) has a shape its type does not expect: strict parsing
 /// fails the body with `code` at `path`; tolerant parsing keeps the rest of the body, the content
 /// verbatim and the same error on the item, and a re-parse of its canonical JSON finds it again.
-void check_content_kept(const std::string& body, std::size_t i, std::string_view content,
-                        errc code, std::string_view path) {
+void check_content_kept(const std::string& body, std::size_t i, std::string_view content, errc code,
+                        std::string_view path) {
   check_error(parse_conversation(body, strict), code, path);
   const auto c = parse_conversation(body);
   REQUIRE(c.has_value());
@@ -1193,6 +1193,7 @@ TEST_CASE("every truncation of a conversation is an error, never a crash") {
     for (std::size_t n = 0; n <= last; n += step) {
       CAPTURE(n);
       CHECK_FALSE(parse_conversation(std::string_view(body.data(), n)).has_value());
+      CHECK_FALSE(parse_conversation(std::string_view(body.data(), n), strict).has_value());
     }
   };
   SUBCASE("a small conversation, every offset, both member orders") {
@@ -1234,4 +1235,225 @@ TEST_CASE("nesting beyond the limit inside content is an error, not a stack over
       CHECK((got.error().code == errc::limit_exceeded || got.error().code == errc::invalid_json));
     }
   }
+}
+
+TEST_CASE("the issue's three conversation variants parse by default; strict names the path") {
+  SUBCASE("a UserTaskReq whose options are plain strings keeps its content verbatim") {
+    const std::string body = fixture("conversation_options_strings.json");
+    check_error(parse_conversation(body, strict), errc::wrong_type, "/items/13/content/options/0");
+    const auto c = parse_conversation(body);
+    REQUIRE(c.has_value());
+    REQUIRE(c->items.size() == 14);
+    const auto& item = c->items[13];
+    CHECK(item.type == "UserTaskReq");
+    CHECK(item.kind() == item_type::user_task_req);
+    const auto* raw = item.content_as<unknown_content>();
+    REQUIRE(raw != nullptr);
+    CHECK(raw->raw.text.find(R"("options":["yes","no"])") != std::string::npos);
+    CHECK(raw->raw.text.front() == '{');
+    CHECK(raw->raw.text.back() == '}');
+    REQUIRE(item.content_error.has_value());
+    CHECK(item.content_error->code == errc::wrong_type);
+    CHECK(item.content_error->path == "/items/13/content/options/0");
+    // The items around it are typed as usual.
+    CHECK(c->items[12].content_as<tool_call_content>() != nullptr);
+    CHECK(c->items[3].content_as<tool_result_content>() != nullptr);
+    const auto again = parse_conversation(to_json(*c));
+    REQUIRE(again.has_value());
+    CHECK(*again == *c);
+  }
+  SUBCASE("a ToolResult whose result.error is an object parses in both modes") {
+    const std::string body = fixture("conversation_tool_error_object.json");
+    for (const parse_options opts : {parse_options{}, strict}) {
+      const auto c = parse_conversation(body, opts);
+      REQUIRE(c.has_value());
+      const auto* result = c->items[3].content_as<tool_result_content>();
+      REQUIRE(result != nullptr);
+      CHECK(result->result.error.text ==
+            R"({"code":"rate_limited","message":"Too many requests","retryAfterSec":30})");
+      CHECK_FALSE(result->result.error_text().has_value());
+      CHECK(result->result.data == raw_json{"null"});
+      CHECK(result->result.successful == false);
+    }
+  }
+  SUBCASE("startedAt null on a run and an item parses in both modes") {
+    const std::string body = fixture("conversation_started_null.json");
+    for (const parse_options opts : {parse_options{}, strict}) {
+      const auto c = parse_conversation(body, opts);
+      REQUIRE(c.has_value());
+      CHECK_FALSE(c->runs[0].started_at.has_value());
+      CHECK_FALSE(c->items[14].started_at.has_value());
+      CHECK(c->items[13].started_at == "2026-05-13T23:09:14.427Z");
+      for (const auto& item : c->items) {
+        CHECK_FALSE(item.content_error.has_value());
+      }
+    }
+  }
+}
+
+TEST_CASE("every field SPEC.md marks or null parses when null, in both modes") {
+  body_parts parts;
+  parts.session = with(with(with(with(with(with(with(with(with(parts.session, "llmModel", "null"),
+                                                          "triggeredBy", "null"),
+                                                     "triggerId", "null"),
+                                                "triggerName", "null"),
+                                           "error", "null"),
+                                      "finishedAt", "null"),
+                                 "input", "null"),
+                            "output", "null"),
+                       "startContext", "null");
+  for (auto& run : parts.runs) {
+    for (const char* key :
+         {"parentRunId", "error", "startedAt", "finishedAt", "llmModel", "agentName",
+          "versionLabel", "triggeredBy", "triggerId", "triggerName"}) {
+      run = with(run, key, "null");
+    }
+  }
+  for (auto& item : parts.items) {
+    for (const char* key : {"tokensUsed", "error", "startedAt", "finishedAt"}) {
+      item = with(item, key, "null");
+    }
+  }
+  const auto specs = base_item_specs();
+  parts.items[6] =
+      with(parts.items[6], "content", object_text(with(specs[6].content, "tokens_used", "null")));
+  parts.items[2] = with(parts.items[2], "content", "null");
+  for (const parse_options opts : {parse_options{}, strict}) {
+    const auto c = parse_conversation(parts.text(), opts);
+    REQUIRE(c.has_value());
+    CHECK_FALSE(c->session.llm_model.has_value());
+    CHECK_FALSE(c->session.start_context.has_value());
+    CHECK(c->session.input.is_null());
+    for (const auto& run : c->runs) {
+      CHECK_FALSE(run.started_at.has_value());
+      CHECK_FALSE(run.parent_run_id.has_value());
+      CHECK_FALSE(run.version_label.has_value());
+    }
+    for (const auto& item : c->items) {
+      CHECK_FALSE(item.started_at.has_value());
+      CHECK_FALSE(item.tokens_used.has_value());
+      CHECK_FALSE(item.content_error.has_value());
+    }
+    CHECK(std::holds_alternative<std::monostate>(c->items[2].content));
+    CHECK_FALSE(c->items[6].content_as<output_content>()->tokens_used.has_value());
+  }
+}
+
+TEST_CASE("Reasoning (runs.mdx) and reasoning (SDK) both give reasoning_content") {
+  CHECK(parse_item_type("Reasoning") == item_type::reasoning);
+  CHECK(parse_item_type("reasoning") == item_type::reasoning);
+  CHECK(parse_item_type("REASONING") == item_type::unknown);
+  body_parts parts;
+  parts.items[1] = with(parts.items[1], "type", R"("Reasoning")");
+  for (const parse_options opts : {parse_options{}, strict}) {
+    const auto c = parse_conversation(parts.text(), opts);
+    REQUIRE(c.has_value());
+    CHECK(c->items[1].type == "Reasoning"); // the wire string stays
+    const auto* r = c->items[1].content_as<reasoning_content>();
+    REQUIRE(r != nullptr);
+    CHECK(r->preview == "Let me check.");
+    CHECK(to_json(*c).find(R"("type":"Reasoning")") != std::string::npos);
+  }
+}
+
+TEST_CASE("a malformed literal in a typed field is invalid JSON, not a wrong type") {
+  struct row {
+    std::string value;
+    std::string path;
+  };
+  // Each in a documented field (strict in both modes) and in an item content (never kept).
+  const row rows[] = {{"nul", "/items/3/error"},      {"tru", "/items/3/error"},
+                      {"fals", "/items/3/error"},     {"nulll", "/items/3/error"},
+                      {"-", "/items/3/error"},        {"01", "/items/3/error"},
+                      {"nul", "/items/3/tokensUsed"}, {"tru", "/runs/0/parentRunId"}};
+  for (const auto& r : rows) {
+    CAPTURE(r.value);
+    CAPTURE(r.path);
+    body_parts parts;
+    if (r.path.starts_with("/runs/0/")) {
+      parts.runs[0] = with(parts.runs[0], r.path.substr(8), r.value);
+    } else {
+      parts.items[3] = with(parts.items[3], r.path.substr(9), r.value);
+    }
+    check_error(parse_conversation(parts.text()), errc::invalid_json, r.path);
+    check_error(parse_conversation(parts.text(), strict), errc::invalid_json, r.path);
+  }
+  const auto specs = base_item_specs();
+  for (const char* literal : {"nul", "tru", "fals"}) {
+    for (const bool content_first : {false, true}) {
+      CAPTURE(literal);
+      CAPTURE(content_first);
+      body_parts parts;
+      auto& item = parts.items[0];
+      item = with(item, "content", object_text(with(specs[0].content, "model", literal)));
+      if (content_first) {
+        std::stable_partition(item.begin(), item.end(),
+                              [](const auto& kv) { return kv.first == "content"; });
+      }
+      check_error(parse_conversation(parts.text()), errc::invalid_json, "/items/0/content/model");
+      check_error(parse_conversation(parts.text(), strict), errc::invalid_json,
+                  "/items/0/content/model");
+    }
+  }
+}
+
+TEST_CASE("a kept content is checked whole: malformed JSON or deep nesting after the shape "
+          "error still fails") {
+  struct row {
+    std::string content;
+    errc code;
+    std::string path;
+  };
+  const row rows[] = {
+      {R"({"model":5,"x":[1,tru]})", errc::invalid_json, "/items/0/content/x/1"},
+      {R"({"model":5,"x":")" + std::string(3, '[') + R"("})", errc::wrong_type, ""},
+      {R"({"model":5,"x":)" + std::string(300, '[') + std::string(300, ']') + "}",
+       errc::limit_exceeded, ""},
+  };
+  for (const bool content_first : {false, true}) {
+    for (const auto& r : rows) {
+      CAPTURE(content_first);
+      CAPTURE(r.content.substr(0, 40));
+      body_parts parts;
+      auto& item = parts.items[0];
+      item = with(item, "content", r.content);
+      if (content_first) {
+        std::stable_partition(item.begin(), item.end(),
+                              [](const auto& kv) { return kv.first == "content"; });
+      }
+      const auto got = parse_conversation(parts.text());
+      if (r.code == errc::wrong_type) {
+        // Brackets inside a string do not count: the content is kept whole.
+        check_content_kept(parts.text(), 0, r.content, errc::wrong_type, "/items/0/content/model");
+        continue;
+      }
+      REQUIRE_FALSE(got.has_value());
+      CHECK(got.error().code == r.code);
+      if (!r.path.empty()) {
+        CHECK(got.error().path == r.path);
+      }
+    }
+  }
+}
+
+TEST_CASE("a reused conversation sheds a kept content's error when the content reads again") {
+  const std::string bad = fixture("conversation_options_strings.json");
+  auto good = bad;
+  const auto at = good.find(R"(["yes","no"])");
+  REQUIRE(at != std::string::npos);
+  good.replace(at, 12, R"([{"id":"yes","label":"Yes"},{"id":"no","label":"No"}])");
+  const auto fresh_bad = parse_conversation(bad);
+  const auto fresh_good = parse_conversation(good);
+  REQUIRE(fresh_bad.has_value());
+  REQUIRE(fresh_good.has_value());
+  REQUIRE(fresh_good->items[13].content_as<user_task_req_content>() != nullptr);
+  conversation reused;
+  for (const std::string* body : std::vector<const std::string*>{&bad, &good, &bad, &bad, &good}) {
+    REQUIRE(parse_conversation(*body, reused).has_value());
+    CHECK(reused == (body == &bad ? *fresh_bad : *fresh_good));
+  }
+  // Strict into a value that held a kept content fails and leaves it usable.
+  CHECK_FALSE(parse_conversation(bad, reused, strict).has_value());
+  REQUIRE(parse_conversation(good, reused, strict).has_value());
+  CHECK(reused == *fresh_good);
 }

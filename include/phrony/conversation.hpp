@@ -153,7 +153,7 @@ struct tool_call_content : step_stanza {
 /// The outcome a ToolResult carries.
 struct tool_result {
   std::optional<raw_json> data; ///< absent, or any JSON ("null" when the call failed)
-  raw_json error; ///< any JSON (the docs do not fix it): usually a string, or "null"
+  raw_json error;               ///< any JSON (the docs do not fix it): usually a string, or "null"
   std::optional<std::string> log_id;
   std::optional<bool> successful;
   extra_fields extra;

@@ -990,9 +990,8 @@ template <class T> inline constexpr bool accepts_empty_body = false;
 
 /// parse_padded_into without the release of oversized buffers.
 template <class T>
-[[nodiscard]] maybe_error parse_document_into(od::parser& parser,
-                                              simdjson::padded_string_view body, T& out,
-                                              parse_options opts) {
+[[nodiscard]] maybe_error parse_document_into(od::parser& parser, simdjson::padded_string_view body,
+                                              T& out, parse_options opts) {
   const path root;
   const auto empty_accepted = [&] {
     if constexpr (accepts_empty_body<T>) {
