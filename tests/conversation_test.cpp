@@ -1457,3 +1457,71 @@ TEST_CASE("a reused conversation sheds a kept content's error when the content r
   REQUIRE(parse_conversation(good, reused, strict).has_value());
   CHECK(reused == *fresh_good);
 }
+
+TEST_CASE("the thread's parse buffers are released after a body over the threshold, and on "
+          "demand") {
+  using detail::release_threshold;
+  using detail::thread_buffers;
+  release_thread_buffers();
+  const std::string medium = generated("conversation_1000.json");
+  REQUIRE(medium.size() < release_threshold);
+  const auto first = parse_conversation(medium);
+  REQUIRE(first.has_value());
+  // Under the threshold the buffers stay, for the next body.
+  CHECK(thread_buffers().buffer >= medium.size());
+  CHECK(thread_buffers().parser >= medium.size());
+
+  std::string big = medium;
+  big.insert(1, R"("pad":")" + std::string(release_threshold + 1000, 'a') + R"(",)");
+  const auto check_released = [&] {
+    const auto sizes = thread_buffers();
+    CHECK(sizes.buffer <= release_threshold);
+    CHECK(sizes.parser <= release_threshold);
+    CHECK(sizes.deferred_parser <= release_threshold);
+    CHECK(sizes.deferred_text <= release_threshold);
+  };
+  SUBCASE("a string_view body") {
+    const auto c = parse_conversation(big);
+    REQUIRE(c.has_value());
+    CHECK(c->items == first->items);
+    check_released();
+  }
+  SUBCASE("a padded body, parsed in place") {
+    const simdjson::padded_string padded(big);
+    REQUIRE(parse_conversation(padded).has_value());
+    check_released();
+  }
+  SUBCASE("a large content set aside before its type, or kept verbatim") {
+    const std::string large(release_threshold + 1000, 'x');
+    for (const bool content_first : {true, false}) {
+      CAPTURE(content_first);
+      body_parts parts;
+      auto& item = parts.items[2];
+      // Content first: set aside; in order with a wrong "name": checked on the side parser.
+      item = with(item, "content",
+                  std::string(R"({"name":)") + (content_first ? R"("n")" : "5") +
+                      R"(,"tool_call_id":"c","arguments":")" + large + R"("})");
+      if (content_first) {
+        std::stable_partition(item.begin(), item.end(),
+                              [](const auto& kv) { return kv.first == "content"; });
+      }
+      const auto c = parse_conversation(parts.text());
+      REQUIRE(c.has_value());
+      CHECK(c->items[2].content_error.has_value() == !content_first);
+      check_released();
+    }
+  }
+  // Parsing goes on as before.
+  const auto again = parse_conversation(medium);
+  REQUIRE(again.has_value());
+  CHECK(*again == *first);
+  CHECK(thread_buffers().buffer >= medium.size());
+
+  release_thread_buffers();
+  const auto sizes = thread_buffers();
+  CHECK(sizes.parser == 0);
+  CHECK(sizes.deferred_parser == 0);
+  CHECK(sizes.buffer < 64); // what an empty std::string holds in place
+  CHECK(sizes.deferred_text < 128);
+  CHECK(*parse_conversation(medium) == *first);
+}
