@@ -307,10 +307,17 @@ TEST_CASE("an empty raw_json is written as null, so default-constructed values g
   sessions_page page;
   page.items.emplace_back();
   const std::string texts[] = {
-      to_json(run_status{}),      to_json(start_run_response{}), to_json(accept_response{}),
-      to_json(sessions_page{}),   to_json(page),                 to_json(conversation{}),
-      to_json(with_members),      to_json(presign_response{}),   to_json(finalize_response{}),
-      to_json(api_error_body{}),  to_json(stream_event{}),
+      to_json(run_status{}),
+      to_json(start_run_response{}),
+      to_json(accept_response{}),
+      to_json(sessions_page{}),
+      to_json(page),
+      to_json(conversation{}),
+      to_json(with_members),
+      to_json(presign_response{}),
+      to_json(finalize_response{}),
+      to_json(api_error_body{}),
+      to_json(stream_event{}),
   };
   for (const auto& text : texts) {
     CAPTURE(text);

@@ -40,14 +40,13 @@ void check_reuse(const Parser& parse, const std::vector<std::string>& bodies,
 TEST_CASE("a conversation parsed into a reused value equals a fresh parse") {
   // Full, slim, redacted-like and waiting shapes of several sizes: items change type, contents
   // lose fields, runs and unknown fields come and go.
-  check_reuse(phrony::parse_conversation,
-              {fixture("conversation_small.json"), fixture("conversation_slim.json"),
-               fixture("conversation_waiting.json"), generated("conversation_100.json"),
-               generated("conversation_200_failed_ascii.json"),
-               generated("conversation_300_waiting.json"),
-               generated("conversation_small_compact.json"),
-               fixture("conversation_tool_error_object.json"),
-               fixture("conversation_started_null.json")});
+  check_reuse(
+      phrony::parse_conversation,
+      {fixture("conversation_small.json"), fixture("conversation_slim.json"),
+       fixture("conversation_waiting.json"), generated("conversation_100.json"),
+       generated("conversation_200_failed_ascii.json"), generated("conversation_300_waiting.json"),
+       generated("conversation_small_compact.json"), fixture("conversation_tool_error_object.json"),
+       fixture("conversation_started_null.json")});
   // Tolerant parsing: items whose content is kept verbatim with its reason, in and out of order
   // with their type, among typed ones.
   std::string content_first = fixture("conversation_options_strings.json");
@@ -77,9 +76,8 @@ TEST_CASE("sessions pages, run bodies and file bodies parsed into reused values"
                R"({"runId":"r","status":"Failed","output":null,"error":"boom","x":1,"y":[true]})"});
   check_reuse(phrony::parse_start_run,
               {fixture("start_run.json"), generated("start_run_duplicate.json")});
-  check_reuse(phrony::parse_accept,
-              {fixture("accept.json"), R"({"status":"Running","error":null,"note":"n"})", "",
-               " \n"});
+  check_reuse(phrony::parse_accept, {fixture("accept.json"),
+                                     R"({"status":"Running","error":null,"note":"n"})", "", " \n"});
   check_reuse(phrony::parse_presign,
               {fixture("presign.json"),
                R"({"objectKey":"k","uploadUrl":"https://u","httpMethod":"PUT",)"

@@ -145,8 +145,7 @@ TEST_CASE("malformed run bodies name the offending field") {
       {R"({"runId":"r","status":tru,"output":null})", errc::invalid_json, "/status"},
       {R"({"runId":"r","status":"Running","output":null,"error":fals})", errc::invalid_json,
        "/error"},
-      {R"({"runId":"r","status":"Running","output":null,"error":-})", errc::invalid_json,
-       "/error"},
+      {R"({"runId":"r","status":"Running","output":null,"error":-})", errc::invalid_json, "/error"},
       {R"({"runId":"r","status":"Running","output":null,"error":true})", errc::wrong_type,
        "/error"},
   };
