@@ -889,7 +889,8 @@ template <has_schema T>
 
 /// After a body larger than this, the thread's parse buffers (which grow to the largest body
 /// parsed) are released, so one huge body does not keep its memory for the thread's lifetime.
-inline constexpr std::size_t release_threshold = std::size_t{4} << 20;
+/// Not lower: the next body allocates them again, which costs a 10 MB conversation about 12%.
+inline constexpr std::size_t release_threshold = std::size_t{16} << 20;
 
 /// The per-thread simdjson parser and padded copy buffer behind the string_view entry points.
 struct thread_parser {
@@ -1176,7 +1177,7 @@ requires detail::has_writer<T>
 [[nodiscard]] std::string to_json(const T& v) { return detail::to_json_text(v); }
 
 /// Frees this thread's parse buffers now. They grow to the largest body parsed on the thread
-/// (and are freed by themselves after a body over 4 MiB); the next parse allocates them again.
+/// (and are freed by themselves after a body over 16 MiB); the next parse allocates them again.
 inline void release_thread_buffers() {
   detail::release_buffers(detail::local_parser(), true);
   detail::release_buffers(detail::local_deferred_content(), true);
