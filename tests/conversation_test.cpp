@@ -1525,3 +1525,59 @@ TEST_CASE("the thread's parse buffers are released after a body over the thresho
   CHECK(sizes.deferred_text < 128);
   CHECK(*parse_conversation(medium) == *first);
 }
+
+TEST_CASE("pending_user_tasks reads a UserTaskReq kept verbatim as far as it goes") {
+  const auto c = parse_conversation(fixture("conversation_options_strings.json"));
+  REQUIRE(c.has_value());
+  REQUIRE(c->items[13].content_error.has_value());
+  const auto tasks = pending_user_tasks(*c);
+  REQUIRE(tasks.size() == 1);
+  CHECK(tasks[0] == pending_user_task{c->items[13].run_id,
+                                      "f18a2e04-5492-4931-aa89-4c29ff6036ed",
+                                      "multi_option",
+                                      "Refund the duplicate charge?",
+                                      {{"yes", "yes", {}}, {"no", "no", {}}},
+                                      14});
+  CHECK(tasks[0].kind_enum() == user_task_kind::multi_option);
+
+  // What cannot be read is left out; without a user_task_id there is nothing to answer.
+  struct row {
+    std::string content;
+    std::string finished_at;
+    std::vector<std::string> want_ids;
+    std::vector<user_task_option> want_options;
+  };
+  const row rows[] = {
+      {R"({"user_task_id":"u1","kind":7,"options":["a",{"id":"b","label":"B"},{"id":2},null]})",
+       "null",
+       {"u1"},
+       {{"a", "a", {}}, {"b", "B", {}}}},
+      {R"({"user_task_id":"u2","status":"pending","options":{"a":1}})",
+       R"("2026-01-01T00:00:00Z")",
+       {"u2"},
+       {}},
+      {R"({"user_task_id":"u3","status":"done","options":"x"})", "null", {}, {}},
+      {R"({"user_task_id":"u4","options":"x"})", R"("2026-01-01T00:00:00Z")", {}, {}},
+      {R"({"user_task_id":5,"status":"pending"})", "null", {}, {}},
+      {R"(["u6"])", "null", {}, {}},
+  };
+  for (const auto& r : rows) {
+    CAPTURE(r.content);
+    body_parts parts;
+    parts.runs[1] = with(parts.runs[1], "status", R"("WaitingForHITL")");
+    parts.items[4] = with(with(parts.items[4], "content", r.content), "finishedAt", r.finished_at);
+    const auto kept = parse_conversation(parts.text());
+    REQUIRE(kept.has_value());
+    REQUIRE(kept->items[4].content_error.has_value());
+    const auto got = pending_user_tasks(*kept);
+    std::vector<std::string> ids;
+    for (const auto& t : got) {
+      ids.push_back(t.user_task_id);
+    }
+    CHECK(ids == r.want_ids);
+    if (!got.empty()) {
+      CHECK(got[0].options == r.want_options);
+      CHECK_FALSE(got[0].kind.has_value());
+    }
+  }
+}

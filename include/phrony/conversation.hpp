@@ -793,36 +793,118 @@ struct pending_user_task {
   return !item.finished_at.has_value();
 }
 
+namespace detail {
+
+/// What pending_user_tasks reads from a UserTaskReq content kept verbatim (tolerant parsing):
+/// the documented user_task_id, and the other details wherever they have the usual shape.
+struct loose_user_task {
+  std::string user_task_id;
+  std::optional<raw_json> kind;
+  std::optional<raw_json> prompt;
+  std::optional<raw_json> status;
+  std::optional<raw_json> options;
+  extra_fields extra;
+};
+
+template <std::same_as<loose_user_task> T> struct schema<T> {
+  static constexpr auto fields = std::make_tuple(
+      req("user_task_id", &T::user_task_id), opt("kind", &T::kind), opt("prompt", &T::prompt),
+      opt("status", &T::status), opt("options", &T::options));
+};
+
+/// A string member of a kept content, when it is one.
+[[nodiscard]] inline std::optional<std::string> loose_string(const std::optional<raw_json>& v) {
+  return v ? v->string_value() : std::nullopt;
+}
+
+/// The options of a kept task: objects with a string id and label, or plain strings (the
+/// string is both); other elements are left out.
+template <class = void>
+[[nodiscard]] std::vector<user_task_option> loose_options(const std::optional<raw_json>& raw) {
+  std::vector<user_task_option> out;
+  if (!raw) {
+    return out;
+  }
+  const auto elements = parse_body<std::vector<raw_json>>(raw->text);
+  if (!elements) {
+    return out;
+  }
+  for (const auto& element : *elements) {
+    if (auto s = element.string_value()) {
+      out.push_back({*s, *s, {}});
+    } else if (auto option = parse_body<user_task_option>(element.text)) {
+      out.push_back(std::move(*option));
+    }
+  }
+  return out;
+}
+
+/// The task a UserTaskReq item asks, if it is still waiting for an answer: from its typed
+/// content, or (kept verbatim by tolerant parsing) from what can be read of its text.
+template <class = void>
+[[nodiscard]] std::optional<pending_user_task> pending_task_of(const timeline_item& item) {
+  if (const auto* task = item.content_as<user_task_req_content>()) {
+    if (!is_pending(*task, item)) {
+      return std::nullopt;
+    }
+    return pending_user_task{item.run_id,
+                             task->user_task_id,
+                             task->kind,
+                             task->prompt,
+                             task->options.value_or(std::vector<user_task_option>{}),
+                             item.ordinal};
+  }
+  const auto* kept = item.content_as<unknown_content>();
+  if (kept == nullptr || item.kind() != item_type::user_task_req) {
+    return std::nullopt;
+  }
+  const auto loose = parse_body<loose_user_task>(kept->raw.text);
+  if (!loose) {
+    return std::nullopt; // no user_task_id to answer with
+  }
+  const auto status = loose_string(loose->status);
+  if (status ? *status != "pending" && *status != "Pending" : item.finished_at.has_value()) {
+    return std::nullopt;
+  }
+  return pending_user_task{item.run_id,
+                           loose->user_task_id,
+                           loose_string(loose->kind),
+                           loose_string(loose->prompt),
+                           loose_options(loose->options),
+                           item.ordinal};
+}
+
+} // namespace detail
+
 /// The task to answer for each run that is not finished (sub-agent runs included): its latest
 /// unanswered UserTaskReq by ordinal. Items of runs missing from `c.runs` are ignored, since
-/// nothing says whether those runs still wait. Ordered by ordinal.
+/// nothing says whether those runs still wait. A UserTaskReq whose content tolerant parsing kept
+/// verbatim counts too, read as far as it goes (options given as plain strings become options
+/// whose id and label are that string). Ordered by ordinal.
 template <class = void>
 [[nodiscard]] std::vector<pending_user_task> pending_user_tasks(const conversation& c) {
-  std::vector<const timeline_item*> latest(c.runs.size(), nullptr);
+  std::vector<std::optional<pending_user_task>> latest(c.runs.size());
   for (const auto& item : c.items) {
-    const auto* task = item.content_as<user_task_req_content>();
-    if (task == nullptr || !is_pending(*task, item)) {
+    if (item.kind() != item_type::user_task_req) {
       continue;
     }
     for (std::size_t r = 0; r < c.runs.size(); ++r) {
       if (c.runs[r].id != item.run_id) {
         continue;
       }
-      if (!is_terminal(c.runs[r].state()) &&
-          (latest[r] == nullptr || latest[r]->ordinal < item.ordinal)) {
-        latest[r] = &item;
+      if (!is_terminal(c.runs[r].state()) && (!latest[r] || latest[r]->ordinal < item.ordinal)) {
+        if (auto task = detail::pending_task_of(item)) {
+          latest[r] = std::move(task);
+        }
       }
       break;
     }
   }
   std::vector<pending_user_task> out;
-  for (const auto* item : latest) {
-    if (item == nullptr) {
-      continue;
+  for (auto& task : latest) {
+    if (task) {
+      out.push_back(std::move(*task));
     }
-    const auto& task = *item->content_as<user_task_req_content>();
-    out.push_back({item->run_id, task.user_task_id, task.kind, task.prompt,
-                   task.options.value_or(std::vector<user_task_option>{}), item->ordinal});
   }
   std::stable_sort(out.begin(), out.end(),
                    [](const auto& a, const auto& b) { return a.ordinal < b.ordinal; });
