@@ -160,9 +160,12 @@ using maybe_error = std::optional<error>;
       return error_at(errc::invalid_json, p, "invalid literal");
     }
     if (c == '-' || (c >= '0' && c <= '9')) {
+      // As validate_typed reports it in an opaque value (a huge exponent: out_of_range).
       od::number n;
-      if (v.get_number().get(n) != simdjson::SUCCESS) {
-        return error_at(errc::invalid_json, p, "invalid number");
+      if (auto number_ec = v.get_number().get(n)) {
+        return number_ec == simdjson::INCORRECT_TYPE
+                   ? error_at(errc::invalid_json, p, "invalid number")
+                   : json_error(number_ec, p, "number");
       }
     }
   }
