@@ -2,6 +2,9 @@
 // JSON (documented fields under their wire names, unknown fields kept, opaque values verbatim).
 // On malformed input it prints one line naming the JSON path, e.g.
 // "/items/3/ordinal: expected number", and exits 1. Outside checks drive the parsers through it.
+// Bodies are read tolerantly (see README, "Strict and tolerant parsing"): a conversation item
+// whose content was kept verbatim prints one line to stderr, e.g. "/items/13/content/options/0:
+// expected object (item content kept verbatim)". `<kind> --strict` fails on those instead.
 //
 // `sse [--chunk N]` and `events [--chunk N]` read a text/event-stream body and feed it to the
 // decoder in N-byte pieces (default: all at once), printing NDJSON: for sse one line per event
@@ -27,12 +30,23 @@
 
 namespace {
 
-template <class Parse> int decode(std::string_view body, Parse parse) {
-  const auto parsed = parse(body);
+// Says which items kept their content verbatim, and why (nothing for other kinds).
+template <class T> void report_kept(const T&) {}
+void report_kept(const phrony::conversation& c) {
+  for (const auto& item : c.items) {
+    if (item.content_error) {
+      std::cerr << item.content_error->what() << " (item content kept verbatim)\n";
+    }
+  }
+}
+
+template <class Parse> int decode(std::string_view body, Parse parse, phrony::parse_options opts) {
+  const auto parsed = parse(body, opts);
   if (!parsed) {
     std::cerr << parsed.error().what() << '\n';
     return 1;
   }
+  report_kept(*parsed);
   std::cout << phrony::to_json(*parsed) << '\n';
   return 0;
 }
@@ -96,7 +110,7 @@ int events(std::string_view body, std::size_t chunk) {
 }
 
 int usage() {
-  std::cerr << "usage: phrony-decode <kind> < body\n"
+  std::cerr << "usage: phrony-decode <kind> [--strict] < body\n"
                "       phrony-decode sse|events [--chunk N] < stream\n"
                "kinds: start-run, run, accept, sessions, conversation, presign, finalize, error, "
                "sse, events\n";
@@ -112,7 +126,10 @@ int main(int argc, char** argv) {
   const std::string_view kind = argv[1];
   const bool stream = kind == "sse" || kind == "events";
   std::size_t chunk = 0;
-  if (stream && argc == 4 && std::string_view(argv[2]) == "--chunk") {
+  phrony::parse_options opts;
+  if (!stream && argc == 3 && std::string_view(argv[2]) == "--strict") {
+    opts.strict = true;
+  } else if (stream && argc == 4 && std::string_view(argv[2]) == "--chunk") {
     const std::string_view n = argv[3];
     const auto [end, ec] = std::from_chars(n.data(), n.data() + n.size(), chunk);
     if (ec != std::errc{} || end != n.data() + n.size() || chunk == 0) {
@@ -125,24 +142,14 @@ int main(int argc, char** argv) {
   const std::string body{std::istreambuf_iterator<char>(std::cin),
                          std::istreambuf_iterator<char>()};
 
-  if (kind == "start-run") {
-    return decode(body, [](std::string_view b) { return phrony::parse_start_run(b); });
-  }
-  if (kind == "run") {
-    return decode(body, [](std::string_view b) { return phrony::parse_run_status(b); });
-  }
-  if (kind == "accept") {
-    return decode(body, [](std::string_view b) { return phrony::parse_accept(b); });
-  }
-  if (kind == "sessions") {
-    return decode(body, [](std::string_view b) { return phrony::parse_sessions_page(b); });
-  }
-  if (kind == "conversation") {
-    return decode(body, [](std::string_view b) { return phrony::parse_conversation(b); });
-  }
-  if (kind == "presign") return decode(body, phrony::parse_presign);
-  if (kind == "finalize") return decode(body, phrony::parse_finalize);
-  if (kind == "error") return decode(body, phrony::parse_error_body);
+  if (kind == "start-run") return decode(body, phrony::parse_start_run, opts);
+  if (kind == "run") return decode(body, phrony::parse_run_status, opts);
+  if (kind == "accept") return decode(body, phrony::parse_accept, opts);
+  if (kind == "sessions") return decode(body, phrony::parse_sessions_page, opts);
+  if (kind == "conversation") return decode(body, phrony::parse_conversation, opts);
+  if (kind == "presign") return decode(body, phrony::parse_presign, opts);
+  if (kind == "finalize") return decode(body, phrony::parse_finalize, opts);
+  if (kind == "error") return decode(body, phrony::parse_error_body, opts);
   if (kind == "sse") return sse(body, chunk);
   if (kind == "events") return events(body, chunk);
   return usage();

@@ -2,7 +2,9 @@
 """ctest driver for phrony-decode: samples decode to canonical JSON that is stable under a second
 decode and keeps every field of the input; malformed bodies exit 1 with a one-line JSON-path message;
 `sse` and `events` give the same NDJSON whatever --chunk, matching a plain Python transcription of
-the WHATWG event-stream steps; the usage line lists every kind.
+the WHATWG event-stream steps; the usage line lists every kind. The issue's three conversation
+variants parse by default (a kept item content reported on stderr with its path) and the first
+fails under --strict with its path.
 usage: phrony_decode_test.py PHRONY_DECODE FIXTURES_DIR"""
 import json
 import subprocess
@@ -15,7 +17,9 @@ SAMPLES = {
     "run": ["run_completed.json", "run_failed.json", "run_waiting_hitl.json"],
     "accept": ["accept.json"],
     "sessions": ["sessions_page.json"],
-    "conversation": ["conversation_small.json", "conversation_slim.json", "conversation_waiting.json"],
+    "conversation": ["conversation_small.json", "conversation_slim.json", "conversation_waiting.json",
+                     "conversation_options_strings.json", "conversation_tool_error_object.json",
+                     "conversation_started_null.json"],
     "presign": ["presign.json"],
     "finalize": ["finalize.json"],
     "error": ["error_401.json"],
@@ -88,6 +92,35 @@ for kind, body, want in MALFORMED:
     if got.returncode != 1 or lines != [want]:
         fail(f"{kind} malformed: exit {got.returncode}, stderr {lines!r}, want {want!r}")
 
+
+# Tolerant by default, strict on request: (kind, fixture or body, default (exit, stderr lines),
+# --strict (exit, stderr lines)). An empty stderr list means nothing printed.
+KEPT = "/items/13/content/options/0: expected object (item content kept verbatim)"
+MODES = [
+    ("conversation", "conversation_options_strings.json", (0, [KEPT]),
+     (1, ["/items/13/content/options/0: expected object"])),
+    ("conversation", "conversation_tool_error_object.json", (0, []), (0, [])),
+    ("conversation", "conversation_started_null.json", (0, []), (0, [])),
+    ("conversation", "conversation_waiting.json", (0, []), (0, [])),
+    ("accept", "", (0, []), (1, None)),
+    ("accept", " \n", (0, []), (1, None)),
+    ("run", '{"runId":"r","status":"Running","output":null,"error":tru}',
+     (1, ["/error: invalid literal"]), (1, ["/error: invalid literal"])),
+]
+for kind, source, default, strict in MODES:
+    body = source
+    if source.endswith(".json"):
+        with open(f"{fixtures}/{source}", encoding="utf-8") as f:
+            body = f.read()
+    for args, (want_exit, want_lines) in (([], default), (["--strict"], strict)):
+        got = decode(kind, body, *args)
+        checked += 1
+        lines = got.stderr.decode().splitlines()
+        if got.returncode != want_exit or (want_lines is not None and lines != want_lines):
+            fail(f"{kind} {source[:40]!r} {args}: exit {got.returncode}, stderr {lines!r}, "
+                 f"want exit {want_exit}, {want_lines!r}")
+        if want_exit == 1 and (got.stdout or len(lines) != 1):
+            fail(f"{kind} {source[:40]!r} {args}: a failure prints one line and no value")
 
 
 def whatwg_events(raw):
@@ -167,7 +200,8 @@ for name, raw in STREAMS.items():
             elif list(value) != ["error"] or not value["error"]:
                 fail(f"events {name}: want an error line for {ev['data'][:80]!r}, got {line[:200]}")
 
-for bad in (["sse", "--chunk", "0"], ["events", "--chunk", "x"], ["run", "--chunk", "3"], ["nope"]):
+for bad in (["sse", "--chunk", "0"], ["events", "--chunk", "x"], ["run", "--chunk", "3"], ["nope"],
+            ["sse", "--strict"], ["run", "--strict", "x"], ["run", "--lenient"]):
     got = subprocess.run([exe, *bad], input=b"", capture_output=True, timeout=60)
     checked += 1
     if got.returncode != 2 or b"usage" not in got.stderr:

@@ -1,11 +1,14 @@
-// Fuzzes parse_conversation: no crash; parse -> to_json -> parse is the identity; the padded
-// overload gives the same result as the string_view one; pending_user_tasks() copes with any
-// parsed conversation and names only tasks of runs the conversation lists; sort_by_ordinal sorts.
+// Fuzzes parse_conversation in strict and tolerant mode: no crash; parse -> to_json -> parse is
+// the identity; a strict success is a tolerant success with an equal value; the padded overload
+// gives the same result as the string_view one; an item with a content_error holds its content
+// verbatim and names a path inside that content; pending_user_tasks() copes with any parsed
+// conversation and names only tasks of runs the conversation lists; sort_by_ordinal sorts.
 #include <phrony/conversation.hpp>
 
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "fuzz_check.hpp"
@@ -15,17 +18,36 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view body(reinterpret_cast<const char*>(data), size);
   phrony_fuzz::round_trip(body, phrony::parse_conversation);
 
-  const auto plain = phrony::parse_conversation(body);
   const simdjson::padded_string padded(body);
-  const auto from_padded = phrony::parse_conversation(padded);
-  check(plain.has_value() == from_padded.has_value(), "padded and plain parses agree");
+  for (const bool strict : {true, false}) {
+    const phrony::parse_options opts{.strict = strict};
+    const auto plain = phrony::parse_conversation(body, opts);
+    const auto from_padded = phrony::parse_conversation(padded, opts);
+    check(plain.has_value() == from_padded.has_value(), "padded and plain parses agree");
+    if (!plain) {
+      check(plain.error().code == from_padded.error().code &&
+                plain.error().path == from_padded.error().path,
+            "padded and plain parses fail alike");
+    } else {
+      check(*plain == *from_padded, "padded and plain parses give equal values");
+    }
+  }
+  const auto plain = phrony::parse_conversation(body);
   if (!plain) {
-    check(plain.error().code == from_padded.error().code &&
-              plain.error().path == from_padded.error().path,
-          "padded and plain parses fail alike");
     return 0;
   }
-  check(*plain == *from_padded, "padded and plain parses give equal values");
+  for (std::size_t i = 0; i < plain->items.size(); ++i) {
+    const auto& item = plain->items[i];
+    if (!item.content_error) {
+      continue;
+    }
+    check(item.content_as<phrony::unknown_content>() != nullptr &&
+              item.kind() != phrony::item_type::unknown,
+          "a kept content is verbatim, of a known type");
+    const std::string prefix = "/items/" + std::to_string(i) + "/content";
+    check(item.content_error->path.compare(0, prefix.size(), prefix) == 0,
+          "a kept content's error names a path inside it");
+  }
   for (const auto& task : phrony::pending_user_tasks(*plain)) {
     check(std::any_of(plain->runs.begin(), plain->runs.end(),
                       [&](const auto& run) { return run.id == task.run_id; }),

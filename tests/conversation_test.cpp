@@ -262,6 +262,33 @@ void check_error(const result<conversation>& got, errc code, std::string_view pa
   CHECK_FALSE(got.error().message.empty());
 }
 
+constexpr parse_options strict{.strict = true};
+
+/// Item `i`'s content (JSON text `content`) has a shape its type does not expect: strict parsing
+/// fails the body with `code` at `path`; tolerant parsing keeps the rest of the body, the content
+/// verbatim and the same error on the item, and a re-parse of its canonical JSON finds it again.
+void check_content_kept(const std::string& body, std::size_t i, std::string_view content, errc code,
+                        std::string_view path) {
+  check_error(parse_conversation(body, strict), code, path);
+  const auto c = parse_conversation(body);
+  REQUIRE(c.has_value());
+  REQUIRE(i < c->items.size());
+  const auto& item = c->items[i];
+  const auto* raw = item.content_as<unknown_content>();
+  REQUIRE(raw != nullptr);
+  CHECK(raw->raw.text == content);
+  REQUIRE(item.content_error.has_value());
+  CHECK(item.content_error->code == code);
+  CHECK(item.content_error->path == path);
+  CHECK_FALSE(item.content_error->message.empty());
+  for (std::size_t j = 0; j < c->items.size(); ++j) {
+    CHECK(c->items[j].content_error.has_value() == (j == i));
+  }
+  const auto again = parse_conversation(to_json(*c));
+  REQUIRE(again.has_value());
+  CHECK(*again == *c);
+}
+
 } // namespace
 
 TEST_CASE("a conversation with every known item type parses into typed contents") {
@@ -354,7 +381,8 @@ TEST_CASE("a conversation with every known item type parses into typed contents"
   REQUIRE(result != nullptr);
   CHECK(result->tool_call_id == "call_1");
   CHECK(result->result.data == raw_json{R"({"rows":[]})"});
-  CHECK_FALSE(result->result.error.has_value());
+  CHECK(result->result.error.is_null());
+  CHECK_FALSE(result->result.error_text().has_value());
   CHECK(result->result.log_id == "log-1");
   CHECK(result->result.successful == true);
   CHECK(result->extra == extra_fields{{"name", {R"("stripe.list_charges")"}}});
@@ -634,7 +662,8 @@ TEST_CASE("unknown item types and unknown fields are kept verbatim") {
   CHECK(c->items[2].content_as<tool_call_content>()->extra == extra_fields{{"parallel", {"true"}}});
   const auto& result = c->items[3].content_as<tool_result_content>()->result;
   CHECK_FALSE(result.data.has_value());
-  CHECK(result.error == "x");
+  CHECK(result.error.text == R"("x")");
+  CHECK(result.error_text() == "x");
   CHECK(result.extra == extra_fields{{"retryable", {"false"}}});
   for (std::size_t i = 0; i < std::size(unknowns); ++i) {
     const auto& item = c->items[10 + i];
@@ -778,7 +807,12 @@ TEST_CASE("errors in content that came before its type name the content's path")
     item = with(item, "content", r.content);
     std::stable_partition(item.begin(), item.end(),
                           [](const auto& kv) { return kv.first == "content"; });
-    check_error(parse_conversation(parts.text()), r.code, r.path);
+    if (r.code == errc::invalid_json) {
+      check_error(parse_conversation(parts.text()), r.code, r.path);
+      check_error(parse_conversation(parts.text(), strict), r.code, r.path);
+    } else {
+      check_content_kept(parts.text(), r.item, r.content, r.code, r.path);
+    }
   }
 
   // Content first and no type at all: the type is what is missing.
@@ -864,7 +898,10 @@ TEST_CASE("every missing required field is reported at its path") {
         const bool required =
             std::find(r->required.begin(), r->required.end(), key) != r->required.end();
         if (required) {
-          check_error(got, errc::missing_field, "/items/" + std::to_string(i) + "/content/" + key);
+          check_content_kept(parts.text(), i, object_text(without(specs[i].content, key)),
+                             errc::missing_field,
+                             "/items/" + std::to_string(i) + "/content/" + key);
+          CHECK(got.has_value());
         } else {
           CHECK(got.has_value());
         }
@@ -872,8 +909,8 @@ TEST_CASE("every missing required field is reported at its path") {
     }
     body_parts parts;
     parts.items[3] = with(parts.items[3], "content", R"({"tool_call_id":"c","result":{"data":1}})");
-    check_error(parse_conversation(parts.text()), errc::missing_field,
-                "/items/3/content/result/error");
+    check_content_kept(parts.text(), 3, R"({"tool_call_id":"c","result":{"data":1}})",
+                       errc::missing_field, "/items/3/content/result/error");
     parts.items[3] =
         with(parts.items[3], "content", R"({"tool_call_id":"c","result":{"error":null}})");
     CHECK(parse_conversation(parts.text()).has_value());
@@ -916,7 +953,8 @@ TEST_CASE("wrongly typed fields are reported with their code and path") {
       {where::item, 3, "type", "null", errc::wrong_type, "/items/3/type"},
       {where::item, 1, "tokensUsed", R"("12")", errc::wrong_type, "/items/1/tokensUsed"},
       {where::item, 3, "error", "{}", errc::wrong_type, "/items/3/error"},
-      {where::item, 3, "startedAt", "null", errc::wrong_type, "/items/3/startedAt"},
+      {where::item, 3, "startedAt", "false", errc::wrong_type, "/items/3/startedAt"},
+      {where::run, 1, "startedAt", "7", errc::wrong_type, "/runs/1/startedAt"},
       {where::item, 9, "finishedAt", "1", errc::wrong_type, "/items/9/finishedAt"},
       {where::item, 1, "content", "[]", errc::wrong_type, "/items/1/content"},
       {where::item, 1, "content", R"("thinking")", errc::wrong_type, "/items/1/content"},
@@ -946,16 +984,28 @@ TEST_CASE("wrongly typed fields are reported with their code and path") {
     CAPTURE(r.path);
     CAPTURE(r.value);
     body_parts parts;
+    std::string content; // the content's text when the row changes it
     switch (r.at) {
     case where::session: parts.session = with(parts.session, r.key, r.value); break;
     case where::run: parts.runs[r.index] = with(parts.runs[r.index], r.key, r.value); break;
-    case where::item: parts.items[r.index] = with(parts.items[r.index], r.key, r.value); break;
+    case where::item:
+      parts.items[r.index] = with(parts.items[r.index], r.key, r.value);
+      if (r.key == "content") {
+        content = r.value;
+      }
+      break;
     case where::content:
-      parts.items[r.index] = with(parts.items[r.index], "content",
-                                  object_text(with(specs[r.index].content, r.key, r.value)));
+      content = object_text(with(specs[r.index].content, r.key, r.value));
+      parts.items[r.index] = with(parts.items[r.index], "content", content);
       break;
     }
-    check_error(parse_conversation(parts.text()), r.code, r.path);
+    if (content.empty()) {
+      // Documented fields are strict in both modes.
+      check_error(parse_conversation(parts.text()), r.code, r.path);
+      check_error(parse_conversation(parts.text(), strict), r.code, r.path);
+    } else {
+      check_content_kept(parts.text(), r.index, content, r.code, r.path);
+    }
   }
 
   struct top_row {
@@ -1143,6 +1193,7 @@ TEST_CASE("every truncation of a conversation is an error, never a crash") {
     for (std::size_t n = 0; n <= last; n += step) {
       CAPTURE(n);
       CHECK_FALSE(parse_conversation(std::string_view(body.data(), n)).has_value());
+      CHECK_FALSE(parse_conversation(std::string_view(body.data(), n), strict).has_value());
     }
   };
   SUBCASE("a small conversation, every offset, both member orders") {
@@ -1182,6 +1233,351 @@ TEST_CASE("nesting beyond the limit inside content is an error, not a stack over
       const auto got = parse_conversation(parts.text());
       REQUIRE_FALSE(got.has_value());
       CHECK((got.error().code == errc::limit_exceeded || got.error().code == errc::invalid_json));
+    }
+  }
+}
+
+TEST_CASE("the issue's three conversation variants parse by default; strict names the path") {
+  SUBCASE("a UserTaskReq whose options are plain strings keeps its content verbatim") {
+    const std::string body = fixture("conversation_options_strings.json");
+    check_error(parse_conversation(body, strict), errc::wrong_type, "/items/13/content/options/0");
+    const auto c = parse_conversation(body);
+    REQUIRE(c.has_value());
+    REQUIRE(c->items.size() == 14);
+    const auto& item = c->items[13];
+    CHECK(item.type == "UserTaskReq");
+    CHECK(item.kind() == item_type::user_task_req);
+    const auto* raw = item.content_as<unknown_content>();
+    REQUIRE(raw != nullptr);
+    CHECK(raw->raw.text.find(R"("options":["yes","no"])") != std::string::npos);
+    CHECK(raw->raw.text.front() == '{');
+    CHECK(raw->raw.text.back() == '}');
+    REQUIRE(item.content_error.has_value());
+    CHECK(item.content_error->code == errc::wrong_type);
+    CHECK(item.content_error->path == "/items/13/content/options/0");
+    // The items around it are typed as usual.
+    CHECK(c->items[12].content_as<tool_call_content>() != nullptr);
+    CHECK(c->items[3].content_as<tool_result_content>() != nullptr);
+    const auto again = parse_conversation(to_json(*c));
+    REQUIRE(again.has_value());
+    CHECK(*again == *c);
+  }
+  SUBCASE("a ToolResult whose result.error is an object parses in both modes") {
+    const std::string body = fixture("conversation_tool_error_object.json");
+    for (const parse_options opts : {parse_options{}, strict}) {
+      const auto c = parse_conversation(body, opts);
+      REQUIRE(c.has_value());
+      const auto* result = c->items[3].content_as<tool_result_content>();
+      REQUIRE(result != nullptr);
+      CHECK(result->result.error.text ==
+            R"({"code":"rate_limited","message":"Too many requests","retryAfterSec":30})");
+      CHECK_FALSE(result->result.error_text().has_value());
+      CHECK(result->result.data == raw_json{"null"});
+      CHECK(result->result.successful == false);
+    }
+  }
+  SUBCASE("startedAt null on a run and an item parses in both modes") {
+    const std::string body = fixture("conversation_started_null.json");
+    for (const parse_options opts : {parse_options{}, strict}) {
+      const auto c = parse_conversation(body, opts);
+      REQUIRE(c.has_value());
+      CHECK_FALSE(c->runs[0].started_at.has_value());
+      CHECK_FALSE(c->items[14].started_at.has_value());
+      CHECK(c->items[13].started_at == "2026-05-13T23:09:14.427Z");
+      for (const auto& item : c->items) {
+        CHECK_FALSE(item.content_error.has_value());
+      }
+    }
+  }
+}
+
+TEST_CASE("every field SPEC.md marks or null parses when null, in both modes") {
+  body_parts parts;
+  parts.session = with(with(with(with(with(with(with(with(with(parts.session, "llmModel", "null"),
+                                                          "triggeredBy", "null"),
+                                                     "triggerId", "null"),
+                                                "triggerName", "null"),
+                                           "error", "null"),
+                                      "finishedAt", "null"),
+                                 "input", "null"),
+                            "output", "null"),
+                       "startContext", "null");
+  for (auto& run : parts.runs) {
+    for (const char* key :
+         {"parentRunId", "error", "startedAt", "finishedAt", "llmModel", "agentName",
+          "versionLabel", "triggeredBy", "triggerId", "triggerName"}) {
+      run = with(run, key, "null");
+    }
+  }
+  for (auto& item : parts.items) {
+    for (const char* key : {"tokensUsed", "error", "startedAt", "finishedAt"}) {
+      item = with(item, key, "null");
+    }
+  }
+  const auto specs = base_item_specs();
+  parts.items[6] =
+      with(parts.items[6], "content", object_text(with(specs[6].content, "tokens_used", "null")));
+  parts.items[2] = with(parts.items[2], "content", "null");
+  for (const parse_options opts : {parse_options{}, strict}) {
+    const auto c = parse_conversation(parts.text(), opts);
+    REQUIRE(c.has_value());
+    CHECK_FALSE(c->session.llm_model.has_value());
+    CHECK_FALSE(c->session.start_context.has_value());
+    CHECK(c->session.input.is_null());
+    for (const auto& run : c->runs) {
+      CHECK_FALSE(run.started_at.has_value());
+      CHECK_FALSE(run.parent_run_id.has_value());
+      CHECK_FALSE(run.version_label.has_value());
+    }
+    for (const auto& item : c->items) {
+      CHECK_FALSE(item.started_at.has_value());
+      CHECK_FALSE(item.tokens_used.has_value());
+      CHECK_FALSE(item.content_error.has_value());
+    }
+    CHECK(std::holds_alternative<std::monostate>(c->items[2].content));
+    CHECK_FALSE(c->items[6].content_as<output_content>()->tokens_used.has_value());
+  }
+}
+
+TEST_CASE("Reasoning (runs.mdx) and reasoning (SDK) both give reasoning_content") {
+  CHECK(parse_item_type("Reasoning") == item_type::reasoning);
+  CHECK(parse_item_type("reasoning") == item_type::reasoning);
+  CHECK(parse_item_type("REASONING") == item_type::unknown);
+  body_parts parts;
+  parts.items[1] = with(parts.items[1], "type", R"("Reasoning")");
+  for (const parse_options opts : {parse_options{}, strict}) {
+    const auto c = parse_conversation(parts.text(), opts);
+    REQUIRE(c.has_value());
+    CHECK(c->items[1].type == "Reasoning"); // the wire string stays
+    const auto* r = c->items[1].content_as<reasoning_content>();
+    REQUIRE(r != nullptr);
+    CHECK(r->preview == "Let me check.");
+    CHECK(to_json(*c).find(R"("type":"Reasoning")") != std::string::npos);
+  }
+}
+
+TEST_CASE("a malformed literal in a typed field is invalid JSON, not a wrong type") {
+  struct row {
+    std::string value;
+    std::string path;
+  };
+  // Each in a documented field (strict in both modes) and in an item content (never kept).
+  const row rows[] = {{"nul", "/items/3/error"},      {"tru", "/items/3/error"},
+                      {"fals", "/items/3/error"},     {"nulll", "/items/3/error"},
+                      {"-", "/items/3/error"},        {"01", "/items/3/error"},
+                      {"nul", "/items/3/tokensUsed"}, {"tru", "/runs/0/parentRunId"}};
+  for (const auto& r : rows) {
+    CAPTURE(r.value);
+    CAPTURE(r.path);
+    body_parts parts;
+    if (r.path.starts_with("/runs/0/")) {
+      parts.runs[0] = with(parts.runs[0], r.path.substr(8), r.value);
+    } else {
+      parts.items[3] = with(parts.items[3], r.path.substr(9), r.value);
+    }
+    check_error(parse_conversation(parts.text()), errc::invalid_json, r.path);
+    check_error(parse_conversation(parts.text(), strict), errc::invalid_json, r.path);
+  }
+  const auto specs = base_item_specs();
+  for (const char* literal : {"nul", "tru", "fals"}) {
+    for (const bool content_first : {false, true}) {
+      CAPTURE(literal);
+      CAPTURE(content_first);
+      body_parts parts;
+      auto& item = parts.items[0];
+      item = with(item, "content", object_text(with(specs[0].content, "model", literal)));
+      if (content_first) {
+        std::stable_partition(item.begin(), item.end(),
+                              [](const auto& kv) { return kv.first == "content"; });
+      }
+      check_error(parse_conversation(parts.text()), errc::invalid_json, "/items/0/content/model");
+      check_error(parse_conversation(parts.text(), strict), errc::invalid_json,
+                  "/items/0/content/model");
+    }
+  }
+}
+
+TEST_CASE("a kept content is checked whole: malformed JSON or deep nesting after the shape "
+          "error still fails") {
+  struct row {
+    std::string content;
+    errc code;
+    std::string path;
+  };
+  const row rows[] = {
+      {R"({"model":5,"x":[1,tru]})", errc::invalid_json, "/items/0/content/x/1"},
+      {R"({"model":5,"x":")" + std::string(3, '[') + R"("})", errc::wrong_type, ""},
+      {R"({"model":5,"x":)" + std::string(300, '[') + std::string(300, ']') + "}",
+       errc::limit_exceeded, ""},
+  };
+  for (const bool content_first : {false, true}) {
+    for (const auto& r : rows) {
+      CAPTURE(content_first);
+      CAPTURE(r.content.substr(0, 40));
+      body_parts parts;
+      auto& item = parts.items[0];
+      item = with(item, "content", r.content);
+      if (content_first) {
+        std::stable_partition(item.begin(), item.end(),
+                              [](const auto& kv) { return kv.first == "content"; });
+      }
+      const auto got = parse_conversation(parts.text());
+      if (r.code == errc::wrong_type) {
+        // Brackets inside a string do not count: the content is kept whole.
+        check_content_kept(parts.text(), 0, r.content, errc::wrong_type, "/items/0/content/model");
+        continue;
+      }
+      REQUIRE_FALSE(got.has_value());
+      CHECK(got.error().code == r.code);
+      if (!r.path.empty()) {
+        CHECK(got.error().path == r.path);
+      }
+    }
+  }
+}
+
+TEST_CASE("a reused conversation sheds a kept content's error when the content reads again") {
+  const std::string bad = fixture("conversation_options_strings.json");
+  auto good = bad;
+  const auto at = good.find(R"(["yes","no"])");
+  REQUIRE(at != std::string::npos);
+  good.replace(at, 12, R"([{"id":"yes","label":"Yes"},{"id":"no","label":"No"}])");
+  const auto fresh_bad = parse_conversation(bad);
+  const auto fresh_good = parse_conversation(good);
+  REQUIRE(fresh_bad.has_value());
+  REQUIRE(fresh_good.has_value());
+  REQUIRE(fresh_good->items[13].content_as<user_task_req_content>() != nullptr);
+  conversation reused;
+  for (const std::string* body : std::vector<const std::string*>{&bad, &good, &bad, &bad, &good}) {
+    REQUIRE(parse_conversation(*body, reused).has_value());
+    CHECK(reused == (body == &bad ? *fresh_bad : *fresh_good));
+  }
+  // Strict into a value that held a kept content fails and leaves it usable.
+  CHECK_FALSE(parse_conversation(bad, reused, strict).has_value());
+  REQUIRE(parse_conversation(good, reused, strict).has_value());
+  CHECK(reused == *fresh_good);
+}
+
+TEST_CASE("the thread's parse buffers are released after a body over the threshold, and on "
+          "demand") {
+  using detail::release_threshold;
+  using detail::thread_buffers;
+  release_thread_buffers();
+  const std::string medium = generated("conversation_1000.json");
+  REQUIRE(medium.size() < release_threshold);
+  const auto first = parse_conversation(medium);
+  REQUIRE(first.has_value());
+  // Under the threshold the buffers stay, for the next body.
+  CHECK(thread_buffers().buffer >= medium.size());
+  CHECK(thread_buffers().parser >= medium.size());
+
+  std::string big = medium;
+  big.insert(1, R"("pad":")" + std::string(release_threshold + 1000, 'a') + R"(",)");
+  const auto check_released = [&] {
+    const auto sizes = thread_buffers();
+    CHECK(sizes.buffer <= release_threshold);
+    CHECK(sizes.parser <= release_threshold);
+    CHECK(sizes.deferred_parser <= release_threshold);
+    CHECK(sizes.deferred_text <= release_threshold);
+  };
+  SUBCASE("a string_view body") {
+    const auto c = parse_conversation(big);
+    REQUIRE(c.has_value());
+    CHECK(c->items == first->items);
+    check_released();
+  }
+  SUBCASE("a padded body, parsed in place") {
+    const simdjson::padded_string padded(big);
+    REQUIRE(parse_conversation(padded).has_value());
+    check_released();
+  }
+  SUBCASE("a large content set aside before its type, or kept verbatim") {
+    const std::string large(release_threshold + 1000, 'x');
+    for (const bool content_first : {true, false}) {
+      CAPTURE(content_first);
+      body_parts parts;
+      auto& item = parts.items[2];
+      // Content first: set aside; in order with a wrong "name": checked on the side parser.
+      item = with(item, "content",
+                  std::string(R"({"name":)") + (content_first ? R"("n")" : "5") +
+                      R"(,"tool_call_id":"c","arguments":")" + large + R"("})");
+      if (content_first) {
+        std::stable_partition(item.begin(), item.end(),
+                              [](const auto& kv) { return kv.first == "content"; });
+      }
+      const auto c = parse_conversation(parts.text());
+      REQUIRE(c.has_value());
+      CHECK(c->items[2].content_error.has_value() == !content_first);
+      check_released();
+    }
+  }
+  // Parsing goes on as before.
+  const auto again = parse_conversation(medium);
+  REQUIRE(again.has_value());
+  CHECK(*again == *first);
+  CHECK(thread_buffers().buffer >= medium.size());
+
+  release_thread_buffers();
+  const auto sizes = thread_buffers();
+  CHECK(sizes.parser == 0);
+  CHECK(sizes.deferred_parser == 0);
+  CHECK(sizes.buffer < 64); // what an empty std::string holds in place
+  CHECK(sizes.deferred_text < 128);
+  CHECK(*parse_conversation(medium) == *first);
+}
+
+TEST_CASE("pending_user_tasks reads a UserTaskReq kept verbatim as far as it goes") {
+  const auto c = parse_conversation(fixture("conversation_options_strings.json"));
+  REQUIRE(c.has_value());
+  REQUIRE(c->items[13].content_error.has_value());
+  const auto tasks = pending_user_tasks(*c);
+  REQUIRE(tasks.size() == 1);
+  CHECK(tasks[0] == pending_user_task{c->items[13].run_id,
+                                      "f18a2e04-5492-4931-aa89-4c29ff6036ed",
+                                      "multi_option",
+                                      "Refund the duplicate charge?",
+                                      {{"yes", "yes", {}}, {"no", "no", {}}},
+                                      14});
+  CHECK(tasks[0].kind_enum() == user_task_kind::multi_option);
+
+  // What cannot be read is left out; without a user_task_id there is nothing to answer.
+  struct row {
+    std::string content;
+    std::string finished_at;
+    std::vector<std::string> want_ids;
+    std::vector<user_task_option> want_options;
+  };
+  const row rows[] = {
+      {R"({"user_task_id":"u1","kind":7,"options":["a",{"id":"b","label":"B"},{"id":2},null]})",
+       "null",
+       {"u1"},
+       {{"a", "a", {}}, {"b", "B", {}}}},
+      {R"({"user_task_id":"u2","status":"pending","options":{"a":1}})",
+       R"("2026-01-01T00:00:00Z")",
+       {"u2"},
+       {}},
+      {R"({"user_task_id":"u3","status":"done","options":"x"})", "null", {}, {}},
+      {R"({"user_task_id":"u4","options":"x"})", R"("2026-01-01T00:00:00Z")", {}, {}},
+      {R"({"user_task_id":5,"status":"pending"})", "null", {}, {}},
+      {R"(["u6"])", "null", {}, {}},
+  };
+  for (const auto& r : rows) {
+    CAPTURE(r.content);
+    body_parts parts;
+    parts.runs[1] = with(parts.runs[1], "status", R"("WaitingForHITL")");
+    parts.items[4] = with(with(parts.items[4], "content", r.content), "finishedAt", r.finished_at);
+    const auto kept = parse_conversation(parts.text());
+    REQUIRE(kept.has_value());
+    REQUIRE(kept->items[4].content_error.has_value());
+    const auto got = pending_user_tasks(*kept);
+    std::vector<std::string> ids;
+    for (const auto& t : got) {
+      ids.push_back(t.user_task_id);
+    }
+    CHECK(ids == r.want_ids);
+    if (!got.empty()) {
+      CHECK(got[0].options == r.want_options);
+      CHECK_FALSE(got[0].kind.has_value());
     }
   }
 }

@@ -78,3 +78,25 @@ TEST_CASE("every error code has a distinct name") {
     }
   }
 }
+
+TEST_CASE("error() of a result that holds a value is a defined 'no error', never UB") {
+  const result<int> ok = 7;
+  CHECK(ok.error().code == errc::invalid_argument);
+  CHECK(ok.error().message.find("no error") != std::string::npos);
+  CHECK(ok.error().path.empty());
+  result<int> moved = 8;
+  const phrony::error taken = std::move(moved).error();
+  CHECK(taken.code == errc::invalid_argument);
+  CHECK(*moved == 8); // the value is untouched
+
+  const result<void> done;
+  CHECK(done.error().code == errc::invalid_argument);
+  CHECK(done.error().message.find("no error") != std::string::npos);
+  // Moving the "no error" out twice gives it whole both times.
+  for (int i = 0; i < 2; ++i) {
+    result<void> again;
+    const phrony::error e = std::move(again).error();
+    CHECK(e.code == errc::invalid_argument);
+    CHECK(e.message.find("no error") != std::string::npos);
+  }
+}

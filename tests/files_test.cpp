@@ -251,8 +251,11 @@ TEST_CASE("a file reference gives the documented input value and message entry")
 
   const auto bare = file_ref::from(finalized);
   REQUIRE(bare.has_value());
+  // file-library.mdx requires mediaType in a run-input reference: unknown, it is any bytes.
   CHECK(bare->input_value().text ==
-        R"({"phronyFile":true,"filename":"d7e11b1b-7aa6-440d-8800-7596a28f5b37.pdf"})");
+        R"({"phronyFile":true,"filename":"d7e11b1b-7aa6-440d-8800-7596a28f5b37.pdf",)"
+        R"("mediaType":"application/octet-stream"})");
+  CHECK(default_media_type == "application/octet-stream");
   CHECK(bare->as_message_file() == message_file{finalized.object_key, std::nullopt, std::nullopt});
 
   finalize_response flat;

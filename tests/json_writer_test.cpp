@@ -1,5 +1,7 @@
 #include <phrony/json_writer.hpp>
 
+#include <phrony/phrony.hpp>
+
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -285,4 +287,41 @@ TEST_CASE("whole doubles past the integer range are written in a form simdjson r
     REQUIRE(parser.parse(w.str()).get_double().get(back) == simdjson::SUCCESS);
     CHECK(back == d);
   }
+}
+
+TEST_CASE("an empty raw_json is written as null, so default-constructed values give valid JSON") {
+  json_writer w;
+  w.begin_array().raw(raw_json{}).raw(raw_json{"[1]"}).end_array();
+  CHECK(w.str() == "[null,[1]]");
+
+  const auto is_json = [](const std::string& text) {
+    simdjson::dom::parser parser;
+    return parser.parse(simdjson::padded_string(text)).error() == simdjson::SUCCESS;
+  };
+  conversation with_members;
+  with_members.runs.emplace_back();
+  with_members.items.emplace_back();
+  with_members.items.back().type = "ToolResult";
+  with_members.items.back().content.emplace<tool_result_content>();
+  with_members.extra.emplace_back("x", raw_json{});
+  sessions_page page;
+  page.items.emplace_back();
+  const std::string texts[] = {
+      to_json(run_status{}),
+      to_json(start_run_response{}),
+      to_json(accept_response{}),
+      to_json(sessions_page{}),
+      to_json(page),
+      to_json(conversation{}),
+      to_json(with_members),
+      to_json(presign_response{}),
+      to_json(finalize_response{}),
+      to_json(api_error_body{}),
+      to_json(stream_event{}),
+  };
+  for (const auto& text : texts) {
+    CAPTURE(text);
+    CHECK(is_json(text));
+  }
+  CHECK(to_json(run_status{}) == R"({"runId":"","status":"","output":null})");
 }

@@ -17,18 +17,19 @@ namespace {
 /// Parses every body fresh, then into one value after every other body (and after itself):
 /// each time the value must equal the fresh parse.
 template <class Parser>
-void check_reuse(const Parser& parse, const std::vector<std::string>& bodies) {
+void check_reuse(const Parser& parse, const std::vector<std::string>& bodies,
+                 phrony::parse_options opts = {}) {
   for (const auto& before : bodies) {
     for (const auto& body : bodies) {
-      const auto fresh = parse(body);
+      const auto fresh = parse(body, opts);
       REQUIRE(fresh.has_value());
-      auto reused = parse(before);
+      auto reused = parse(before, opts);
       REQUIRE(reused.has_value());
-      REQUIRE(parse(body, *reused).has_value());
+      REQUIRE(parse(body, *reused, opts).has_value());
       CHECK(*reused == *fresh);
       // The padded overload agrees, and a second pass over the same body changes nothing.
       const simdjson::padded_string padded(body);
-      REQUIRE(parse(padded, *reused).has_value());
+      REQUIRE(parse(padded, *reused, opts).has_value());
       CHECK(*reused == *fresh);
     }
   }
@@ -39,12 +40,28 @@ void check_reuse(const Parser& parse, const std::vector<std::string>& bodies) {
 TEST_CASE("a conversation parsed into a reused value equals a fresh parse") {
   // Full, slim, redacted-like and waiting shapes of several sizes: items change type, contents
   // lose fields, runs and unknown fields come and go.
+  check_reuse(
+      phrony::parse_conversation,
+      {fixture("conversation_small.json"), fixture("conversation_slim.json"),
+       fixture("conversation_waiting.json"), generated("conversation_100.json"),
+       generated("conversation_200_failed_ascii.json"), generated("conversation_300_waiting.json"),
+       generated("conversation_small_compact.json"), fixture("conversation_tool_error_object.json"),
+       fixture("conversation_started_null.json")});
+  // Tolerant parsing: items whose content is kept verbatim with its reason, in and out of order
+  // with their type, among typed ones.
+  std::string content_first = fixture("conversation_options_strings.json");
+  const auto at = content_first.find(R"("type":"UserTaskReq","content":)");
+  REQUIRE(at != std::string::npos);
+  content_first.replace(at, 21, "");
+  content_first.insert(content_first.find(R"(,"tokensUsed")", at), R"(,"type":"UserTaskReq")");
+  REQUIRE(phrony::parse_conversation(content_first)->items[13].content_error.has_value());
   check_reuse(phrony::parse_conversation,
-              {fixture("conversation_small.json"), fixture("conversation_slim.json"),
-               fixture("conversation_waiting.json"), generated("conversation_100.json"),
-               generated("conversation_200_failed_ascii.json"),
-               generated("conversation_300_waiting.json"),
-               generated("conversation_small_compact.json")});
+              {fixture("conversation_options_strings.json"), content_first,
+               fixture("conversation_waiting.json"), fixture("conversation_slim.json"),
+               fixture("conversation_tool_error_object.json")});
+  check_reuse(phrony::parse_conversation,
+              {fixture("conversation_waiting.json"), fixture("conversation_started_null.json")},
+              phrony::parse_options{.strict = true});
 }
 
 TEST_CASE("sessions pages, run bodies and file bodies parsed into reused values") {
@@ -59,8 +76,8 @@ TEST_CASE("sessions pages, run bodies and file bodies parsed into reused values"
                R"({"runId":"r","status":"Failed","output":null,"error":"boom","x":1,"y":[true]})"});
   check_reuse(phrony::parse_start_run,
               {fixture("start_run.json"), generated("start_run_duplicate.json")});
-  check_reuse(phrony::parse_accept,
-              {fixture("accept.json"), R"({"status":"Running","error":null,"note":"n"})"});
+  check_reuse(phrony::parse_accept, {fixture("accept.json"),
+                                     R"({"status":"Running","error":null,"note":"n"})", "", " \n"});
   check_reuse(phrony::parse_presign,
               {fixture("presign.json"),
                R"({"objectKey":"k","uploadUrl":"https://u","httpMethod":"PUT",)"

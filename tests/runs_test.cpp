@@ -140,15 +140,53 @@ TEST_CASE("malformed run bodies name the offending field") {
       {R"({"runId":,"status":"Running","output":null})", errc::invalid_json, "/runId"},
       {R"({"runId":"r","status":"Running","output":null,})", errc::invalid_json, ""},
       {"{\"runId\":\"\xff\",\"status\":\"Running\",\"output\":null}", errc::invalid_json, ""},
+      // A malformed literal or number in a typed field is malformed JSON, as in output.
+      {R"({"runId":nul,"status":"Running","output":null})", errc::invalid_json, "/runId"},
+      {R"({"runId":"r","status":tru,"output":null})", errc::invalid_json, "/status"},
+      {R"({"runId":"r","status":"Running","output":null,"error":fals})", errc::invalid_json,
+       "/error"},
+      {R"({"runId":"r","status":"Running","output":null,"error":-})", errc::invalid_json, "/error"},
+      {R"({"runId":"r","status":"Running","output":null,"error":true})", errc::wrong_type,
+       "/error"},
   };
   for (const auto& r : rows) {
     CAPTURE(r.body);
-    const auto got = parse_run_status(r.body);
-    REQUIRE_FALSE(got.has_value());
-    CHECK(got.error().code == r.code);
-    CHECK(got.error().path == r.path);
-    CHECK_FALSE(got.error().message.empty());
+    for (const parse_options opts : {parse_options{}, parse_options{.strict = true}}) {
+      const auto got = parse_run_status(r.body, opts);
+      REQUIRE_FALSE(got.has_value());
+      CHECK(got.error().code == r.code);
+      CHECK(got.error().path == r.path);
+      CHECK_FALSE(got.error().message.empty());
+    }
   }
+}
+
+TEST_CASE("an empty 2xx accept body is accepted by default and an error under strict") {
+  for (const std::string_view body : {"", " ", "\r\n", " \t\n "}) {
+    CAPTURE(body.size());
+    const auto a = parse_accept(body);
+    REQUIRE(a.has_value());
+    CHECK(a->status.empty());
+    CHECK(a->state() == run_state::unknown);
+    CHECK_FALSE(a->error.has_value());
+    const simdjson::padded_string padded(body);
+    CHECK(parse_accept(padded).has_value());
+    // Into a value that held a status: it is reset.
+    auto reused = parse_accept(fixture("accept.json"));
+    REQUIRE(reused.has_value());
+    REQUIRE(parse_accept(body, *reused).has_value());
+    CHECK(*reused == accept_response{});
+
+    const auto strict = parse_accept(body, parse_options{.strict = true});
+    REQUIRE_FALSE(strict.has_value());
+    CHECK(strict.error().code == errc::invalid_json);
+    CHECK(strict.error().path.empty());
+  }
+  // Only accept bodies: an empty run status is still an error, and so is a non-empty non-JSON
+  // accept body.
+  CHECK_FALSE(parse_run_status("").has_value());
+  CHECK_FALSE(parse_start_run(" ").has_value());
+  CHECK(parse_accept(" x ").error().code == errc::invalid_json);
 }
 
 TEST_CASE("start-run counts must be non-negative integers") {
@@ -199,7 +237,9 @@ TEST_CASE("every truncation of a sample is an error, never a crash") {
       CAPTURE(n);
       CHECK_FALSE(parse_run_status(cut).has_value());
       CHECK_FALSE(parse_start_run(cut).has_value());
-      CHECK_FALSE(parse_accept(cut).has_value());
+      // An empty accept body is accepted unless strict (see the empty-body case).
+      CHECK(parse_accept(cut).has_value() == (n == 0));
+      CHECK_FALSE(parse_accept(cut, parse_options{.strict = true}).has_value());
     }
   }
 }

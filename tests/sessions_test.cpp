@@ -245,3 +245,32 @@ TEST_CASE("every truncation of the sessions sample is an error, never a crash") 
     CHECK_FALSE(parse_sessions_page(std::string_view(body.data(), n)).has_value());
   }
 }
+
+TEST_CASE("every session-row field SPEC.md marks or null parses when null, in both modes") {
+  members row = valid_row();
+  for (const char* key : {"llmModel", "triggeredBy", "triggerId", "triggerName", "output", "error",
+                          "input", "startContext", "rootRunId", "finishedAt", "entryRunId"}) {
+    row = with(row, key, "null");
+  }
+  for (const parse_options opts : {parse_options{}, parse_options{.strict = true}}) {
+    const auto page = parse_sessions_page(page_with(row), opts);
+    REQUIRE(page.has_value());
+    const auto& s = page->items[1];
+    CHECK_FALSE(s.llm_model.has_value());
+    CHECK_FALSE(s.triggered_by.has_value());
+    CHECK_FALSE(s.trigger_id.has_value());
+    CHECK_FALSE(s.trigger_name.has_value());
+    CHECK(s.output.is_null());
+    CHECK_FALSE(s.error.has_value());
+    CHECK(s.input.is_null());
+    CHECK(s.start_context.is_null());
+    CHECK_FALSE(s.root_run_id.has_value());
+    CHECK_FALSE(s.finished_at.has_value());
+    CHECK_FALSE(s.entry_run_id.has_value());
+  }
+  // startedAt is documented as an ISO-8601 string, never null, on session rows.
+  const auto bad = parse_sessions_page(page_with(with(row, "startedAt", "null")),
+                                       parse_options{.strict = false});
+  REQUIRE_FALSE(bad.has_value());
+  CHECK(bad.error().path == "/items/1/startedAt");
+}

@@ -84,7 +84,7 @@ struct conversation_run {
   std::int64_t total_tokens_used = 0;
   raw_json output;
   std::optional<std::string> error;
-  std::string started_at;
+  std::optional<std::string> started_at; ///< null while queued (runs.mdx: "string or null")
   std::optional<std::string> finished_at;
   std::string trigger_type;
   // SPEC.md does not mark these |null for runs, but the session's copies are nullable (scheduled
@@ -153,11 +153,13 @@ struct tool_call_content : step_stanza {
 /// The outcome a ToolResult carries.
 struct tool_result {
   std::optional<raw_json> data; ///< absent, or any JSON ("null" when the call failed)
-  std::optional<std::string> error;
+  raw_json error;               ///< any JSON (the docs do not fix it): usually a string, or "null"
   std::optional<std::string> log_id;
   std::optional<bool> successful;
   extra_fields extra;
 
+  /// The error's text when it is a JSON string (the common case), else nullopt.
+  [[nodiscard]] std::optional<std::string> error_text() const { return error.string_value(); }
   friend bool operator==(const tool_result&, const tool_result&) = default;
 };
 
@@ -246,9 +248,10 @@ enum class item_type {
 };
 
 /// Maps a wire type ("ToolCall") to an item_type; unknown strings give item_type::unknown.
+/// runs.mdx spells `Reasoning` where the SDK sends `reasoning`: both are item_type::reasoning.
 [[nodiscard]] constexpr item_type parse_item_type(std::string_view wire) noexcept {
   if (wire == "llm_request_prepared") return item_type::llm_request_prepared;
-  if (wire == "reasoning") return item_type::reasoning;
+  if (wire == "reasoning" || wire == "Reasoning") return item_type::reasoning; // SDK, runs.mdx
   if (wire == "ToolCall") return item_type::tool_call;
   if (wire == "ToolResult") return item_type::tool_result;
   if (wire == "output") return item_type::output;
@@ -290,12 +293,17 @@ struct timeline_item {
   std::int64_t sequence = 0; ///< per run, not a global order
   std::int64_t ordinal = 0;  ///< 1-based global order: sort by this
   std::string type;          ///< wire string; see kind()
+  /// Typed by `type`; unknown_content when the type is unknown, or when (tolerant parsing) the
+  /// content does not have its type's shape: then content_error says why.
   item_content content;
   std::optional<std::int64_t> tokens_used;
   std::optional<std::string> error;
-  std::string started_at;
+  std::optional<std::string> started_at; ///< runs.mdx: "string or null"
   std::optional<std::string> finished_at;
   extra_fields extra;
+  /// Why a known type's content was kept verbatim (path from the body's root, message); set by
+  /// tolerant parsing only, never written by to_json (a re-parse finds it again).
+  std::optional<phrony::error> content_error;
 
   [[nodiscard]] item_type kind() const noexcept { return parse_item_type(type); }
   /// The content as `T`, or nullptr when it holds another alternative.
@@ -469,31 +477,112 @@ template <std::same_as<item_content> Content>
   return read_non_null_content(type, v, p, ctx, out);
 }
 
-/// Where a content that came before its item's "type" waits. Items never nest, so one per
-/// thread will do.
-struct deferred_content {
-  std::string raw;
-  // The deferred content is parsed again on its own: the thread's main parser is still busy
-  // with the whole body.
-  od::parser parser;
-  std::string padded;
-};
+/// True for the failures tolerant parsing keeps an item for: the content is well-formed JSON of
+/// another shape than its type's. Malformed JSON and exceeded limits fail in both modes.
+[[nodiscard]] inline bool is_shape_error(errc c) noexcept {
+  return c == errc::wrong_type || c == errc::missing_field || c == errc::out_of_range;
+}
 
-[[nodiscard]] inline deferred_content& local_deferred_content() {
-  thread_local deferred_content s;
-  return s;
+/// Past the bracket that closes the container opening at `p`, or nullptr when `end` comes
+/// first. Strings are skipped whole, so brackets in them do not count.
+[[nodiscard]] inline const char* container_end(const char* p, const char* end) noexcept {
+  std::size_t depth = 0;
+  for (; p < end; ++p) {
+    switch (*p) {
+    case '"':
+      for (++p; p < end && *p != '"'; ++p) {
+        if (*p == '\\') {
+          ++p;
+        }
+      }
+      if (p >= end) {
+        return nullptr;
+      }
+      break;
+    case '{':
+    case '[': ++depth; break;
+    case '}':
+    case ']':
+      if (--depth == 0) {
+        return p + 1;
+      }
+      break;
+    default: break;
+    }
+  }
+  return nullptr;
+}
+
+/// Checks that `text`, set aside from the body at `p`, is one well-formed JSON value, with the
+/// thread's second parser (the main one is busy with the whole body).
+[[nodiscard]] inline read_status validate_set_aside(deferred_content& s, std::string_view text,
+                                                    const path& p) {
+  const simdjson::padded_string_view padded = padded_copy(s.padded, text);
+  od::document doc;
+  if (auto ec = s.parser.iterate(padded).get(doc)) {
+    return fail_json(ec, p, "a JSON value");
+  }
+  od::value v;
+  if (auto ec = doc.get_value().get(v)) {
+    if (ec == simdjson::SCALAR_DOCUMENT_AS_VALUE && scalar_document_is_valid(doc, text)) {
+      return {};
+    }
+    return fail_at(errc::invalid_json, p, "not a JSON value");
+  }
+  PHRONY_CHECK(validate_value(v, p));
+  const char* trailing = nullptr;
+  if (!doc.current_location().get(trailing)) {
+    return fail_at(errc::invalid_json, p, "trailing content after the JSON value");
+  }
+  return {};
+}
+
+/// The unknown_content `out` holds, or a new one (a reused item keeps its text's storage).
+template <std::same_as<item_content> Content>
+[[nodiscard]] std::string& verbatim_slot(Content& out) {
+  auto* unknown = std::get_if<unknown_content>(&out);
+  return (unknown != nullptr ? *unknown : out.template emplace<unknown_content>()).raw.text;
+}
+
+/// Tolerant parsing, after the content at `v` failed to read as its known type (the failure
+/// waits in failure_slot()): on a shape error, the half-read typed content gives way to the
+/// content's verbatim text and `why` takes the failure; any other failure stands. `v` may have
+/// been read partway: its text is found from its first byte, and the item's object skips the
+/// rest of it when it moves on.
+template <std::same_as<item_content> Content>
+PHRONY_COLD read_status keep_verbatim(od::value& v, const path& p, read_context& ctx, Content& out,
+                                      std::optional<error>& why) {
+  error e = take_failure();
+  if (!is_shape_error(e.code)) {
+    return fail(std::move(e));
+  }
+  const std::string_view token = v.raw_json_token();
+  std::string_view text = trim_json_space(token);
+  if (token.front() == '{' || token.front() == '[') {
+    const char* const end = container_end(token.data(), ctx.doc_end);
+    if (end == nullptr) {
+      return fail_at(errc::invalid_json, p, "unterminated value");
+    }
+    text = std::string_view(token.data(), static_cast<std::size_t>(end - token.data()));
+  }
+  auto& s = local_deferred_content();
+  PHRONY_CHECK(validate_set_aside(s, text, p));
+  release_buffers(s, false);
+  assign_string(verbatim_slot(out), text);
+  why = std::move(e);
+  return {};
 }
 
 /// Parses a content whose text was set aside because it preceded its item's "type".
 template <std::same_as<item_content> Content>
 [[nodiscard]] read_status read_deferred_content(deferred_content& s, std::string_view type,
-                                                const path& p, Content& out) {
+                                                const path& p, bool strict, Content& out) {
   if (s.raw == "null") {
     out.template emplace<std::monostate>();
     return {};
   }
   if (parse_item_type(type) == item_type::unknown) {
-    out.template emplace<unknown_content>().raw.text = std::move(s.raw);
+    assign_string(verbatim_slot(out), s.raw);
     return {};
   }
   const simdjson::padded_string_view text = padded_copy(s.padded, s.raw);
@@ -508,7 +597,7 @@ template <std::same_as<item_content> Content>
                ? fail_at(errc::wrong_type, p, "expected object")
                : fail_json(ec, p, "a JSON value");
   }
-  read_context ctx{s.padded.data() + s.padded.size()};
+  read_context ctx{s.padded.data() + s.padded.size(), strict};
   // Not read_item_content: simdjson cannot ask a document's root value is_null(), and "null"
   // was settled above.
   return read_non_null_content(type, v, p, ctx, out);
@@ -544,22 +633,47 @@ template <std::same_as<timeline_item> T> struct schema<T> {
       return {};
     }
     handled = true;
+    item.content_error.reset();
     if ((before & type_bit) != 0) {
       seen &= ~deferred_bit;
-      return read_item_content(item.type, v, p, ctx, item.content);
+      if (read_item_content(item.type, v, p, ctx, item.content).failed) {
+        if (ctx.strict) {
+          return {true};
+        }
+        return keep_verbatim(v, p, ctx, item.content, item.content_error);
+      }
+      return {};
     }
     seen |= deferred_bit;
     return read_raw(v, p, local_deferred_content().raw, ctx.doc_end);
   }
 
-  static read_status finish_fields(T& item, std::uint64_t seen, const path& p, read_context&) {
+  static read_status finish_fields(T& item, std::uint64_t seen, const path& p, read_context& ctx) {
     if ((seen & content_bit) == 0) {
       return fail_at(errc::missing_field, p.field("content"), "missing required field");
     }
     if ((seen & deferred_bit) != 0) {
-      return read_deferred_content(local_deferred_content(), item.type, p.field("content"),
-                                   item.content);
+      auto& s = local_deferred_content();
+      if (read_deferred_content(s, item.type, p.field("content"), ctx.strict, item.content)
+              .failed) {
+        if (ctx.strict) {
+          return {true};
+        }
+        PHRONY_CHECK(keep_deferred_verbatim(s, item));
+      }
+      release_buffers(s, false);
     }
+    return {};
+  }
+
+  /// keep_verbatim for a content that was set aside (its text is already checked).
+  PHRONY_COLD static read_status keep_deferred_verbatim(deferred_content& s, T& item) {
+    error e = take_failure();
+    if (!is_shape_error(e.code)) {
+      return fail(std::move(e));
+    }
+    assign_string(verbatim_slot(item.content), s.raw);
+    item.content_error = std::move(e);
     return {};
   }
 };
@@ -679,36 +793,118 @@ struct pending_user_task {
   return !item.finished_at.has_value();
 }
 
+namespace detail {
+
+/// What pending_user_tasks reads from a UserTaskReq content kept verbatim (tolerant parsing):
+/// the documented user_task_id, and the other details wherever they have the usual shape.
+struct loose_user_task {
+  std::string user_task_id;
+  std::optional<raw_json> kind;
+  std::optional<raw_json> prompt;
+  std::optional<raw_json> status;
+  std::optional<raw_json> options;
+  extra_fields extra;
+};
+
+template <std::same_as<loose_user_task> T> struct schema<T> {
+  static constexpr auto fields = std::make_tuple(
+      req("user_task_id", &T::user_task_id), opt("kind", &T::kind), opt("prompt", &T::prompt),
+      opt("status", &T::status), opt("options", &T::options));
+};
+
+/// A string member of a kept content, when it is one.
+[[nodiscard]] inline std::optional<std::string> loose_string(const std::optional<raw_json>& v) {
+  return v ? v->string_value() : std::nullopt;
+}
+
+/// The options of a kept task: objects with a string id and label, or plain strings (the
+/// string is both); other elements are left out.
+template <class = void>
+[[nodiscard]] std::vector<user_task_option> loose_options(const std::optional<raw_json>& raw) {
+  std::vector<user_task_option> out;
+  if (!raw) {
+    return out;
+  }
+  const auto elements = parse_body<std::vector<raw_json>>(raw->text);
+  if (!elements) {
+    return out;
+  }
+  for (const auto& element : *elements) {
+    if (auto s = element.string_value()) {
+      out.push_back({*s, *s, {}});
+    } else if (auto option = parse_body<user_task_option>(element.text)) {
+      out.push_back(std::move(*option));
+    }
+  }
+  return out;
+}
+
+/// The task a UserTaskReq item asks, if it is still waiting for an answer: from its typed
+/// content, or (kept verbatim by tolerant parsing) from what can be read of its text.
+template <class = void>
+[[nodiscard]] std::optional<pending_user_task> pending_task_of(const timeline_item& item) {
+  if (const auto* task = item.content_as<user_task_req_content>()) {
+    if (!is_pending(*task, item)) {
+      return std::nullopt;
+    }
+    return pending_user_task{item.run_id,
+                             task->user_task_id,
+                             task->kind,
+                             task->prompt,
+                             task->options.value_or(std::vector<user_task_option>{}),
+                             item.ordinal};
+  }
+  const auto* kept = item.content_as<unknown_content>();
+  if (kept == nullptr || item.kind() != item_type::user_task_req) {
+    return std::nullopt;
+  }
+  const auto loose = parse_body<loose_user_task>(kept->raw.text);
+  if (!loose) {
+    return std::nullopt; // no user_task_id to answer with
+  }
+  const auto status = loose_string(loose->status);
+  if (status ? *status != "pending" && *status != "Pending" : item.finished_at.has_value()) {
+    return std::nullopt;
+  }
+  return pending_user_task{item.run_id,
+                           loose->user_task_id,
+                           loose_string(loose->kind),
+                           loose_string(loose->prompt),
+                           loose_options(loose->options),
+                           item.ordinal};
+}
+
+} // namespace detail
+
 /// The task to answer for each run that is not finished (sub-agent runs included): its latest
 /// unanswered UserTaskReq by ordinal. Items of runs missing from `c.runs` are ignored, since
-/// nothing says whether those runs still wait. Ordered by ordinal.
+/// nothing says whether those runs still wait. A UserTaskReq whose content tolerant parsing kept
+/// verbatim counts too, read as far as it goes (options given as plain strings become options
+/// whose id and label are that string). Ordered by ordinal.
 template <class = void>
 [[nodiscard]] std::vector<pending_user_task> pending_user_tasks(const conversation& c) {
-  std::vector<const timeline_item*> latest(c.runs.size(), nullptr);
+  std::vector<std::optional<pending_user_task>> latest(c.runs.size());
   for (const auto& item : c.items) {
-    const auto* task = item.content_as<user_task_req_content>();
-    if (task == nullptr || !is_pending(*task, item)) {
+    if (item.kind() != item_type::user_task_req) {
       continue;
     }
     for (std::size_t r = 0; r < c.runs.size(); ++r) {
       if (c.runs[r].id != item.run_id) {
         continue;
       }
-      if (!is_terminal(c.runs[r].state()) &&
-          (latest[r] == nullptr || latest[r]->ordinal < item.ordinal)) {
-        latest[r] = &item;
+      if (!is_terminal(c.runs[r].state()) && (!latest[r] || latest[r]->ordinal < item.ordinal)) {
+        if (auto task = detail::pending_task_of(item)) {
+          latest[r] = std::move(task);
+        }
       }
       break;
     }
   }
   std::vector<pending_user_task> out;
-  for (const auto* item : latest) {
-    if (item == nullptr) {
-      continue;
+  for (auto& task : latest) {
+    if (task) {
+      out.push_back(std::move(*task));
     }
-    const auto& task = *item->content_as<user_task_req_content>();
-    out.push_back({item->run_id, task.user_task_id, task.kind, task.prompt,
-                   task.options.value_or(std::vector<user_task_option>{}), item->ordinal});
   }
   std::stable_sort(out.begin(), out.end(),
                    [](const auto& a, const auto& b) { return a.ordinal < b.ordinal; });

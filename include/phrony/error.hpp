@@ -103,6 +103,26 @@ struct error {
   return e;
 }
 
+namespace detail {
+
+/// What error() of a result holding a value returns: code invalid_argument (the caller asked
+/// for something that is not there), message "no error".
+[[nodiscard]] inline error make_no_error() {
+  return make_error(errc::invalid_argument, "", "no error: the result holds a value");
+}
+[[nodiscard]] inline const error& no_error() {
+  static const error e = make_no_error();
+  return e;
+}
+/// A fresh copy for error() &&, which hands out an rvalue the caller may move from.
+[[nodiscard]] inline error& no_error_to_move() {
+  thread_local error e;
+  e = make_no_error();
+  return e;
+}
+
+} // namespace detail
+
 /// Thrown by result<T>::value() on an error: the thin throwing layer.
 class exception : public std::runtime_error {
 public:
@@ -146,9 +166,15 @@ public:
     return has_value() ? std::get<0>(v_) : static_cast<T>(std::forward<U>(fallback));
   }
 
-  /// The error; only valid when !has_value().
-  const phrony::error& error() const& { return std::get<1>(v_); }
-  phrony::error&& error() && { return std::get<1>(std::move(v_)); }
+  /// The error; on a value, an error whose message says "no error" (see detail::no_error).
+  const phrony::error& error() const& {
+    const auto* e = std::get_if<1>(&v_);
+    return e != nullptr ? *e : detail::no_error();
+  }
+  phrony::error&& error() && {
+    auto* e = std::get_if<1>(&v_);
+    return std::move(e != nullptr ? *e : detail::no_error_to_move());
+  }
 
   T& operator*() & { return std::get<0>(v_); }
   const T& operator*() const& { return std::get<0>(v_); }
@@ -182,8 +208,9 @@ public:
       throw exception(*e_);
     }
   }
-  const phrony::error& error() const& { return *e_; }
-  phrony::error&& error() && { return std::move(*e_); }
+  /// The error; on success, an error whose message says "no error" (see detail::no_error).
+  const phrony::error& error() const& { return e_ ? *e_ : detail::no_error(); }
+  phrony::error&& error() && { return std::move(e_ ? *e_ : detail::no_error_to_move()); }
 
 private:
   std::optional<phrony::error> e_;

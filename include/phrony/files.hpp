@@ -68,6 +68,9 @@ struct finalize_response {
   friend bool operator==(const finalize_response&, const finalize_response&) = default;
 };
 
+/// The media type a run-input file reference names when none was given (any bytes).
+inline constexpr std::string_view default_media_type = "application/octet-stream";
+
 /// A finalized file, ready to go into a run's input or a message's files.
 class file_ref {
 public:
@@ -91,12 +94,11 @@ public:
   [[nodiscard]] std::uint64_t size_bytes() const noexcept { return size_bytes_; }
 
   /// The value to put into a run's input: {"phronyFile":true,"filename":<leaf>,"mediaType":...}.
+  /// file-library.mdx requires mediaType there: without one it is default_media_type.
   [[nodiscard]] raw_json input_value() const {
     json_writer w;
     w.begin_object().key("phronyFile").value(true).key("filename").value(leaf());
-    if (media_type_) {
-      w.key("mediaType").value(*media_type_);
-    }
+    w.key("mediaType").value(media_type_ ? std::string_view(*media_type_) : default_media_type);
     w.end_object();
     // from() checked every string, so the writer cannot have failed.
     return raw_json{std::move(w).take().value_or(std::string{})};

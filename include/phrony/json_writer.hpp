@@ -88,10 +88,11 @@ public:
     out_ += "null";
     return *this;
   }
-  /// Inserts verbatim JSON (already validated by whoever made it).
+  /// Inserts verbatim JSON (already validated by whoever made it); an empty raw_json (no value,
+  /// as default-constructed) is written as null, so the output stays JSON.
   json_writer& raw(const raw_json& r) {
     separate();
-    out_ += r.text;
+    out_ += r.text.empty() ? std::string_view("null") : std::string_view(r.text);
     return *this;
   }
 

@@ -146,17 +146,21 @@ template <std::same_as<accept_response> T> struct schema<T> {
   static constexpr auto fields =
       std::make_tuple(req("status", &T::status), opt("error", &T::error));
 };
+// A 202 acknowledgement carries nothing the caller needs, so an empty one is no failure.
+template <> inline constexpr bool accepts_empty_body<accept_response> = true;
 } // namespace detail
 
 // Each parser takes a std::string_view (copied into the thread's padded buffer), or a
 // simdjson::padded_string / padded_string_view that already carries simdjson's padding (parsed in
-// place); to_json(value) writes the canonical JSON back.
+// place), then optionally a value to read over and parse_options (tolerant by default);
+// to_json(value) writes the canonical JSON back.
 
 /// Parses the body of GET /v1/runs/{runId}.
 inline constexpr detail::body_parser<run_status> parse_run_status{};
 /// Parses the 202 body of POST /v1/agents/{agentId}/runs.
 inline constexpr detail::body_parser<start_run_response> parse_start_run{};
-/// Parses the 202 body of messages, input and skip-agent-wait.
+/// Parses the 202 body of messages, input and skip-agent-wait; an empty body reads as an
+/// accept_response with an empty status, unless parse_options::strict.
 inline constexpr detail::body_parser<accept_response> parse_accept{};
 
 } // namespace phrony

@@ -34,6 +34,19 @@
 #include "phrony/json_writer.hpp"
 #include "phrony/raw_json.hpp"
 
+namespace phrony {
+
+/// How a parser treats content whose shape the API docs leave open (README, "Strict and
+/// tolerant parsing"). Malformed JSON and documented fields of the wrong type fail in both modes.
+struct parse_options {
+  /// false (the default): an item content that does not match its type's shape is kept verbatim
+  /// with the reason on the item, and an empty 2xx body is accepted where a small object is
+  /// expected. true: the first field that does not match fails the whole body, with its path.
+  bool strict = false;
+};
+
+} // namespace phrony
+
 namespace phrony::detail {
 
 namespace od = simdjson::ondemand;
@@ -104,6 +117,21 @@ using maybe_error = std::optional<error>;
   }
 }
 
+[[nodiscard]] inline bool is_json_space(char c) noexcept {
+  return c == ' ' || c == '\n' || c == '\r' || c == '\t';
+}
+
+/// `s` without JSON whitespace at either end.
+[[nodiscard]] inline std::string_view trim_json_space(std::string_view s) noexcept {
+  while (!s.empty() && is_json_space(s.front())) {
+    s.remove_prefix(1);
+  }
+  while (!s.empty() && is_json_space(s.back())) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
 /// True when `token` can start a JSON value; a type error on anything else is malformed JSON
 /// (a truncated body, a stray comma), not a wrong type.
 [[nodiscard]] inline bool starts_json_value(std::string_view token) noexcept {
@@ -119,8 +147,27 @@ using maybe_error = std::optional<error>;
 /// all becomes invalid_json.
 [[nodiscard]] inline error read_error(simdjson::error_code ec, od::value& v, const path& p,
                                       std::string_view expected) {
-  if (ec == simdjson::INCORRECT_TYPE && !starts_json_value(v.raw_json_token())) {
-    return error_at(errc::invalid_json, p, "expected a JSON value");
+  if (ec == simdjson::INCORRECT_TYPE) {
+    const std::string_view token = trim_json_space(v.raw_json_token());
+    if (!starts_json_value(token)) {
+      return error_at(errc::invalid_json, p, "expected a JSON value");
+    }
+    // A token that looks like a literal or a number but is none ("tru", "nul", "-") is
+    // malformed JSON, as it is in an opaque value, not a value of the wrong type.
+    const char c = token.front();
+    if ((c == 't' || c == 'f' || c == 'n') && token != "true" && token != "false" &&
+        token != "null") {
+      return error_at(errc::invalid_json, p, "invalid literal");
+    }
+    if (c == '-' || (c >= '0' && c <= '9')) {
+      // As validate_typed reports it in an opaque value (a huge exponent: out_of_range).
+      od::number n;
+      if (auto number_ec = v.get_number().get(n)) {
+        return number_ec == simdjson::INCORRECT_TYPE
+                   ? error_at(errc::invalid_json, p, "invalid number")
+                   : json_error(number_ec, p, "number");
+      }
+    }
   }
   return json_error(ec, p, expected);
 }
@@ -180,21 +227,6 @@ PHRONY_COLD inline read_status fail_read(simdjson::error_code ec, od::value& v, 
   } while (false)
 
 // ---- reading scalars and opaque values --------------------------------------------------------
-
-[[nodiscard]] inline bool is_json_space(char c) noexcept {
-  return c == ' ' || c == '\n' || c == '\r' || c == '\t';
-}
-
-/// `s` without JSON whitespace at either end.
-[[nodiscard]] inline std::string_view trim_json_space(std::string_view s) noexcept {
-  while (!s.empty() && is_json_space(s.front())) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && is_json_space(s.back())) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
 
 /// The text of a value that started at `start` and has just been consumed: it runs to where the
 /// iterator now stands (the next token, or `doc_end` after the last one), less whitespace.
@@ -446,6 +478,7 @@ inline void assign_string(std::string& out, std::string_view s) {
 // (a class template, so headers included later can add their own types).
 struct read_context {
   const char* doc_end = nullptr;
+  bool strict = false; ///< parse_options::strict of the body being read
 };
 
 template <class T> struct codec;
@@ -857,6 +890,11 @@ template <has_schema T>
 
 // ---- whole documents --------------------------------------------------------------------------
 
+/// After a body larger than this, the thread's parse buffers (which grow to the largest body
+/// parsed) are released, so one huge body does not keep its memory for the thread's lifetime.
+/// Not lower: the next body allocates them again, which costs a 10 MB conversation about 12%.
+inline constexpr std::size_t release_threshold = std::size_t{16} << 20;
+
 /// The per-thread simdjson parser and padded copy buffer behind the string_view entry points.
 struct thread_parser {
   od::parser parser;
@@ -866,6 +904,58 @@ struct thread_parser {
 [[nodiscard]] inline thread_parser& local_parser() {
   thread_local thread_parser tp;
   return tp;
+}
+
+/// A second parser and its buffers, for text set aside while the thread's main parser is busy
+/// with the whole body: a content that came before its item's "type", or one kept verbatim
+/// because it could not be typed. Items never nest, so one per thread will do.
+struct deferred_content {
+  std::string raw;
+  od::parser parser;
+  std::string padded;
+};
+
+[[nodiscard]] inline deferred_content& local_deferred_content() {
+  thread_local deferred_content s;
+  return s;
+}
+
+/// Frees `s` (a std::string) when its capacity is over release_threshold, or always.
+inline void release_string(std::string& s, bool always) {
+  if (always || s.capacity() > release_threshold) {
+    std::string().swap(s);
+  }
+}
+/// Replaces `p` with a fresh parser (no buffers) when its capacity is over release_threshold,
+/// or always.
+inline void release_parser(od::parser& p, bool always) {
+  if (always || p.capacity() > release_threshold) {
+    p = od::parser{};
+  }
+}
+inline void release_buffers(thread_parser& tp, bool always) {
+  release_parser(tp.parser, always);
+  release_string(tp.buffer, always);
+}
+inline void release_buffers(deferred_content& s, bool always) {
+  release_parser(s.parser, always);
+  release_string(s.padded, always);
+  release_string(s.raw, always);
+}
+
+/// What the thread's parse buffers hold now, in bytes (for tests and diagnostics).
+struct thread_buffer_sizes {
+  std::size_t parser = 0;
+  std::size_t buffer = 0;
+  std::size_t deferred_parser = 0;
+  std::size_t deferred_text = 0; ///< the set-aside text and its padded copy
+};
+
+[[nodiscard]] inline thread_buffer_sizes thread_buffers() {
+  const auto& tp = local_parser();
+  const auto& s = local_deferred_content();
+  return {tp.parser.capacity(), tp.buffer.capacity(), s.parser.capacity(),
+          s.raw.capacity() + s.padded.capacity()};
 }
 
 /// Copies `text` into `buffer` with room for simdjson's padding after it (simdjson reads a
@@ -898,25 +988,43 @@ struct thread_parser {
   return ok && doc.current_location().get(trailing) != simdjson::SUCCESS;
 }
 
-/// Parses a whole body whose root must be a T into `out`, which may be a reused value (its
-/// strings keep their capacity); on failure `out` is left half-read.
+/// Types whose body may be empty in a 2xx answer (a small acknowledgement): in tolerant mode an
+/// empty or all-whitespace body reads as a default-constructed value.
+template <class T> inline constexpr bool accepts_empty_body = false;
+
+/// parse_padded_into without the release of oversized buffers.
 template <class T>
-[[nodiscard]] maybe_error parse_padded_into(simdjson::padded_string_view body, T& out) {
-  auto& tp = local_parser();
+[[nodiscard]] maybe_error parse_document_into(od::parser& parser, simdjson::padded_string_view body,
+                                              T& out, parse_options opts) {
   const path root;
+  const auto empty_accepted = [&] {
+    if constexpr (accepts_empty_body<T>) {
+      if (!opts.strict && trim_json_space(std::string_view(body.data(), body.size())).empty()) {
+        out = T{};
+        return true;
+      }
+    }
+    return false;
+  };
   od::document doc;
-  if (auto ec = tp.parser.iterate(body).get(doc)) {
+  if (auto ec = parser.iterate(body).get(doc)) {
+    if (empty_accepted()) {
+      return {};
+    }
     return json_error(ec, root, "a JSON document");
   }
   od::value v;
   if (auto ec = doc.get_value().get(v)) {
+    if (empty_accepted()) {
+      return {};
+    }
     if (ec == simdjson::SCALAR_DOCUMENT_AS_VALUE &&
         scalar_document_is_valid(doc, std::string_view(body.data(), body.size()))) {
       return error_at(errc::wrong_type, root, "expected object");
     }
     return error_at(errc::invalid_json, root, "not a JSON document");
   }
-  read_context ctx{body.data() + body.size()};
+  read_context ctx{body.data() + body.size(), opts.strict};
   if (read_value(v, root, ctx, out)) {
     return take_failure();
   }
@@ -927,10 +1035,23 @@ template <class T>
   return {};
 }
 
+/// Parses a whole body whose root must be a T into `out`, which may be a reused value (its
+/// strings keep their capacity); on failure `out` is left half-read. After a body over
+/// release_threshold the thread's buffers are released.
+template <class T>
+[[nodiscard]] maybe_error parse_padded_into(simdjson::padded_string_view body, T& out,
+                                            parse_options opts = {}) {
+  auto& tp = local_parser();
+  auto e = parse_document_into(tp.parser, body, out, opts);
+  release_buffers(tp, false);
+  return e;
+}
+
 /// Parses a whole body whose root must be a T (an object with a schema, usually).
-template <class T> [[nodiscard]] result<T> parse_padded(simdjson::padded_string_view body) {
+template <class T>
+[[nodiscard]] result<T> parse_padded(simdjson::padded_string_view body, parse_options opts = {}) {
   result<T> r; // parsed in place: one named return, so the value is never moved
-  if (auto e = parse_padded_into(body, *r)) {
+  if (auto e = parse_padded_into(body, *r, opts)) {
     r = std::move(*e);
   }
   return r;
@@ -938,46 +1059,53 @@ template <class T> [[nodiscard]] result<T> parse_padded(simdjson::padded_string_
 
 /// Copies `body` into the thread's padded buffer and parses it into `out` (see
 /// parse_padded_into).
-template <class T> [[nodiscard]] maybe_error parse_body_into(std::string_view body, T& out) {
-  return parse_padded_into(padded_copy(local_parser().buffer, body), out);
+template <class T>
+[[nodiscard]] maybe_error parse_body_into(std::string_view body, T& out, parse_options opts = {}) {
+  return parse_padded_into(padded_copy(local_parser().buffer, body), out, opts);
 }
 
 /// Copies `body` into the thread's padded buffer (simdjson reads a little past the end) and
 /// parses it.
-template <class T> [[nodiscard]] result<T> parse_body(std::string_view body) {
-  return parse_padded<T>(padded_copy(local_parser().buffer, body));
+template <class T>
+[[nodiscard]] result<T> parse_body(std::string_view body, parse_options opts = {}) {
+  return parse_padded<T>(padded_copy(local_parser().buffer, body), opts);
 }
 
 /// What each public parse_* name is: a function object rather than a function, so that a
 /// translation unit including a header compiles no parser it does not call (a member function
-/// of a class template is only instantiated when used).
+/// of a class template is only instantiated when used). Every overload takes parse_options
+/// last; without them a body is read in tolerant mode.
 template <class T> struct body_parser {
   /// Copies `body` into the thread's padded buffer (simdjson reads a little past the end) and
   /// parses it.
-  [[nodiscard]] result<T> operator()(std::string_view body) const { return parse_body<T>(body); }
+  [[nodiscard]] result<T> operator()(std::string_view body, parse_options opts = {}) const {
+    return parse_body<T>(body, opts);
+  }
   /// Parses a body that already has simdjson's padding, in place (no copy).
-  [[nodiscard]] result<T> operator()(simdjson::padded_string_view body) const {
-    return parse_padded<T>(body);
+  [[nodiscard]] result<T> operator()(simdjson::padded_string_view body,
+                                     parse_options opts = {}) const {
+    return parse_padded<T>(body, opts);
   }
   /// A simdjson::padded_string converts to both views: a template, so that a std::string does
   /// not convert to it instead.
   template <std::same_as<simdjson::padded_string> P>
-  [[nodiscard]] result<T> operator()(const P& body) const {
-    return parse_padded<T>(body);
+  [[nodiscard]] result<T> operator()(const P& body, parse_options opts = {}) const {
+    return parse_padded<T>(body, opts);
   }
 
   // The same into an existing value, read over in place: its strings and vectors keep their
   // storage, so a loop parsing bodies of one shape into one value allocates little. The result
   // equals a fresh parse. On failure `out` is left partly read (valid, contents unspecified).
-  result<void> operator()(std::string_view body, T& out) const {
-    return to_result(parse_body_into(body, out));
+  result<void> operator()(std::string_view body, T& out, parse_options opts = {}) const {
+    return to_result(parse_body_into(body, out, opts));
   }
-  result<void> operator()(simdjson::padded_string_view body, T& out) const {
-    return to_result(parse_padded_into(body, out));
+  result<void> operator()(simdjson::padded_string_view body, T& out,
+                          parse_options opts = {}) const {
+    return to_result(parse_padded_into(body, out, opts));
   }
   template <std::same_as<simdjson::padded_string> P>
-  result<void> operator()(const P& body, T& out) const {
-    return to_result(parse_padded_into(body, out));
+  result<void> operator()(const P& body, T& out, parse_options opts = {}) const {
+    return to_result(parse_padded_into(body, out, opts));
   }
 
 private:
@@ -1050,5 +1178,12 @@ namespace phrony {
 template <class T>
 requires detail::has_writer<T>
 [[nodiscard]] std::string to_json(const T& v) { return detail::to_json_text(v); }
+
+/// Frees this thread's parse buffers now. They grow to the largest body parsed on the thread
+/// (and are freed by themselves after a body over 16 MiB); the next parse allocates them again.
+inline void release_thread_buffers() {
+  detail::release_buffers(detail::local_parser(), true);
+  detail::release_buffers(detail::local_deferred_content(), true);
+}
 
 } // namespace phrony
