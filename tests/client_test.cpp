@@ -687,3 +687,168 @@ TEST_CASE("the stream's retry is capped by client_options::max_stream_retry") {
     CHECK(tc.slept == std::vector<milliseconds>{r.want});
   }
 }
+
+namespace {
+
+/// A stand-in server for follow_run_streaming: the run reaches an approval task while the client
+/// reads its stream, and completes once the task is approved. The stream serves the events
+/// logged after Last-Event-ID, then ends, as the idle bound ends a silent connection.
+struct story_server {
+  enum class spelling { snake, camel, none, silent };
+  spelling keys = spelling::snake;
+  std::string run = "c98cd9df-f9ef-4b3c-b11e-281cf7ab62a8"; // the fixture's run
+  std::string status = "Running";
+  std::vector<std::string> log; // event JSON; its SSE id is its index + 1
+  int phase = 0;
+  int answers = 0;
+  std::vector<http_request> sent;
+
+  story_server() {
+    log.push_back(event("session", "engine.session.started", "Running"));
+    log.push_back(event("run", "engine.run.started", "Running"));
+  }
+
+  std::string event(const char* kind, const char* subject, const char* st) const {
+    std::string data;
+    if (keys == spelling::snake) {
+      data = R"({"run_id":")" + run + R"(","session_id":"s1","status":")" + st + R"("})";
+    } else if (keys == spelling::camel) {
+      data = R"({"runId":")" + run + R"(","sessionId":"s1","status":")" + st + R"("})";
+    } else {
+      data = "{}";
+    }
+    return std::string(R"({"ts":"2026-01-01T00:00:00Z","kind":")") + kind + R"(","subject":")" +
+           subject + R"(","data":)" + data + "}";
+  }
+
+  void advance() { // the run moves on by itself while the client listens
+    if (phase == 0) {
+      log.push_back(event("user_task", "engine.user_task.created", "Pending"));
+      log.push_back(event("run", "engine.run.waiting", "WaitingForHITL"));
+      status = "WaitingForHITL";
+      phase = 1;
+    } else if (phase == 2) {
+      log.push_back(event("run", "engine.run.resumed", "Running"));
+      log.push_back(event("run", "engine.run.completed", "Completed"));
+      log.push_back(event("session", "engine.session.completed", "Completed"));
+      status = "Completed";
+      phase = 3;
+    }
+  }
+
+  result<http_response> send(const http_request& req) {
+    sent.push_back(req);
+    if (req.url.find("/conversation") != std::string::npos) {
+      return reply(200, phrony_test::fixture(phase == 1 ? "conversation_waiting.json"
+                                                        : "conversation_small.json"));
+    }
+    if (req.method == "POST") {
+      ++answers;
+      if (phase != 1 || req.body.find(R"("approved":true)") == std::string::npos) {
+        return reply(400, R"({"statusCode":400,"message":"no pending task"})");
+      }
+      log.push_back(event("user_task", "engine.user_task.completed", "Completed"));
+      status = "Running";
+      phase = 2;
+      return reply(202, R"({"status":"Running"})");
+    }
+    return reply(200, R"({"runId":")" + run + R"(","status":")" + status + R"(","output":)" +
+                          (status == "Completed" ? R"({"approved":true})" : "null") + "}");
+  }
+
+  result<void> stream(const http_request& req, const stream_handler& h) {
+    sent.push_back(req);
+    std::size_t next = 0;
+    if (const auto* id = req.header("Last-Event-ID")) {
+      next = std::stoul(*id);
+    }
+    response_head head;
+    head.status = 200;
+    if (!h.on_head(head)) {
+      return make_error(errc::cancelled, "", "stopped");
+    }
+    for (int round = 0; round < 2; ++round) {
+      for (; next < log.size() && keys != spelling::silent; ++next) {
+        if (!h.on_data(sse_frame(std::to_string(next + 1), log[next]))) {
+          return make_error(errc::cancelled, "", "stopped");
+        }
+      }
+      if (round == 0) {
+        advance();
+      }
+    }
+    return {};
+  }
+};
+
+} // namespace
+
+TEST_CASE("follow_run_streaming completes whatever keys the stream's payloads use, confirming "
+          "each hint with the status") {
+  struct row {
+    const char* what;
+    story_server::spelling keys;
+  };
+  const row rows[] = {
+      {"snake_case keys", story_server::spelling::snake},
+      {"camelCase keys", story_server::spelling::camel},
+      {"no usable keys at all", story_server::spelling::none},
+      {"a stream that sends nothing", story_server::spelling::silent},
+  };
+  for (const auto& r : rows) {
+    const std::string what = r.what;
+    CAPTURE(what);
+    fake_clock clock;
+    story_server server;
+    server.keys = r.keys;
+    server.log.clear();
+    server.log.push_back(server.event("session", "engine.session.started", "Running"));
+    server.log.push_back(server.event("run", "engine.run.started", "Running"));
+    client<story_server> c(std::move(server), test_config, clock.options());
+    int asked = 0;
+    std::vector<std::string> subjects;
+    follow_handler handler;
+    handler.answer_task = [&](const pending_user_task& t) -> std::optional<run_message> {
+      ++asked;
+      return run_message::approve(t.user_task_id);
+    };
+    handler.on_event = [&](const result<stream_event>& e) {
+      REQUIRE(e.has_value());
+      subjects.push_back(e->subject);
+    };
+    follow_options fo;
+    fo.max_duration = milliseconds(120'000);
+    const auto outcome = c.follow_run_streaming(c.transport().run, handler, fo);
+    REQUIRE(outcome.has_value());
+    CHECK(outcome->end == follow_end::completed);
+    CHECK(outcome->output.text == R"({"approved":true})");
+    CHECK(asked == 1);
+    CHECK(c.transport().answers == 1);
+    CHECK(c.transport().sent.size() < 40);
+    if (r.keys != story_server::spelling::silent) {
+      // Each event at most once and in order across the stream's reconnections; the stream is
+      // left once the status says Completed, so the last ones may be unread.
+      const std::vector<std::string> all = {
+          "engine.session.started", "engine.run.started",         "engine.user_task.created",
+          "engine.run.waiting",     "engine.user_task.completed", "engine.run.resumed",
+          "engine.run.completed",   "engine.session.completed"};
+      std::string seen;
+      for (const auto& x : subjects) {
+        seen += x + " ";
+      }
+      CAPTURE(seen);
+      REQUIRE(subjects.size() >= 5);
+      REQUIRE(subjects.size() <= all.size());
+      CHECK(std::equal(subjects.begin(), subjects.end(), all.begin()));
+    }
+    bool streamed = false;
+    for (const auto& req : c.transport().sent) {
+      if (req.url.ends_with("/stream")) {
+        streamed = true;
+        CHECK(req.timeout > milliseconds(0));
+        CHECK(req.timeout <= fo.idle_timeout);
+      }
+    }
+    CHECK(streamed);
+  }
+}
