@@ -696,6 +696,8 @@ namespace {
 struct story_server {
   enum class spelling { snake, camel, none, silent };
   spelling keys = spelling::snake;
+  bool ids = true;     // false: events carry no SSE id, so a stream cannot be resumed
+  bool polled = false; // after the answer, the run also moves on when its status is polled
   std::string run = "c98cd9df-f9ef-4b3c-b11e-281cf7ab62a8"; // the fixture's run
   std::string status = "Running";
   std::vector<std::string> log; // event JSON; its SSE id is its index + 1
@@ -752,6 +754,9 @@ struct story_server {
       phase = 2;
       return reply(202, R"({"status":"Running"})");
     }
+    if (polled && phase == 2) {
+      advance();
+    }
     return reply(200, R"({"runId":")" + run + R"(","status":")" + status + R"(","output":)" +
                           (status == "Completed" ? R"({"approved":true})" : "null") + "}");
   }
@@ -769,7 +774,9 @@ struct story_server {
     }
     for (int round = 0; round < 2; ++round) {
       for (; next < log.size() && keys != spelling::silent; ++next) {
-        if (!h.on_data(sse_frame(std::to_string(next + 1), log[next]))) {
+        const std::string frame =
+            ids ? sse_frame(std::to_string(next + 1), log[next]) : "data: " + log[next] + "\n\n";
+        if (!h.on_data(frame)) {
           return make_error(errc::cancelled, "", "stopped");
         }
       }
@@ -851,4 +858,26 @@ TEST_CASE("follow_run_streaming completes whatever keys the stream's payloads us
     }
     CHECK(streamed);
   }
+}
+
+TEST_CASE("follow_run_streaming polls when the stream cannot be resumed where it stopped") {
+  fake_clock clock;
+  story_server server;
+  server.ids = false; // a new connection would replay from the start
+  server.polled = true;
+  client<story_server> c(std::move(server), test_config, clock.options());
+  follow_handler handler;
+  handler.answer_task = [](const pending_user_task& t) -> std::optional<run_message> {
+    return run_message::approve(t.user_task_id);
+  };
+  follow_options fo;
+  fo.max_duration = milliseconds(60'000);
+  const auto outcome = c.follow_run_streaming(c.transport().run, handler, fo);
+  REQUIRE(outcome.has_value());
+  CHECK(outcome->end == follow_end::completed);
+  CHECK(c.transport().answers == 1);
+  const auto streams =
+      std::count_if(c.transport().sent.begin(), c.transport().sent.end(),
+                    [](const http_request& r) { return r.url.ends_with("/stream"); });
+  CHECK(streams == 1);
 }

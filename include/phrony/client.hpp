@@ -137,7 +137,9 @@ public:
   client& operator=(client&& o) noexcept = default;
   ~client() = default;
 
+  /// The transport the calls go through.
   [[nodiscard]] Transport& transport() noexcept { return state_->transport; }
+  /// Base URL, key and user agent of the calls.
   [[nodiscard]] const api_config& config() const noexcept { return state_->config; }
 
   /// POST /v1/agents/{agentId}/runs. Not retried unless options.retry.retry_non_idempotent.

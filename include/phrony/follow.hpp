@@ -37,6 +37,7 @@ struct follow_options {
   /// Following over the stream: a connection is held at most this long (its
   /// http_request::timeout); then the run's status is read and the stream resumed with
   /// Last-Event-ID. A silent stream (lost events, a stalled proxy) thus costs at most this long.
+  /// 0: connections are not bounded (beyond max_duration).
   std::chrono::milliseconds idle_timeout{30'000};
 };
 
