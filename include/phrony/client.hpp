@@ -113,12 +113,14 @@ template <transport Transport> class client {
     client_options options;
     /// While following a run: the end of follow_options::max_duration, bounding every call.
     std::optional<std::chrono::system_clock::time_point> deadline;
+    /// The last call's timeout was the time left: its transport error means the deadline came.
+    bool cut_by_deadline = false;
   };
 
 public:
   client(Transport transport, api_config config, client_options options = {})
-      : state_(std::make_shared<state>(
-            state{std::move(transport), std::move(config), std::move(options), std::nullopt})) {}
+      : state_(std::make_shared<state>(state{std::move(transport), std::move(config),
+                                             std::move(options), std::nullopt, false})) {}
 
   /// An independent client with a copy of `o`'s transport, config and options.
   client(const client& o) requires std::copy_constructible<Transport>
@@ -487,6 +489,7 @@ private:
                               req->route() + " was sent");
       }
       req->timeout = *timeout;
+      s.cut_by_deadline = s.deadline && *timeout != s.options.request_timeout;
       auto response = s.transport.send(*req);
       if (response && s.options.max_response_body > 0 &&
           response->body.size() > s.options.max_response_body) {
@@ -580,7 +583,10 @@ private:
         s.options.sleep(action.delay);
       }
       if (auto failed = act(run_id, follower, polled, handler)) {
-        if (const auto left = time_left(); left && left->count() <= 0) {
+        // A transport's clock may end the exchange a little before ours says the time is up.
+        if (const auto left = time_left();
+            left &&
+            (left->count() <= 0 || (failed->code == errc::transport && s.cut_by_deadline))) {
           return given_up(follower, fo, failed);
         }
         return std::move(*failed);
@@ -674,6 +680,7 @@ private:
                                 last_id ? std::optional<std::string_view>(*last_id) : std::nullopt);
       if (!req) {
         fs.usable = false;
+        follower.on_stream_gap(s.options.now());
         return std::nullopt;
       }
       req->timeout = *timeout;
