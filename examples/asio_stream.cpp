@@ -1,22 +1,27 @@
 // phrony-asio-stream: phrony on an asynchronous stack. One thread runs one Boost.Asio io_context
-// and nothing blocks: it starts a run, streams the run's events, answers the approval task on a
-// second connection while the stream stays open, and prints the run's output at the end.
+// and nothing blocks: it starts a run, streams the run's events, lets phrony's run_follower
+// decide what each event means (a hint, confirmed with the run's status), answers approval tasks
+// on other connections while the stream stays open, and prints the run's output at the end.
 //
 //   phrony-asio-stream --base http://127.0.0.1:PORT --key KEY --agent ID [--reject]
 //
-// phrony builds the requests, decodes the SSE bytes (event_stream_decoder) and parses the
-// bodies; this file only moves bytes: plain HTTP/1.1 over TCP (http:// bases, e.g. the
-// emulator), one connection per request, chunked bodies decoded by hand. Exit status: 0 the run
-// completed, 2 it failed, 1 an error (or no end within 30 s).
+// phrony builds the requests, decodes the SSE bytes (event_stream_decoder), parses the bodies
+// and decides the next step (run_follower); this file only moves bytes and runs the timers:
+// plain HTTP/1.1 over TCP (http:// bases, e.g. the emulator), one connection per request,
+// chunked bodies decoded by hand. Exit status: 0 the run completed, 2 it failed, 3 a task waits
+// for a person in the dashboard at the end of the 30 s limit, 1 an error (or no end in 30 s).
 #include <phrony/client.hpp> // for the request builders, parsers and pending_user_tasks
 
 #include <boost/asio.hpp>
 
+#include <algorithm>
 #include <array>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -218,56 +223,144 @@ int main(int argc, char** argv) {
 
   net::io_context io;
   int exit_code = 1;
+  bool over = false;
   auto fail = [&](const std::string& why) {
     std::fprintf(stderr, "phrony-asio-stream: %s\n", why.c_str());
+    over = true;
     io.stop();
   };
-  net::steady_timer deadline(io, std::chrono::seconds(30));
-  deadline.async_wait([&](auto ec) { return ec ? void() : fail("no end within 30 s"); });
+  auto now = [] { return std::chrono::system_clock::now(); };
+  const phrony::follow_options fo; // poll backoff, hint debounce, idle watchdog
+  std::optional<phrony::run_follower> follower;
+  bool stream_open = false;
+  net::steady_timer deadline(io), wait(io), idle(io), reconnect(io);
+  deadline.expires_after(std::chrono::seconds(30));
+  deadline.async_wait([&](auto ec) {
+    if (ec) {
+      return;
+    }
+    if (follower && follower->dashboard_task()) {
+      std::printf("waiting for a person in the dashboard: %s\n",
+                  follower->dashboard_task()->prompt.value_or("").c_str());
+      exit_code = 3;
+    }
+    fail("no end within 30 s");
+  });
 
-  // The run's end: read its output (the stream's payloads are not the documented output).
-  auto finish = [&](const std::string& run_id) {
-    fetch(
-        io, phrony::get_run_request(cfg, run_id),
-        [&](const std::string& body) {
+  // Does what the follower asks; every answer comes back here. Stream hints and the idle
+  // watchdog call it too while the follower listens; one that comes during a call is replayed
+  // after it (a status read before the news would be stale).
+  std::function<void()> step;
+  bool busy = false, recheck = false;
+  auto hint = [&](bool look) {
+    if (look) {
+      busy ? void(recheck = true) : step();
+    }
+  };
+  // One call for the follower: `feed` gives it the 2xx body (or `on_error` the failure).
+  auto call = [&](phrony::result<phrony::http_request> req,
+                  std::function<void(const std::string&)> feed,
+                  std::function<void(const std::string&)> on_error = nullptr) {
+    busy = true;
+    auto then = [&, feed](const std::string& body) {
+      busy = false;
+      feed(body);
+      if (std::exchange(recheck, false)) {
+        follower->on_stream_gap(now());
+      }
+      if (!over) {
+        step();
+      }
+    };
+    fetch(io, std::move(req), then,
+          on_error ? [then, on_error](const std::string& why) { on_error(why), then(""); }
+                   : std::function<void(const std::string&)>(fail));
+  };
+  step = [&] {
+    using k = phrony::follow_action::kind;
+    const phrony::follow_action& a = follower->next();
+    const std::string run_id = follower->run_id();
+    switch (a.what) {
+    case k::done:
+    case k::failed:
+      std::printf("%s: %s\n", a.status.c_str(),
+                  (a.what == k::done ? a.output.text : a.error).c_str());
+      exit_code = a.what == k::done ? 0 : a.end == phrony::follow_end::failed ? 2 : 1;
+      over = true;
+      io.stop();
+      return;
+    case k::wait_for_dashboard:
+      std::printf("   -> waiting for a person in the dashboard: %s\n",
+                  a.task->prompt.value_or("").c_str());
+      [[fallthrough]];
+    case k::get_status:
+      if (a.listen && stream_open) {
+        return; // the stream's hints, or the idle watchdog, say when to look
+      }
+      wait.expires_after(a.delay);
+      wait.async_wait([&, run_id](auto ec) {
+        if (ec || busy) {
+          return; // a hint came first and took over
+        }
+        call(phrony::get_run_request(cfg, run_id), [&](const std::string& body) {
           auto s = phrony::parse_run_status(body);
-          if (!s) {
-            return fail("run status: " + s.error().what());
-          }
-          std::printf("%s: %s\n", s->status.c_str(), s->output.text.c_str());
-          exit_code = s->state() == phrony::run_state::completed ? 0 : 2;
-          deadline.cancel();
-        },
-        fail);
+          s ? follower->on_status(*s) : follower->fail("run status: " + s.error().what());
+        });
+      });
+      return;
+    case k::get_conversation:
+      call(phrony::get_conversation_request(cfg, run_id, phrony::step_content::slim),
+           [&](const std::string& body) {
+             auto c = phrony::parse_conversation(body);
+             c ? follower->on_conversation(*c)
+               : follower->fail("conversation: " + c.error().what());
+           });
+      return;
+    case k::answer_task: {
+      const phrony::pending_user_task& t = *a.task;
+      std::printf("   -> %s task %s: %s\n", approve ? "approving" : "rejecting",
+                  t.user_task_id.c_str(), t.prompt.value_or("").c_str());
+      auto m = approve ? phrony::run_message::approve(t.user_task_id)
+                       : phrony::run_message::reject(t.user_task_id);
+      call(phrony::send_message_request(cfg, t.run_id, m), [&](const std::string&) {
+        std::printf("   -> answer accepted\n");
+        follower->on_answered();
+      });
+      return;
+    }
+    case k::skip_timer: // a 400 means the timer fired meanwhile: look again all the same
+      call(
+          phrony::skip_agent_wait_request(cfg, run_id),
+          [&](const std::string&) { follower->on_answered(); }, [](const std::string&) {});
+      return;
+    case k::send_text:
+      follower->fail("the run waits for a message, and this example sends none");
+      step();
+      return;
+    }
   };
 
-  // Runs beside the open stream, on the same thread: conversation -> pending task -> answer.
-  auto answer = [&](const std::string& run_id) {
-    fetch(
-        io, phrony::get_conversation_request(cfg, run_id, phrony::step_content::slim),
-        [&, run_id](const std::string& body) {
-          auto c = phrony::parse_conversation(body);
-          if (!c) {
-            return fail("conversation: " + c.error().what());
-          }
-          for (const auto& t : phrony::pending_user_tasks(*c)) {
-            std::printf("   -> %s task %s: %s\n", approve ? "approving" : "rejecting",
-                        t.user_task_id.c_str(), t.prompt.value_or("").c_str());
-            auto m = approve ? phrony::run_message::approve(t.user_task_id)
-                             : phrony::run_message::reject(t.user_task_id);
-            fetch(
-                io, phrony::send_message_request(cfg, t.run_id, m),
-                [](const std::string&) { std::printf("   -> answer accepted\n"); }, fail);
-          }
-        },
-        fail);
+  // No bytes for idle_timeout: look at the run (the stream may be stalled or have lost events).
+  std::function<void()> watch = [&] {
+    idle.expires_after(fo.idle_timeout);
+    idle.async_wait([&](auto ec) {
+      if (!ec && !over) {
+        hint(follower->on_stream_gap(now()));
+        watch();
+      }
+    });
   };
 
-  auto stream = [&](const std::string& run_id) {
-    auto req = phrony::stream_request(cfg, run_id);
-    auto decoder = std::make_shared<phrony::event_stream_decoder>();
-    auto on_event = [&, run_id](const phrony::result<phrony::stream_event>& e,
-                                const phrony::sse_event& raw) {
+  auto decoder = std::make_shared<phrony::event_stream_decoder>();
+  std::function<void()> stream = [&] {
+    const auto last = phrony::reconnect_last_event_id(*decoder);
+    auto req = phrony::stream_request(cfg, follower->run_id(),
+                                      last ? std::optional<std::string_view>(*last) : std::nullopt);
+    if (!req) {
+      return fail("stream: " + req.error().what());
+    }
+    auto on_event = [&](const phrony::result<phrony::stream_event>& e,
+                        const phrony::sse_event& raw) {
       const std::string id(raw.last_event_id);
       if (!e) {
         std::printf("event %s: %s\n", id.c_str(), e.error().what().c_str());
@@ -275,23 +368,34 @@ int main(int argc, char** argv) {
       }
       std::printf("event %-3s %s %s\n", id.c_str(), e->subject.c_str(),
                   e->status.value_or("").c_str());
-      if (e->kind_enum() == phrony::event_kind::run && e->run_id == run_id &&
-          e->status == "WaitingForHITL") {
-        answer(run_id);
-      }
+      hint(follower->on_event(*e, now()));
       return true;
     };
+    stream_open = true;
+    watch();
     http_call::start(
         io, *req,
-        [decoder, on_event](std::string_view bytes) {
+        [&, decoder, on_event](std::string_view bytes) {
+          watch();
           return decoder->feed(bytes, on_event).has_value();
         },
-        [&, run_id](int status, const std::string& failure) {
-          if (!failure.empty() || status != 200) {
-            return fail("stream: " +
-                        (failure.empty() ? "HTTP " + std::to_string(status) : failure));
+        [&, decoder](int status, const std::string& failure) {
+          stream_open = false;
+          idle.cancel();
+          (void)decoder->finish();
+          if (over) {
+            return;
           }
-          finish(run_id); // the server ends the stream after the session's last event
+          if (!failure.empty() || status != 200) { // polling takes over
+            std::printf("stream: %s\n",
+                        (failure.empty() ? "HTTP " + std::to_string(status) : failure).c_str());
+          } else { // the server ends the stream after the session's last event; else resume
+            reconnect.expires_after(
+                std::min(phrony::reconnect_delay(*decoder, std::chrono::milliseconds(1000)),
+                         std::chrono::milliseconds(30'000)));
+            reconnect.async_wait([&](auto ec) { return ec || over ? void() : stream(); });
+          }
+          hint(follower->on_stream_gap(now())); // what did the stream not tell?
         });
   };
 
@@ -303,7 +407,9 @@ int main(int argc, char** argv) {
           return fail("start run: " + started.error().what());
         }
         std::printf("started run %s\n", started->run_id.c_str());
-        stream(started->run_id);
+        follower.emplace(started->run_id, fo);
+        stream();
+        step(); // the follower's first step: read the run's status
       },
       fail);
 

@@ -4,11 +4,14 @@
 //
 //   phrony-run [--base URL] [--key KEY] --agent ID [--input JSON] [--approve | --reject]
 //              [--option ID] [--text TEXT] [--number N] [--stream | --poll]
-//              [--transport curl | httplib]
+//              [--timeout SECONDS] [--transport curl | httplib]
 //
 // The key may come from PHRONY_API_KEY instead of --key; it is never printed. --stream (the
-// default) prints each step as the SSE stream delivers it; --poll polls the run status.
-// Exit status: 0 the run completed, 2 it failed or was cancelled, 1 any other error.
+// default) prints each step as the SSE stream delivers it (and confirms each with the run's
+// status); --poll polls the run status. --timeout bounds the whole follow (default: none).
+// A task only the dashboard can complete is never answered here: phrony-run says so and waits.
+// Exit status: 0 the run completed, 2 it failed or was cancelled, 3 --timeout ended while a task
+// waited for a person in the dashboard, 1 any other error (no answer given, timeout, HTTP ...).
 #include "transports/curl_transport.hpp"
 #include "transports/httplib_transport.hpp"
 
@@ -16,13 +19,13 @@
 
 #include <simdjson.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <thread>
 
 namespace {
 
@@ -34,6 +37,7 @@ struct options {
   std::optional<std::string> option, text;
   std::optional<double> number;
   bool stream = true;
+  std::chrono::seconds timeout{0}; // 0: follow until the run ends
   std::string transport = "curl";
 };
 
@@ -84,7 +88,7 @@ void print_event(const phrony::stream_event& e) {
   } else if (e.kind == "user_task") {
     line(time, "user task", at(d, "/kind") + " " + at(d, "/status") + ": " + at(d, "/prompt"));
   } else if (e.kind == "run" || e.kind == "session") {
-    const bool sub = !at(d, "/parent_run_id").empty();
+    const bool sub = !at(d, "/parent_run_id").empty() || !at(d, "/parentRunId").empty();
     line(time, sub ? "sub-agent run" : e.kind,
          e.subject.substr(e.subject.rfind('.') + 1) + " " + at(d, "/status"));
   }
@@ -116,7 +120,7 @@ std::optional<phrony::run_message> answer(const options& o, const phrony::pendin
        !m                ? "none given on the command line"
        : m->approved     ? (*m->approved ? "approve" : "reject")
        : m->number_value ? number
-                         : m->selected_option_id.value_or(*m->text_value));
+                         : m->selected_option_id.value_or(m->text_value.value_or("")));
   return m;
 }
 
@@ -128,18 +132,33 @@ phrony::follow_handler make_handler(const options& o) {
     line("", "> decision", o.text ? "send \"" + *o.text + "\"" : "none (use --text)");
     return o.text ? std::optional(phrony::run_message::chat(*o.text)) : std::nullopt;
   };
+  h.on_dashboard_task = [](const phrony::pending_user_task& t) {
+    line("", "? " + t.kind.value_or("task"), t.prompt.value_or(""));
+    line("", "> decision", "waiting for a person in the dashboard (the API cannot answer this)");
+  };
   return h;
 }
 
-// The run's end: 0 completed, 2 failed or cancelled, 1 when we stopped following it.
+// The end of following: 0 completed, 2 failed or cancelled, 3 still waiting for a person in
+// the dashboard, 1 when we stopped following for another reason.
 int report(const phrony::run_outcome& out) {
-  if (out.completed) {
-    line("", "completed", out.output.text);
-    return 0;
+  using end = phrony::follow_end;
+  switch (out.end) {
+  case end::completed: line("", "completed", out.output.text); return 0;
+  case end::failed: line("", "failed", out.status + ": " + out.error); return 2;
+  case end::waiting_for_dashboard:
+    line("", "stopped",
+         "waiting for a person in the dashboard: " +
+             (out.task ? out.task->prompt.value_or("") : ""));
+    return 3;
+  case end::declined:
+    line("", "stopped", "no answer given on the command line (" + out.error + ")");
+    return 1;
+  case end::stuck:
+  case end::timed_out: break;
   }
-  const bool ended = phrony::is_terminal(phrony::parse_run_state(out.status));
-  line("", ended ? "failed" : "stopped", out.status + ": " + out.error);
-  return ended ? 2 : 1;
+  line("", "stopped", out.status + ": " + out.error);
+  return 1;
 }
 
 int fail(const phrony::error& e) {
@@ -147,121 +166,34 @@ int fail(const phrony::error& e) {
   return 1;
 }
 
-// Polling: client::follow_run does the work; we print its status changes as progress.
-template <class T>
-int follow_by_polling(phrony::client<T>& c, const std::string& run_id, const options& o) {
-  auto handler = make_handler(o);
-  std::string shown;
-  handler.on_action = [&](const phrony::follow_action& a) {
-    if (a.status != shown && !a.status.empty()) {
-      line("", "status", a.status);
-      shown = a.status;
-    }
-  };
-  auto out = c.follow_run(run_id, handler);
-  return out ? report(*out) : fail(out.error());
-}
-
-// Streaming: the stream says when the run waits; a second client (its own connection) answers
-// from inside the event callback while the stream stays open. The follower decides what to do.
-template <class T>
-int follow_by_streaming(phrony::client<T>& events, phrony::client<T>& calls,
-                        const std::string& run_id, const options& o) {
-  using k = phrony::follow_action::kind;
-  const auto handler = make_handler(o);
-  phrony::run_follower follower{run_id};
-  std::optional<phrony::error> failure;
-  // Does what the follower asks until the run works on its own again; false stops the stream.
-  auto act = [&]() -> bool {
-    for (;;) {
-      const phrony::follow_action& a = follower.next();
-      const bool waiting = phrony::is_waiting(phrony::parse_run_state(a.status));
-      if (a.what == k::failed) { // a run that ended: the stream ends too, get_run says why
-        return phrony::is_terminal(phrony::parse_run_state(a.status));
-      }
-      if (a.what == k::done || (a.what == k::get_status && !waiting)) {
-        return true; // working or done: the stream tells what happens next
-      }
-      std::optional<phrony::error> err;
-      if (a.what == k::get_status) { // waiting, but its task did not show yet: look again
-        std::this_thread::sleep_for(a.delay);
-        if (auto s = calls.get_run(run_id)) {
-          follower.on_status(*s);
-        } else {
-          err = s.error();
-        }
-      } else if (a.what == k::get_conversation) {
-        if (auto c = calls.get_conversation(run_id, phrony::step_content::slim)) {
-          follower.on_conversation(*c);
-        } else {
-          err = c.error();
-        }
-      } else if (a.what == k::skip_timer) {
-        line("", "> decision", "skip the timer");
-        auto s = calls.skip_agent_wait(run_id);
-        if (s || s.error().status == 400) { // 400: the timer fired meanwhile
-          follower.on_answered();
-        } else {
-          err = s.error();
-        }
-      } else {
-        auto m = a.task ? handler.answer_task(*a.task) : handler.send_text(run_id);
-        if (!m) {
-          follower.fail("no answer given on the command line");
-          continue;
-        }
-        // A sub-agent's task is answered through the sub-agent's run.
-        if (auto s = calls.send_message(a.task ? a.task->run_id : run_id, *m)) {
-          follower.on_answered();
-        } else {
-          err = s.error();
-        }
-      }
-      if (err) {
-        failure = std::move(err);
-        return false;
-      }
-    }
-  };
-  auto streamed = events.stream_events(run_id, [&](const phrony::result<phrony::stream_event>& e) {
-    if (!e) {
-      line("", "?", "undecodable event: " + e.error().what());
-      return true;
-    }
-    print_event(*e);
-    follower.on_event(*e);
-    return act();
-  });
-  if (failure) {
-    return fail(*failure);
-  }
-  if (const auto& a = follower.next();
-      a.what == k::failed && !phrony::is_terminal(phrony::parse_run_state(a.status))) {
-    return report({false, a.status, phrony::raw_json{"null"}, a.error});
-  }
-  if (!streamed) {
-    return fail(streamed.error());
-  }
-  auto s = calls.get_run(run_id); // stream payloads are not the documented output
-  if (!s) {
-    return fail(s.error());
-  }
-  return report({s->state() == phrony::run_state::completed, s->status, s->output,
-                 s->error.value_or(s->status)});
-}
-
+// client::follow_run(_streaming) does the work: it answers through the handler and confirms
+// every stream event with the run's status, so odd event payloads cannot stall it.
 template <class T> int run(const options& o) {
-  phrony::client<T> calls{T{}, o.api};
-  auto started = calls.start_run(o.agent_id, o.input);
+  phrony::client<T> api{T{}, o.api};
+  auto started = api.start_run(o.agent_id, o.input);
   if (!started) {
     return fail(started.error());
   }
   line("", "started", "run " + started->run_id + " (session " + started->session_id + ")");
-  if (!o.stream) {
-    return follow_by_polling(calls, started->run_id, o);
+  auto handler = make_handler(o);
+  phrony::follow_options fo;
+  fo.max_duration = o.timeout;
+  if (o.stream) {
+    handler.on_event = [](const phrony::result<phrony::stream_event>& e) {
+      e ? print_event(*e) : line("", "?", "undecodable event: " + e.error().what());
+    };
+  } else {
+    std::string shown;
+    handler.on_action = [shown](const phrony::follow_action& a) mutable {
+      if (a.status != shown && !a.status.empty()) {
+        line("", "status", a.status);
+        shown = a.status;
+      }
+    };
   }
-  phrony::client<T> events{T{}, o.api};
-  return follow_by_streaming(events, calls, started->run_id, o);
+  auto out = o.stream ? api.follow_run_streaming(started->run_id, handler, fo)
+                      : api.follow_run(started->run_id, handler, fo);
+  return out ? report(*out) : fail(out.error());
 }
 
 int usage(const std::string& why) {
@@ -269,7 +201,7 @@ int usage(const std::string& why) {
       stderr,
       "phrony-run: %s\nusage: phrony-run [--base URL] [--key KEY] --agent ID [--input JSON]"
       "\n         [--approve | --reject] [--option ID] [--text TEXT] [--number N]"
-      "\n         [--stream | --poll] [--transport curl | httplib]\n"
+      "\n         [--stream | --poll] [--timeout SECONDS] [--transport curl | httplib]\n"
       "The base defaults to https://api.phrony.com; the key may come from PHRONY_API_KEY.\n",
       why.c_str());
   return 1;
@@ -313,6 +245,13 @@ int main(int argc, char** argv) {
         return usage("--input is not a JSON object: " + input.error().what());
       }
       o.input = *input;
+    } else if (a == "--timeout") {
+      char* end = nullptr;
+      const long seconds = std::strtol(v, &end, 10);
+      if (end == v || *end != '\0' || seconds < 0) {
+        return usage("--timeout wants a number of seconds");
+      }
+      o.timeout = std::chrono::seconds(seconds);
     } else if (a == "--number") {
       char* end = nullptr;
       o.number = std::strtod(v, &end);

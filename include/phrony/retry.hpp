@@ -67,8 +67,8 @@ struct retry_policy {
     const auto step = std::min<std::chrono::milliseconds::rep>(
         max_delay.count(), base_delay.count() << std::min(doublings, 20));
     const double r = std::clamp(random01, 0.0, 1.0);
-    return std::chrono::milliseconds(step / 2 +
-                                     static_cast<std::chrono::milliseconds::rep>(r * (step / 2)));
+    return std::chrono::milliseconds(
+        step / 2 + static_cast<std::chrono::milliseconds::rep>(r * static_cast<double>(step / 2)));
   }
 };
 
