@@ -41,9 +41,26 @@ struct options {
   std::string transport = "curl";
 };
 
+// `text` with control characters shown as \xNN: whatever a server sends must not drive the
+// terminal (escape sequences) or forge lines.
+std::string printable(std::string_view text) {
+  std::string out;
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7F) {
+      constexpr char hex[] = "0123456789abcdef";
+      out += {'\\', 'x', hex[u >> 4], hex[u & 0xF]};
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
 // One timeline line: a time column (from the event, or blank), a label, the detail (cut to
 // about two lines, never inside a UTF-8 sequence).
-void line(std::string_view time, std::string_view label, std::string detail) {
+void line(std::string_view time, std::string_view label, std::string_view text) {
+  std::string detail = printable(text);
   if (detail.size() > 160) {
     std::size_t cut = 157;
     while (cut > 0 && (static_cast<unsigned char>(detail[cut]) & 0xC0) == 0x80) {
@@ -51,7 +68,7 @@ void line(std::string_view time, std::string_view label, std::string detail) {
     }
     detail = detail.substr(0, cut) + "...";
   }
-  std::printf("%-12.12s  %-14s %.*s\n", std::string(time).c_str(), std::string(label).c_str(),
+  std::printf("%-12.12s  %-14s %.*s\n", printable(time).c_str(), printable(label).c_str(),
               static_cast<int>(detail.size()), detail.data());
   std::fflush(stdout);
 }
@@ -157,12 +174,14 @@ int report(const phrony::run_outcome& out) {
   case end::stuck:
   case end::timed_out: break;
   }
-  line("", "stopped", out.status + ": " + out.error);
+  std::fprintf(stderr, "phrony-run: stopped (%s): %s\n", printable(out.status).c_str(),
+               printable(out.error).c_str());
   return 1;
 }
 
 int fail(const phrony::error& e) {
-  std::fprintf(stderr, "phrony-run: %s\n", e.what().c_str()); // errors never hold the key
+  // Errors never hold the key, but may quote what a server sent.
+  std::fprintf(stderr, "phrony-run: %s\n", printable(e.what()).c_str());
   return 1;
 }
 

@@ -367,9 +367,10 @@ TEST_CASE("follow_run gives up at max_duration on the client's clock") {
   CHECK_FALSE(outcome->completed);
   CHECK(outcome->status == "Running");
   CHECK(outcome->error.find("max_duration (1800 ms)") != std::string::npos);
-  // Polls at 0, 500, 1000 and 1500 ms; the next one (2000 ms) would pass the limit.
+  // Polls at 0, 500, 1000 and 1500 ms; the next one (2000 ms) would pass the limit, so it
+  // waits out the time left and gives up at the limit.
   CHECK(c.transport().sent.size() == 4);
-  CHECK(*clock - std::chrono::system_clock::time_point{} == milliseconds{1'500});
+  CHECK(*clock - std::chrono::system_clock::time_point{} == milliseconds{1'800});
 
   // Without a limit the same run is followed to its end.
   test_client unlimited;
@@ -513,7 +514,7 @@ TEST_CASE("max_duration bounds calls in flight: each carries the time left as it
   c.transport().responses.push_front(reply(200, run_body("Running")));
   REQUIRE(c.get_run(run_id).has_value());
   CHECK(c.transport().sent.back().timeout == milliseconds(60'000));
-  CHECK(clock.elapsed(start) == milliseconds(1'500));
+  CHECK(clock.elapsed(start) == milliseconds(1'800));
 }
 
 TEST_CASE("a call that hangs is cut at max_duration, and follow_run ends timed out, not failed") {
@@ -555,6 +556,21 @@ TEST_CASE("a call that hangs is cut at max_duration, and follow_run ends timed o
   CHECK(gave_up->end == follow_end::timed_out);
   CHECK(*clock2.slept == std::vector<milliseconds>{milliseconds(2'000)});
   CHECK(clock2.elapsed(start2) == milliseconds(2'000));
+}
+
+TEST_CASE("a transport error long before max_duration is that error, not a timeout") {
+  fake_clock clock;
+  client_options o = clock.options();
+  o.retry.max_attempts = 1;
+  client<fake_transport> c(fake_transport{}, test_config, o);
+  c.transport().responses.push_back(reply(200, run_body("Running")));
+  c.transport().responses.push_back(make_error(errc::transport, "", "connection reset"));
+  follow_options fo;
+  fo.max_duration = milliseconds(10'000); // so every call's timeout is cut to the time left
+  const auto outcome = c.follow_run(run_id, follow_handler{}, fo);
+  REQUIRE_FALSE(outcome.has_value());
+  CHECK(outcome.error().code == errc::transport);
+  CHECK(outcome.error().message == "connection reset");
 }
 
 TEST_CASE("every call carries max_response_body, and a longer body is refused all the same") {

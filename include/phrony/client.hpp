@@ -29,25 +29,6 @@
 
 namespace phrony {
 
-namespace detail {
-
-/// `text` with `secret` scrubbed, then cut to at most `max` bytes, never inside a UTF-8
-/// sequence. Scrubbing first matters: a key straddling the cut would otherwise survive in part.
-[[nodiscard]] inline std::string scrub_then_cut(std::string text, std::string_view secret,
-                                                std::size_t max) {
-  text = scrub(std::move(text), secret);
-  if (text.size() > max) {
-    std::size_t cut = max;
-    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) {
-      --cut;
-    }
-    text.resize(cut);
-  }
-  return text;
-}
-
-} // namespace detail
-
 /// The client's clock, randomness and limits. Tests replace sleep/now/random to run instantly.
 struct client_options {
   retry_policy retry;
@@ -280,7 +261,7 @@ public:
       };
       handler.on_data = [&](std::string_view chunk) {
         if (st.head.status != 200) {
-          append_bounded(st.error_body, chunk);
+          append_bounded(st, chunk);
           return true;
         }
         st.got_bytes = st.got_bytes || !chunk.empty();
@@ -314,7 +295,7 @@ public:
         const auto delay =
             s.options.retry.next_delay(++failures, r, true, s.options.random(), s.options.now());
         if (!delay) {
-          return to_http_error(*req, std::move(r));
+          return to_http_error(*req, std::move(r), st.error_body_cut);
         }
         s.options.sleep(*delay);
         continue;
@@ -371,6 +352,7 @@ private:
   struct stream_state {
     response_head head;
     std::string error_body;
+    bool error_body_cut = false; // more arrived than error_body kept
     bool got_bytes = false;
     bool got_event = false;
     bool session_ended = false;
@@ -457,15 +439,20 @@ private:
     return true;
   }
 
-  void append_bounded(std::string& out, std::string_view chunk) const {
+  void append_bounded(stream_state& st, std::string_view chunk) const {
     // Room for a key straddling the bound, which to_http_error scrubs before it cuts.
     const std::size_t keep = state_->options.max_error_body + state_->config.api_key.size();
-    out.append(chunk.substr(0, keep - std::min(out.size(), keep)));
+    const std::size_t room = keep - std::min(st.error_body.size(), keep);
+    st.error_body_cut = st.error_body_cut || chunk.size() > room;
+    st.error_body.append(chunk.substr(0, room));
   }
 
-  error to_http_error(const http_request& req, http_response r) const {
-    r.body = detail::scrub_then_cut(std::move(r.body), state_->config.api_key,
-                                    state_->options.max_error_body);
+  /// `more_follows`: r.body is a bounded read of a longer body (a secret's beginning at its end
+  /// is dropped too).
+  error to_http_error(const http_request& req, http_response r, bool more_follows = false) const {
+    r.body = detail::scrub_then_cut(r.body, state_->config.api_key, state_->options.max_error_body,
+                                    more_follows)
+                 .text;
     const std::string* retry_after = r.header("Retry-After");
     return http_error(r.status, req, std::move(r.body),
                       retry_after ? std::optional<std::string_view>(*retry_after) : std::nullopt);
@@ -522,6 +509,9 @@ private:
     return parse(response->body);
   }
 
+  /// How much earlier than ours a transport's clock may end an exchange cut to the deadline.
+  static constexpr std::chrono::milliseconds deadline_slack{250};
+
   /// The outcome when max_duration ends first; `last` is the error of a call it cut short.
   static run_outcome given_up(const run_follower& f, const follow_options& fo,
                               const std::optional<error>& last) {
@@ -554,6 +544,8 @@ private:
       const bool listens = stream.usable && action.listen;
       if (const auto left = time_left();
           !ends && left && (left->count() <= 0 || (!listens && action.delay > *left))) {
+        // The next step would come after the deadline: use the time left, then give up.
+        (void)sleep_within_deadline(action.delay);
         return given_up(follower, fo, std::nullopt);
       }
       if (handler.on_action) {
@@ -585,8 +577,8 @@ private:
       if (auto failed = act(run_id, follower, polled, handler)) {
         // A transport's clock may end the exchange a little before ours says the time is up.
         if (const auto left = time_left();
-            left &&
-            (left->count() <= 0 || (failed->code == errc::transport && s.cut_by_deadline))) {
+            left && (left->count() <= 0 || (failed->code == errc::transport && s.cut_by_deadline &&
+                                            *left <= deadline_slack))) {
           return given_up(follower, fo, failed);
         }
         return std::move(*failed);
@@ -693,7 +685,7 @@ private:
       };
       h.on_data = [&](std::string_view chunk) {
         if (st.head.status != 200) {
-          append_bounded(st.error_body, chunk);
+          append_bounded(st, chunk);
           return true;
         }
         st.got_bytes = st.got_bytes || !chunk.empty();
