@@ -719,8 +719,9 @@ namespace {
 struct story_server {
   enum class spelling { snake, camel, none, silent };
   spelling keys = spelling::snake;
-  bool ids = true;     // false: events carry no SSE id, so a stream cannot be resumed
-  bool polled = false; // after the answer, the run also moves on when its status is polled
+  bool ids = true;      // false: events carry no SSE id, so a stream cannot be resumed
+  bool polled = false;  // after the answer, the run also moves on when its status is polled
+  bool garbage = false; // the stream sends a line over the decoder's bounds, nothing else
   std::string run = "c98cd9df-f9ef-4b3c-b11e-281cf7ab62a8"; // the fixture's run
   std::string status = "Running";
   std::vector<std::string> log; // event JSON; its SSE id is its index + 1
@@ -794,6 +795,13 @@ struct story_server {
     head.status = 200;
     if (!h.on_head(head)) {
       return make_error(errc::cancelled, "", "stopped");
+    }
+    if (garbage) {
+      advance();
+      // As transports do when on_data returns false.
+      return h.on_data("event: " + std::string(sse_limits{}.max_line + 1, 'x') + "\n")
+                 ? result<void>{}
+                 : make_error(errc::cancelled, "", "stopped");
     }
     for (int round = 0; round < 2; ++round) {
       for (; next < log.size() && keys != spelling::silent; ++next) {
@@ -887,6 +895,28 @@ TEST_CASE("follow_run_streaming polls when the stream cannot be resumed where it
   fake_clock clock;
   story_server server;
   server.ids = false; // a new connection would replay from the start
+  server.polled = true;
+  client<story_server> c(std::move(server), test_config, clock.options());
+  follow_handler handler;
+  handler.answer_task = [](const pending_user_task& t) -> std::optional<run_message> {
+    return run_message::approve(t.user_task_id);
+  };
+  follow_options fo;
+  fo.max_duration = milliseconds(60'000);
+  const auto outcome = c.follow_run_streaming(c.transport().run, handler, fo);
+  REQUIRE(outcome.has_value());
+  CHECK(outcome->end == follow_end::completed);
+  CHECK(c.transport().answers == 1);
+  const auto streams =
+      std::count_if(c.transport().sent.begin(), c.transport().sent.end(),
+                    [](const http_request& r) { return r.url.ends_with("/stream"); });
+  CHECK(streams == 1);
+}
+
+TEST_CASE("follow_run_streaming polls when the stream breaks the decoder's bounds") {
+  fake_clock clock;
+  story_server server;
+  server.garbage = true;
   server.polled = true;
   client<story_server> c(std::move(server), test_config, clock.options());
   follow_handler handler;

@@ -709,7 +709,8 @@ private:
         fs.failures = 0;
         return std::nullopt;
       }
-      if (!res && res.error().code == errc::cancelled) {
+      // The transport reports our own stop after a decode error as cancelled too.
+      if (!res && res.error().code == errc::cancelled && !st.decode_error) {
         return std::move(res).error();
       }
       if (res && st.head.status != 200) {

@@ -533,7 +533,7 @@ void stream_case(const settings& s, const std::string& name, const std::string& 
 }
 
 /// One event whose data is about `size` bytes: a step event whose payload is an array of the
-/// stream's own payloads, one per `data:` line (lines stay far below sse_limits::max_line).
+/// stream's own payloads, one per `data:` line (many short lines).
 std::string big_event(const std::string& stream, std::size_t size) {
   std::string out = "id: big-1\nevent: step\ndata: {\"ts\":\"2026-01-01T00:00:00.000Z\","
                     "\"kind\":\"step\",\"subject\":\"engine.step.output\",\"data\":{"

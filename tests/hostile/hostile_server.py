@@ -10,7 +10,12 @@ that shows the client misbehaving (a raw control character in the request line o
 an injected header) is recorded there with "violation". Error bodies echo the request's
 X-API-Key, so a client that prints error bodies unscrubbed prints the key.
 
-Modes (the "data response" is GET /v1/runs/{id} for polling, GET .../stream for streaming):
+The run reads "Running" at the first GET /v1/runs/{id}, so that a client following over the
+stream opens the stream before anything else; from the second GET on, the run status misbehaves
+as the mode says (modes that leave it alone answer "Completed" once the stream has done its part,
+or from the fourth GET on, for a client that only polls).
+
+Modes (the "data response" is GET /v1/runs/{id} after the first, and GET .../stream):
   control        well behaved; the run completes
   endless-header a data response whose header line never ends
   endless-line   a data response whose body is one line that never ends (JSON, SSE data line)
@@ -47,6 +52,8 @@ MODES = ["control", "endless-header", "endless-line", "huge-retry", "ctl-run-id"
          "bad-chunk-overflow", "bad-chunk-huge", "invalid-utf8", "flood", "reset"]
 # Caps on what one response may send, so the server stays bounded whatever the client does.
 MAX_ENDLESS = 2 * GIB
+# GETs of the run status that read "Running" for a client that never opens the stream.
+POLLS_RUNNING = 3
 MAX_TRICKLE_SECONDS = 120
 
 
@@ -60,6 +67,21 @@ class State:
         self.report_path = report
         self.lock = threading.Lock()
         self.streams = 0  # stream requests so far
+        self.status_gets = 0  # GET /v1/runs/{id} so far
+        self.stream_done = False  # a stream has sent all its mode has to send
+
+    def next_status_get(self):
+        with self.lock:
+            self.status_gets += 1
+            return self.status_gets
+
+    def completed(self, gets):
+        with self.lock:
+            return self.stream_done or gets > POLLS_RUNNING
+
+    def stream_has_done(self):
+        with self.lock:
+            self.stream_done = True
 
     def record(self, entry):
         if not self.report_path:
@@ -86,6 +108,7 @@ COMPLETED = (event("run", "engine.run.completed", {"runId": RUN_ID, "status": "C
              event("session", "engine.session.completed",
                    {"sessionId": SESSION_ID, "status": "Completed", "output": {"text": "done"}},
                    "3"))
+RUN_RUNNING = json.dumps({"runId": RUN_ID, "status": "Running", "output": None}).encode()
 RUN_COMPLETED = json.dumps({"runId": RUN_ID, "status": "Completed",
                             "output": {"text": "hostile control done"}}).encode()
 START_RUN = {"sessionId": SESSION_ID, "runId": RUN_ID, "status": "Running",
@@ -232,8 +255,13 @@ class Handler(socketserver.BaseRequestHandler):
         return self.not_found(key)
 
     def run_status(self, mode, key):
+        state = self.server.state
+        gets = state.next_status_get()
         head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
         partial = b'{"runId":"' + RUN_ID.encode() + b'","status":"Running","output":"'
+        if gets == 1:
+            self.respond(200, RUN_RUNNING)
+            return True
         if mode == "endless-header":
             self.endless(b"HTTP/1.1 200 OK\r\nX-Endless: ")
         elif mode == "endless-line":
@@ -254,7 +282,7 @@ class Handler(socketserver.BaseRequestHandler):
             time.sleep(0.05)  # let the bytes leave before the RST
             self.reset()
         else:
-            self.respond(200, RUN_COMPLETED)
+            self.respond(200, RUN_COMPLETED if state.completed(gets) else RUN_RUNNING)
             return True
         return False
 
@@ -291,6 +319,7 @@ class Handler(socketserver.BaseRequestHandler):
             tiny = event("step", "engine.step.x", {"type": "llm_request_prepared"}) * 1000
             for _ in range(200):
                 self.send(tiny)
+            self.server.state.stream_has_done()
             self.send(COMPLETED)
         elif mode == "reset":
             # The first connection brings an event; reconnects only half of one, so a client
@@ -303,6 +332,7 @@ class Handler(socketserver.BaseRequestHandler):
         else:
             self.stream_head()
             # A reconnect with Last-Event-ID gets what follows it, as a real stream would.
+            self.server.state.stream_has_done()
             self.send((STARTED if not last_id else b"") + COMPLETED)
         return False
 
