@@ -4,6 +4,7 @@
 // on other connections while the stream stays open, and prints the run's output at the end.
 //
 //   phrony-asio-stream --base http://127.0.0.1:PORT --key KEY --agent ID [--reject]
+//                      [--option ID] [--text TEXT]
 //
 // phrony builds the requests, decodes the SSE bytes (event_stream_decoder), parses the bodies
 // and decides the next step (run_follower); this file only moves bytes and runs the timers:
@@ -208,15 +209,18 @@ int main(int argc, char** argv) {
   phrony::api_config cfg;
   std::string agent;
   bool approve = true;
+  std::optional<std::string> option, text; // answers to multi_option and text tasks
   for (int i = 1; i < argc; ++i) {
     const std::string_view a = argv[i];
     if (a == "--reject") {
       approve = false;
     } else if (i + 1 < argc && (a == "--base" || a == "--key" || a == "--agent")) {
       (a == "--base" ? cfg.base_url : a == "--key" ? cfg.api_key : agent) = argv[++i];
+    } else if (i + 1 < argc && (a == "--option" || a == "--text")) {
+      (a == "--option" ? option : text) = argv[++i];
     } else {
-      std::fprintf(stderr,
-                   "usage: phrony-asio-stream --base URL --key KEY --agent ID [--reject]\n");
+      std::fprintf(stderr, "usage: phrony-asio-stream --base URL --key KEY --agent ID [--reject]"
+                           " [--option ID] [--text TEXT]\n");
       return 1;
     }
   }
@@ -318,11 +322,28 @@ int main(int argc, char** argv) {
       return;
     case k::answer_task: {
       const phrony::pending_user_task& t = *a.task;
-      std::printf("   -> %s task %s: %s\n", approve ? "approving" : "rejecting",
-                  t.user_task_id.c_str(), t.prompt.value_or("").c_str());
-      auto m = approve ? phrony::run_message::approve(t.user_task_id)
-                       : phrony::run_message::reject(t.user_task_id);
-      call(phrony::send_message_request(cfg, t.run_id, m), [&](const std::string&) {
+      std::optional<phrony::run_message> m;
+      switch (t.kind_enum()) {
+      case phrony::user_task_kind::multi_option:
+        m = option ? std::optional(phrony::run_message::choose_option(t.user_task_id, *option))
+                   : std::nullopt;
+        break;
+      case phrony::user_task_kind::text:
+        m = text ? std::optional(phrony::run_message::answer_text(t.user_task_id, *text))
+                 : std::nullopt;
+        break;
+      default: // approvals, and kinds this example does not know
+        m = approve ? phrony::run_message::approve(t.user_task_id)
+                    : phrony::run_message::reject(t.user_task_id);
+      }
+      if (!m) {
+        follower->fail("no answer for a " + t.kind.value_or("") + " task on the command line");
+        step();
+        return;
+      }
+      std::printf("   -> answering task %s: %s\n", t.user_task_id.c_str(),
+                  t.prompt.value_or("").c_str());
+      call(phrony::send_message_request(cfg, t.run_id, *m), [&](const std::string&) {
         std::printf("   -> answer accepted\n");
         follower->on_answered();
       });

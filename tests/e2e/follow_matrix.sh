@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The follow matrix (issue 9, item 2): every flow phrony-run follows, polled and streamed, against
 # an emulator that spells the stream's `data` payloads three ways (snake_case as the fixtures,
-# camelCase as a server written from the docs alone, no run/session `status` at all), plus
-# phrony-asio-stream's approve/reject with both spellings, and dashboard-only tasks, which a
-# client must never answer through the API.
+# camelCase as a server written from the docs alone, no run/session `status` at all), the same
+# flows through phrony-asio-stream, and dashboard-only tasks, which a client must never answer
+# through the API.
 #
 # usage: follow_matrix.sh path/to/phrony-emulator path/to/phrony-run [path/to/phrony-asio-stream]
 #
@@ -164,12 +164,23 @@ for spelling in snake camel nostatus; do
       "${wait_limit[@]}" 15
   done
 done
+# The same flows through phrony-asio-stream, which always follows the stream.
+asio_flows=(
+  "approve|1|\"refundApproved\":true|1|"
+  "reject|1|\"refundApproved\":false|1|--reject"
+  "option|10|{\"resolution\":\"store_credit\"}|1|--option store_credit"
+  "text|11|{\"note\":\"Thanks\"}|1|--text Thanks"
+  "timer 60 s (skipped)|4|{\"tracking\":\"delivered\"}|0|"
+  "timer 2 s|12|{\"rested\":true}|0|"
+)
 if [[ -n $asio ]]; then
-  for spelling in snake camel; do
-    spawn "phrony-asio-stream, $spelling: approve" "$spelling" 0 '"refundApproved":true' 1 0 no -- \
-      "$asio" --base @BASE@ --key "$key" --agent "$(agent 1)"
-    spawn "phrony-asio-stream, $spelling: reject" "$spelling" 0 '"refundApproved":false' 1 0 no -- \
-      "$asio" --base @BASE@ --key "$key" --agent "$(agent 1)" --reject
+  for spelling in snake camel nostatus; do
+    for f in "${asio_flows[@]}"; do
+      IFS='|' read -r name agent_n text answers args <<<"$f"
+      read -ra args <<<"$args"
+      spawn "phrony-asio-stream, $spelling: $name" "$spelling" 0 "$text" "$answers" 0 no -- \
+        "$asio" --base @BASE@ --key "$key" --agent "$(agent "$agent_n")" "${args[@]}"
+    done
   done
 fi
 wait
