@@ -891,46 +891,38 @@ TEST_CASE("follow_run_streaming completes whatever keys the stream's payloads us
   }
 }
 
-TEST_CASE("follow_run_streaming polls when the stream cannot be resumed where it stopped") {
-  fake_clock clock;
-  story_server server;
-  server.ids = false; // a new connection would replay from the start
-  server.polled = true;
-  client<story_server> c(std::move(server), test_config, clock.options());
-  follow_handler handler;
-  handler.answer_task = [](const pending_user_task& t) -> std::optional<run_message> {
-    return run_message::approve(t.user_task_id);
+TEST_CASE("follow_run_streaming polls when the stream cannot be kept") {
+  struct row {
+    const char* what;
+    bool ids;
+    bool garbage;
   };
-  follow_options fo;
-  fo.max_duration = milliseconds(60'000);
-  const auto outcome = c.follow_run_streaming(c.transport().run, handler, fo);
-  REQUIRE(outcome.has_value());
-  CHECK(outcome->end == follow_end::completed);
-  CHECK(c.transport().answers == 1);
-  const auto streams =
-      std::count_if(c.transport().sent.begin(), c.transport().sent.end(),
-                    [](const http_request& r) { return r.url.ends_with("/stream"); });
-  CHECK(streams == 1);
-}
-
-TEST_CASE("follow_run_streaming polls when the stream breaks the decoder's bounds") {
-  fake_clock clock;
-  story_server server;
-  server.garbage = true;
-  server.polled = true;
-  client<story_server> c(std::move(server), test_config, clock.options());
-  follow_handler handler;
-  handler.answer_task = [](const pending_user_task& t) -> std::optional<run_message> {
-    return run_message::approve(t.user_task_id);
+  const row rows[] = {
+      {"no event ids: a new connection would replay from the start", false, false},
+      {"a line over the decoder's bounds", true, true},
   };
-  follow_options fo;
-  fo.max_duration = milliseconds(60'000);
-  const auto outcome = c.follow_run_streaming(c.transport().run, handler, fo);
-  REQUIRE(outcome.has_value());
-  CHECK(outcome->end == follow_end::completed);
-  CHECK(c.transport().answers == 1);
-  const auto streams =
-      std::count_if(c.transport().sent.begin(), c.transport().sent.end(),
-                    [](const http_request& r) { return r.url.ends_with("/stream"); });
-  CHECK(streams == 1);
+  for (const auto& r : rows) {
+    const std::string what = r.what;
+    CAPTURE(what);
+    fake_clock clock;
+    story_server server;
+    server.ids = r.ids;
+    server.garbage = r.garbage;
+    server.polled = true;
+    client<story_server> c(std::move(server), test_config, clock.options());
+    follow_handler handler;
+    handler.answer_task = [](const pending_user_task& t) -> std::optional<run_message> {
+      return run_message::approve(t.user_task_id);
+    };
+    follow_options fo;
+    fo.max_duration = milliseconds(60'000);
+    const auto outcome = c.follow_run_streaming(c.transport().run, handler, fo);
+    REQUIRE(outcome.has_value());
+    CHECK(outcome->end == follow_end::completed);
+    CHECK(c.transport().answers == 1);
+    const auto streams =
+        std::count_if(c.transport().sent.begin(), c.transport().sent.end(),
+                      [](const http_request& req) { return req.url.ends_with("/stream"); });
+    CHECK(streams == 1);
+  }
 }

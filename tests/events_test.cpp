@@ -13,45 +13,12 @@
 #include <string_view>
 #include <vector>
 
+#include "counting_new.hpp" // a steady stream must decode without allocating
 #include "sse_testing.hpp"
 #include "test_util.hpp"
 
 using namespace phrony;
 using namespace std::literals;
-
-// Counts allocations so a test can check that a steady stream decodes without any. Every
-// non-aligned form is replaced, so that no pointer meets an allocator it did not come from
-// (ASan checks); the aligned forms keep the library's own pair.
-namespace {
-std::size_t g_allocations = 0;
-
-void* counted_alloc(std::size_t n) noexcept {
-  ++g_allocations;
-  return std::malloc(n == 0 ? 1 : n);
-}
-} // namespace
-
-// g++ 12 flags std::free of memory from this operator new as mismatched once both are inlined
-// into one function; they are a matched pair (malloc and free).
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-
-void* operator new(std::size_t n) {
-  if (void* p = counted_alloc(n)) {
-    return p;
-  }
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t n) { return ::operator new(n); }
-void* operator new(std::size_t n, const std::nothrow_t&) noexcept { return counted_alloc(n); }
-void* operator new[](std::size_t n, const std::nothrow_t&) noexcept { return counted_alloc(n); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
 
 namespace {
 
@@ -244,9 +211,9 @@ TEST_CASE("a steady stream mixing both spellings decodes without allocating") {
     REQUIRE(d.feed(cycle, on).has_value());
   }
   picked = 0;
-  const std::size_t before = g_allocations;
+  const auto before = phrony_test::allocation_count;
   const bool fed = d.feed(cycle, on).has_value();
-  const std::size_t allocations = g_allocations - before;
+  const auto allocations = phrony_test::allocation_count - before;
   CHECK(fed);
   CHECK(picked == 5);
   CHECK(allocations == 0);

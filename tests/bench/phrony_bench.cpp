@@ -41,52 +41,7 @@
 #endif
 
 // ---- allocation counting ----------------------------------------------------------------------
-// Single-threaded program: a plain counter is enough.
-
-namespace {
-std::uint64_t g_allocations = 0;
-
-void* counted_alloc(std::size_t n) {
-  ++g_allocations;
-  return std::malloc(n == 0 ? 1 : n);
-}
-void* counted_alloc_aligned(std::size_t n, std::align_val_t al) {
-  ++g_allocations;
-  const auto a = static_cast<std::size_t>(al);
-  return std::aligned_alloc(a, (std::max<std::size_t>(n, 1) + a - 1) / a * a);
-}
-} // namespace
-
-// g++ 12 flags std::free of memory from this operator new as mismatched once both are inlined
-// into one function; they are a matched pair (malloc/aligned_alloc and free).
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-
-void* operator new(std::size_t n) {
-  if (void* p = counted_alloc(n)) {
-    return p;
-  }
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t n) { return ::operator new(n); }
-void* operator new(std::size_t n, const std::nothrow_t&) noexcept { return counted_alloc(n); }
-void* operator new[](std::size_t n, const std::nothrow_t&) noexcept { return counted_alloc(n); }
-void* operator new(std::size_t n, std::align_val_t al) {
-  if (void* p = counted_alloc_aligned(n, al)) {
-    return p;
-  }
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t n, std::align_val_t al) { return ::operator new(n, al); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+#include "../counting_new.hpp"
 
 namespace {
 
@@ -464,7 +419,7 @@ double steady_allocs_per_event(std::string_view bytes, std::size_t chunk, OnEven
   std::size_t events_before = 0;
   for (std::size_t at = 0; at < bytes.size(); at += chunk) {
     if (at == half) {
-      before = g_allocations;
+      before = phrony_test::allocation_count;
       events_before = events;
     }
     (void)d.feed(bytes.substr(at, chunk), [&](const auto& e) {
@@ -472,7 +427,7 @@ double steady_allocs_per_event(std::string_view bytes, std::size_t chunk, OnEven
       on_event(e);
     });
   }
-  const std::uint64_t allocs = g_allocations - before;
+  const std::uint64_t allocs = phrony_test::allocation_count - before;
   const std::size_t n = events - events_before;
   return n == 0 ? 0.0 : static_cast<double>(allocs) / static_cast<double>(n);
 }

@@ -1,0 +1,74 @@
+// Replaces the global operator new/delete with ones that count allocations, for tests and the
+// benchmark that check a path allocates nothing. Include it in exactly one translation unit of a
+// program (it defines the replacement functions). Every form is replaced, so that no pointer
+// meets an allocator it did not come from (ASan checks the pairs).
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <new>
+
+namespace phrony_test {
+
+/// Allocations made so far by this program (single-threaded use: a plain counter).
+inline std::uint64_t allocation_count = 0;
+
+inline void* counted_alloc(std::size_t n) noexcept {
+  ++allocation_count;
+  return std::malloc(n == 0 ? 1 : n);
+}
+
+inline void* counted_alloc_aligned(std::size_t n, std::align_val_t al) noexcept {
+  ++allocation_count;
+  const auto a = static_cast<std::size_t>(al);
+  return std::aligned_alloc(a, (std::max<std::size_t>(n, 1) + a - 1) / a * a);
+}
+
+} // namespace phrony_test
+
+// g++ 12 flags std::free of memory from this operator new as mismatched once both are inlined
+// into one function; they are a matched pair (malloc/aligned_alloc and free).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+
+void* operator new(std::size_t n) {
+  if (void* p = phrony_test::counted_alloc(n)) {
+    return p;
+  }
+  throw std::bad_alloc();
+}
+void* operator new[](std::size_t n) { return ::operator new(n); }
+void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
+  return phrony_test::counted_alloc(n);
+}
+void* operator new[](std::size_t n, const std::nothrow_t&) noexcept {
+  return phrony_test::counted_alloc(n);
+}
+void* operator new(std::size_t n, std::align_val_t al) {
+  if (void* p = phrony_test::counted_alloc_aligned(n, al)) {
+    return p;
+  }
+  throw std::bad_alloc();
+}
+void* operator new[](std::size_t n, std::align_val_t al) { return ::operator new(n, al); }
+void* operator new(std::size_t n, std::align_val_t al, const std::nothrow_t&) noexcept {
+  return phrony_test::counted_alloc_aligned(n, al);
+}
+void* operator new[](std::size_t n, std::align_val_t al, const std::nothrow_t&) noexcept {
+  return phrony_test::counted_alloc_aligned(n, al);
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
