@@ -306,8 +306,12 @@ private:
             generation_ = socket.generation;
             base_bytes_ = 0;
           }
+          // Below the base when the number already names the next socket (cpp-httplib closed
+          // the kept-alive one; the connect hook has not run yet) or when bytes arrive between
+          // the two reads in bytes_taken: no growth then (an unsigned difference would wrap).
           const std::int64_t taken = bytes_taken(socket.fd);
-          if (taken >= 0 && static_cast<std::uint64_t>(taken - base_bytes_) > max_headers_) {
+          if (taken > base_bytes_ &&
+              static_cast<std::uint64_t>(taken - base_bytes_) > max_headers_) {
             headers_too_large_ = true;
             break;
           }
