@@ -457,6 +457,25 @@ TEST_CASE("item types map from wire strings, and unknown ones are kept") {
   }
 }
 
+TEST_CASE("a ToolResult error reads as text only when it is one JSON string") {
+  struct row {
+    std::string_view raw;
+    std::optional<std::string> want;
+  };
+  const row rows[] = {
+      {R"("timeout")", "timeout"},  {R"( "a\"b\u00e9\n" )", "a\"b\u00e9\n"},
+      {"null", std::nullopt},       {R"({"code":"E1"})", std::nullopt},
+      {R"("a" "b")", std::nullopt}, {R"("unterminated)", std::nullopt},
+      {"", std::nullopt},
+  };
+  for (const auto& r : rows) {
+    CAPTURE(r.raw);
+    tool_result t;
+    t.error.text = std::string(r.raw);
+    CHECK(t.error_text() == r.want);
+  }
+}
+
 TEST_CASE("user task kinds map from wire strings, and dashboard-only kinds are never API work") {
   struct row {
     std::string_view wire;

@@ -254,33 +254,13 @@ public:
         return std::move(req).error();
       }
       stream_state st;
-      stream_handler handler;
-      handler.on_head = [&](const response_head& head) {
-        st.head = head;
-        return true;
-      };
-      handler.on_data = [&](std::string_view chunk) {
-        if (st.head.status != 200) {
-          append_bounded(st, chunk);
-          return true;
+      const stream_handler handler = feed_handler(st, decoder, [&](const result<stream_event>& ev) {
+        st.got_event = true;
+        if (ev && ends_session(*ev)) {
+          st.session_ended = true;
         }
-        st.got_bytes = st.got_bytes || !chunk.empty();
-        auto fed = decoder.feed(chunk, [&](const result<stream_event>& ev) {
-          st.got_event = true;
-          if (ev && ends_session(*ev)) {
-            st.session_ended = true;
-          }
-          if (!invoke_continue(on_event, ev)) {
-            st.stopped = true;
-            return false;
-          }
-          return true;
-        });
-        if (!fed && !st.stopped) {
-          st.decode_error = std::move(fed).error();
-        }
-        return fed.has_value();
-      };
+        return invoke_continue(on_event, ev);
+      });
       auto res = s.transport.stream(*req, handler);
       if (st.stopped) {
         return make_error(errc::cancelled, "", "stream stopped by the caller");
@@ -356,7 +336,7 @@ private:
     bool got_bytes = false;
     bool got_event = false;
     bool session_ended = false;
-    bool stopped = false;
+    bool stopped = false; ///< our on_event asked to stop
     std::optional<error> decode_error;
   };
 
@@ -437,6 +417,37 @@ private:
     }
     state_->options.sleep(d);
     return true;
+  }
+
+  /// The handler of one stream connection: a 200 body goes to `decoder`, whose events go to
+  /// `on_event` (returning false stops the stream: st.stopped), any other body is kept, bounded,
+  /// in st.error_body.
+  template <class F>
+  stream_handler feed_handler(stream_state& st, event_stream_decoder& decoder, F on_event) const {
+    stream_handler h;
+    h.on_head = [&st](const response_head& head) {
+      st.head = head;
+      return true;
+    };
+    h.on_data = [this, &st, &decoder, on_event](std::string_view chunk) mutable {
+      if (st.head.status != 200) {
+        append_bounded(st, chunk);
+        return true;
+      }
+      st.got_bytes = st.got_bytes || !chunk.empty();
+      auto fed = decoder.feed(chunk, [&](const result<stream_event>& ev) {
+        if (!on_event(ev)) {
+          st.stopped = true;
+          return false;
+        }
+        return true;
+      });
+      if (!fed && !st.stopped) {
+        st.decode_error = std::move(fed).error();
+      }
+      return fed.has_value();
+    };
+    return h;
   }
 
   void append_bounded(stream_state& st, std::string_view chunk) const {
@@ -677,33 +688,15 @@ private:
       }
       req->timeout = *timeout;
       stream_state st;
-      bool look = false;
-      stream_handler h;
-      h.on_head = [&](const response_head& head) {
-        st.head = head;
-        return true;
-      };
-      h.on_data = [&](std::string_view chunk) {
-        if (st.head.status != 200) {
-          append_bounded(st, chunk);
-          return true;
+      const stream_handler h = feed_handler(st, fs.decoder, [&](const result<stream_event>& ev) {
+        if (handler.on_event) {
+          handler.on_event(ev);
         }
-        st.got_bytes = st.got_bytes || !chunk.empty();
-        auto fed = fs.decoder.feed(chunk, [&](const result<stream_event>& ev) {
-          if (handler.on_event) {
-            handler.on_event(ev);
-          }
-          look = ev && follower.on_event(*ev, s.options.now());
-          return !look;
-        });
-        if (!fed && !look) {
-          st.decode_error = std::move(fed).error();
-        }
-        return fed.has_value();
-      };
+        return !(ev && follower.on_event(*ev, s.options.now())); // stop: the follower looks
+      });
       auto res = s.transport.stream(*req, h);
       (void)fs.decoder.finish();
-      if (look) {
+      if (st.stopped) {
         // Without event ids a new connection cannot resume where this one stopped.
         fs.usable = !fs.decoder.last_event_id().empty();
         fs.failures = 0;

@@ -159,7 +159,9 @@ struct tool_result {
   extra_fields extra;
 
   /// The error's text when it is a JSON string (the common case), else nullopt.
-  [[nodiscard]] std::optional<std::string> error_text() const { return error.string_value(); }
+  [[nodiscard]] std::optional<std::string> error_text() const {
+    return detail::string_value(error);
+  }
   friend bool operator==(const tool_result&, const tool_result&) = default;
 };
 
@@ -814,7 +816,7 @@ template <std::same_as<loose_user_task> T> struct schema<T> {
 
 /// A string member of a kept content, when it is one.
 [[nodiscard]] inline std::optional<std::string> loose_string(const std::optional<raw_json>& v) {
-  return v ? v->string_value() : std::nullopt;
+  return v ? string_value(*v) : std::nullopt;
 }
 
 /// The options of a kept task: objects with a string id and label, or plain strings (the
@@ -830,7 +832,7 @@ template <class = void>
     return out;
   }
   for (const auto& element : *elements) {
-    if (auto s = element.string_value()) {
+    if (auto s = string_value(element)) {
       out.push_back({*s, *s, {}});
     } else if (auto option = parse_body<user_task_option>(element.text)) {
       out.push_back(std::move(*option));

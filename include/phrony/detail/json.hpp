@@ -472,6 +472,25 @@ inline void assign_string(std::string& out, std::string_view s) {
   return {};
 }
 
+/// The value of `r` when it is one JSON string (escapes decoded by simdjson), else nullopt.
+[[nodiscard]] inline std::optional<std::string> string_value(const raw_json& r) {
+  const std::string_view text = trim_json_space(r.text);
+  if (text.empty() || text.front() != '"') {
+    return std::nullopt;
+  }
+  const simdjson::padded_string padded(text);
+  od::parser parser; // a cold accessor: the thread's parsers may be busy with a body
+  od::document doc;
+  std::string_view s;
+  const char* trailing = nullptr;
+  if (parser.iterate(padded).get(doc) != simdjson::SUCCESS ||
+      doc.get_string().get(s) != simdjson::SUCCESS ||
+      doc.current_location().get(trailing) == simdjson::SUCCESS) {
+    return std::nullopt;
+  }
+  return std::string(s);
+}
+
 // Every type the schema machinery reads or writes has a codec<T> specialisation with
 //   static read_status read(od::value&, const path&, read_context&, T&);
 //   static void write(json_writer&, const T&);
