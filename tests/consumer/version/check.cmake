@@ -4,7 +4,7 @@
 cmake_minimum_required(VERSION 3.21)
 
 file(READ ${SOURCE_DIR}/meson.build meson)
-if(NOT meson MATCHES "project\\('phrony',[^)]*version: *'([^']*)'")
+if(NOT meson MATCHES "project\\('phrony',[^)]*[^_]version: *'([^']*)'")
   message(FATAL_ERROR "no version: '...' in meson.build's project()")
 endif()
 if(NOT CMAKE_MATCH_1 STREQUAL VERSION)
