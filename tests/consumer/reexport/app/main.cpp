@@ -6,7 +6,7 @@
 
 int main() {
   const std::string line = acme::describe_run(
-      R"({"runId":"77fa34b4-12d6-4fd6-8c23-77526537307d","status":"Completed"})");
+      R"({"runId":"77fa34b4-12d6-4fd6-8c23-77526537307d","status":"Completed","output":null})");
   if (line != "77fa34b4-12d6-4fd6-8c23-77526537307d Completed") {
     std::fprintf(stderr, "acme_app: describe_run gave '%s'\n", line.c_str());
     return 1;
