@@ -4,7 +4,8 @@
 #                     enabled: none of them may be installed);
 #   WORK/prefix       a fresh configure of SOURCE_DIR with tests, examples and fuzzers off, the way
 #                     a packager builds; the consumer tests use this one.
-# cmake -DSOURCE_DIR=.. -DMAIN_BUILD_DIR=.. -DWORK=.. -DINIT_CACHE=.. -DGENERATOR=.. -P install_phrony.cmake
+# cmake -DSOURCE_DIR=.. -DMAIN_BUILD_DIR=.. -DWORK=.. -DINIT_CACHE=.. -DGENERATOR=..
+#       -P install_phrony.cmake
 cmake_minimum_required(VERSION 3.21)
 
 function(run)
@@ -32,7 +33,8 @@ function(check_tree prefix)
     list(REMOVE_ITEM extra ${expected})
     set(missing ${expected})
     list(REMOVE_ITEM missing ${got})
-    message(FATAL_ERROR "${prefix}: unexpected install tree\n  extra: ${extra}\n  missing: ${missing}")
+    message(FATAL_ERROR
+            "${prefix}: unexpected install tree\n  extra: ${extra}\n  missing: ${missing}")
   endif()
   list(LENGTH got n)
   message(STATUS "${prefix}: ${n} files, as expected")

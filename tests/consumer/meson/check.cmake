@@ -5,8 +5,8 @@
 #   MODE=pkgconfig   dependency('phrony') is found through PREFIX/share/pkgconfig/phrony.pc, no
 #                    fallback allowed
 # Prints PHRONY_SKIP (ctest SKIP_REGULAR_EXPRESSION) only when no meson executable is found.
-# cmake -DMODE=.. -DMESON=.. -DCXX=.. -DSOURCE_DIR=.. -DPREFIX=.. -DWORK=.. -DEXPECT_VERSION=..
-#       -P check.cmake
+# cmake -DMODE=.. -DMESON=.. -DCXX=.. [-DCXXFLAGS=.. -DLDFLAGS=..] -DSOURCE_DIR=.. -DPREFIX=..
+#       -DWORK=.. -DEXPECT_VERSION=.. -P check.cmake
 cmake_minimum_required(VERSION 3.21)
 
 if(NOT MESON)
@@ -18,13 +18,15 @@ file(REMOVE_RECURSE ${WORK})
 file(COPY ${CMAKE_CURRENT_LIST_DIR}/meson.build ${CMAKE_CURRENT_LIST_DIR}/../common/main.cpp
      DESTINATION ${WORK}/src)
 set(ENV{CXX} "${CXX}")
+set(ENV{CXXFLAGS} "${CXXFLAGS}")
+set(ENV{LDFLAGS} "${LDFLAGS}")
 
 if(MODE STREQUAL "subproject")
   file(MAKE_DIRECTORY ${WORK}/src/subprojects)
   file(CREATE_LINK ${SOURCE_DIR} ${WORK}/src/subprojects/phrony SYMBOLIC)
   set(options --force-fallback-for=phrony)
   # meson 1.0 says "(overridden)", later ones name the subproject.
-  set(expect "\nDependency phrony( from subproject subprojects/phrony)? found: YES ${EXPECT_VERSION}")
+  set(expect "\nDependency phrony( from subproject [^ ]+)? found: YES ${EXPECT_VERSION}")
 elseif(MODE STREQUAL "pkgconfig")
   if(DEFINED ENV{PKG_CONFIG_PATH} AND NOT "$ENV{PKG_CONFIG_PATH}" STREQUAL "")
     set(ENV{PKG_CONFIG_PATH} "${PREFIX}/share/pkgconfig:$ENV{PKG_CONFIG_PATH}")

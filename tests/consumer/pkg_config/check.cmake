@@ -1,8 +1,8 @@
 # ctest consumer_pkg_config: a consumer built with nothing but the compiler and pkg-config against
 # the installed tree, as a Makefile user would:
 #   ${CXX} -std=c++20 main.cpp $(pkg-config --cflags --libs phrony) -o consumer && ./consumer
-# cmake -DCXX=.. -DPKG_CONFIG=.. -DPREFIX=<phrony prefix> -DMAIN=<main.cpp> -DWORK=..
-#       -DEXPECT_VERSION=.. -P check.cmake
+# cmake -DCXX=.. [-DCXXFLAGS=.. -DLDFLAGS=..] -DPKG_CONFIG=.. -DPREFIX=<phrony prefix>
+#       -DMAIN=<main.cpp> -DWORK=.. -DEXPECT_VERSION=.. -P check.cmake
 cmake_minimum_required(VERSION 3.21)
 
 file(REMOVE_RECURSE ${WORK})
@@ -49,7 +49,7 @@ if(NOT found_include)
 endif()
 
 pkg_config(flags --cflags --libs)
-separate_arguments(flags UNIX_COMMAND "${flags}")
+separate_arguments(flags UNIX_COMMAND "${CXXFLAGS} ${flags} ${LDFLAGS}")
 execute_process(COMMAND ${CXX} -std=c++20 ${MAIN} ${flags} -o ${WORK}/consumer
                 RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
 if(NOT rc EQUAL 0)
