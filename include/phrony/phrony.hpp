@@ -16,3 +16,4 @@
 #include "phrony/sessions.hpp"
 #include "phrony/sse.hpp"
 #include "phrony/transport.hpp"
+#include "phrony/version.hpp"

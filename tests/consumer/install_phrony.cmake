@@ -1,0 +1,52 @@
+# ctest consumer_install (fixture phrony_installed): installs phrony twice and checks that each
+# install tree holds exactly the headers, the CMake package files and phrony.pc:
+#   WORK/main-prefix  `cmake --install` of the build tree running this test (tests and examples
+#                     enabled: none of them may be installed);
+#   WORK/prefix       a fresh configure of SOURCE_DIR with tests, examples and fuzzers off, the way
+#                     a packager builds; the consumer tests use this one.
+# cmake -DSOURCE_DIR=.. -DMAIN_BUILD_DIR=.. -DWORK=.. -DINIT_CACHE=.. -DGENERATOR=..
+#       -P install_phrony.cmake
+cmake_minimum_required(VERSION 3.21)
+
+function(run)
+  execute_process(COMMAND ${ARGV} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
+  if(NOT rc EQUAL 0)
+    string(REPLACE ";" " " cmd "${ARGV}")
+    message(FATAL_ERROR "failed (${rc}): ${cmd}\n${out}")
+  endif()
+endfunction()
+
+# Every file of include/, plus the package files.
+file(GLOB_RECURSE headers RELATIVE ${SOURCE_DIR} ${SOURCE_DIR}/include/*)
+set(expected ${headers}
+    share/cmake/phrony/phrony-config.cmake
+    share/cmake/phrony/phrony-config-version.cmake
+    share/cmake/phrony/phrony-targets.cmake
+    share/pkgconfig/phrony.pc)
+list(SORT expected)
+
+function(check_tree prefix)
+  file(GLOB_RECURSE got RELATIVE ${prefix} ${prefix}/*)
+  list(SORT got)
+  if(NOT got STREQUAL expected)
+    set(extra ${got})
+    list(REMOVE_ITEM extra ${expected})
+    set(missing ${expected})
+    list(REMOVE_ITEM missing ${got})
+    message(FATAL_ERROR
+            "${prefix}: unexpected install tree\n  extra: ${extra}\n  missing: ${missing}")
+  endif()
+  list(LENGTH got n)
+  message(STATUS "${prefix}: ${n} files, as expected")
+endfunction()
+
+file(REMOVE_RECURSE ${WORK})
+
+run(${CMAKE_COMMAND} --install ${MAIN_BUILD_DIR} --prefix ${WORK}/main-prefix)
+check_tree(${WORK}/main-prefix)
+
+run(${CMAKE_COMMAND} -S ${SOURCE_DIR} -B ${WORK}/build -G ${GENERATOR} -C ${INIT_CACHE}
+    -DPHRONY_BUILD_TESTS=OFF -DPHRONY_BUILD_EXAMPLES=OFF -DPHRONY_BUILD_FUZZ=OFF
+    -DCMAKE_INSTALL_PREFIX=${WORK}/prefix)
+run(${CMAKE_COMMAND} --install ${WORK}/build)
+check_tree(${WORK}/prefix)

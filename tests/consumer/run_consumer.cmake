@@ -1,0 +1,20 @@
+# Test step of consumer_subdirectory and consumer_fetchcontent: runs the consumer, then checks that
+# `cmake --install` of its build tree installs nothing (phrony's PHRONY_INSTALL is OFF when it is
+# not the top-level project, and the consumer itself has no install rules).
+# cmake -DEXE=<consumer> -DBUILD_DIR=<consumer build dir> -P run_consumer.cmake
+cmake_minimum_required(VERSION 3.21)
+
+execute_process(COMMAND ${EXE} RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "${EXE} failed (${rc})")
+endif()
+
+set(prefix ${BUILD_DIR}/install-check)
+file(REMOVE_RECURSE ${prefix})
+execute_process(COMMAND ${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${prefix}
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
+file(GLOB_RECURSE installed ${prefix}/*)
+if(NOT rc EQUAL 0 OR installed)
+  message(FATAL_ERROR "cmake --install of ${BUILD_DIR} (rc ${rc}) installed: ${installed}\n${out}")
+endif()
+message(STATUS "cmake --install ${BUILD_DIR}: nothing installed")
