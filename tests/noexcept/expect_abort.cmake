@@ -1,6 +1,7 @@
 # cmake -DPROGRAM=<exe> -DARGS=<a>|<b> -DEXPECT=<regex> -DFORBID=<text> -P expect_abort.cmake:
 # runs PROGRAM and passes when it fails (an abort) with EXPECT matching its stderr and FORBID
 # (the API key) nowhere in its output.
+cmake_minimum_required(VERSION 3.21)
 string(REPLACE "|" ";" args "${ARGS}")
 execute_process(COMMAND ${PROGRAM} ${args} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
 message(STATUS "exit: ${rc}\nstdout: ${out}\nstderr: ${err}")

@@ -1,5 +1,6 @@
 # cmake -DINCLUDE_DIR=<include> -DSOURCES=<file>|<file> -P check_headers_listed.cmake: fails
 # when a header in INCLUDE_DIR/phrony is not #included by every one of SOURCES.
+cmake_minimum_required(VERSION 3.21)
 file(GLOB headers RELATIVE ${INCLUDE_DIR} ${INCLUDE_DIR}/phrony/*.hpp)
 if(NOT headers)
   message(FATAL_ERROR "no headers under ${INCLUDE_DIR}/phrony")

@@ -1,6 +1,7 @@
 # cmake -DCONFIG=<name>.config.cmake -P compile_and_run.cmake: compiles SOURCE with COMPILER and
 # FLAGS (warnings are errors if FLAGS say so), links LIBS, runs the program with ARGS. Written by
 # phrony_compiler_test() (compiler_test.cmake); fails on any compiler output or a failing run.
+cmake_minimum_required(VERSION 3.21)
 include(${CONFIG})
 
 set(cmd ${LAUNCHER} ${COMPILER} ${FLAGS})

@@ -1,7 +1,11 @@
 # phrony_compiler_test(): a ctest test that compiles one program with a given compiler and flags
 # (not CMake's: a g++ configure tests clang++ too), links it to simdjson and runs it. Used by
-# tests/strict (the warning matrix) and tests/noexcept (-fno-exceptions -fno-rtti).
-include_guard(GLOBAL)
+# tests/strict (the warning matrix) and tests/noexcept (-fno-exceptions -fno-rtti); each includes it.
+
+# The matrix does not depend on the configured compiler or sanitizers: a CI that configures
+# several times runs it in one of them (-DPHRONY_COMPILER_TESTS=OFF in the others, or ctest -LE
+# compilers).
+option(PHRONY_COMPILER_TESTS "Tests that compile programs with g++ and clang++ (strict, noexcept)" ON)
 
 set(PHRONY_COMPILER_TEST_DRIVER ${CMAKE_CURRENT_LIST_DIR}/compile_and_run.cmake)
 
@@ -30,7 +34,7 @@ function(phrony_compiler_test name)
   endif()
   if(NOT arg_COMPILER)
     add_test(NAME ${name} COMMAND ${CMAKE_COMMAND} -E echo "SKIPPED: compiler not found")
-    set_tests_properties(${name} PROPERTIES SKIP_REGULAR_EXPRESSION "SKIPPED:")
+    set_tests_properties(${name} PROPERTIES SKIP_REGULAR_EXPRESSION "SKIPPED:" LABELS compilers)
     return()
   endif()
   # Everything phrony::phrony needs, read from the targets at generate time.
@@ -52,4 +56,6 @@ set(ARGS [==[${arg_ARGS}]==])
   add_test(NAME ${name}
            COMMAND ${CMAKE_COMMAND} -DCONFIG=${CMAKE_CURRENT_BINARY_DIR}/${name}.config.cmake
                    -P ${PHRONY_COMPILER_TEST_DRIVER})
+  # A compile of every header at -O3 takes a minute or two alone, more on a loaded machine.
+  set_tests_properties(${name} PROPERTIES LABELS compilers TIMEOUT 1200)
 endfunction()
