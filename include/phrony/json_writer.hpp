@@ -123,8 +123,8 @@ private:
     return *this;
   }
   /// Appends the digits to_chars wrote into [first, last), a stack buffer. By pointer and
-  /// length: append(first, last) goes through basic_string::replace, where g++ 12 at -O2/-O3
-  /// reports a false -Wrestrict (GCC PR 105329), failing users' -Werror builds (issue 10).
+  /// length: append(first, last) goes through basic_string::replace, where g++ 12 at -O3
+  /// reports a false -Wrestrict (as in GCC bug 105329), failing users' -Werror builds (issue 10).
   void append_chars(const char* first, const char* last) {
     out_.append(first, static_cast<std::size_t>(last - first));
   }
