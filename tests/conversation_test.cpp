@@ -1600,3 +1600,58 @@ TEST_CASE("pending_user_tasks reads a UserTaskReq kept verbatim as far as it goe
     }
   }
 }
+
+TEST_CASE("the quote scan agrees with a byte loop at every length, offset and hit position") {
+  // Every string and key is located by detail::find_quote_or_backslash; this checks whichever
+  // path the build compiled (AVX2, SSE2, NEON or the byte loop) against the byte loop itself.
+  MESSAGE("quote scan path: " << detail::quote_scan_path);
+  constexpr std::size_t max_offset = 33; // block alignments, past one AVX2 block
+  constexpr std::size_t max_len = 80;    // lengths past two AVX2 blocks
+  constexpr std::size_t room = 64;       // the scan may read up to 31 bytes past `end`
+  // Filler of every byte value but the two it looks for, including their high-bit twins (0xa2,
+  // 0xdc), so a signed or masked compare would show.
+  std::vector<char> filler;
+  for (int c = 0; filler.size() < max_offset + max_len + room; c = (c + 37) % 256) {
+    if (c != '"' && c != '\\') {
+      filler.push_back(static_cast<char>(c));
+    }
+  }
+  std::vector<char> buf = filler;
+  std::size_t calls = 0;
+  std::size_t mismatches = 0;
+  std::string first_mismatch;
+  const auto check = [&](std::size_t offset, std::size_t len, const char* what) {
+    const char* const b = buf.data() + offset;
+    const char* const e = b + len;
+    const char* const got = detail::find_quote_or_backslash(b, e);
+    const char* const want = detail::find_quote_or_backslash_scalar(b, e);
+    ++calls;
+    if (got != want && mismatches++ == 0) {
+      first_mismatch = std::string(what) + " offset " + std::to_string(offset) + " length " +
+                       std::to_string(len) + ": got " + std::to_string(got - b) + ", want " +
+                       std::to_string(want - b);
+    }
+  };
+  for (std::size_t offset = 0; offset < max_offset; ++offset) {
+    for (std::size_t len = 0; len <= max_len; ++len) {
+      check(offset, len, "no hit");
+      // A hit at every position inside [b, e) and in the padding after it.
+      for (std::size_t at = 0; at < len + 32; ++at) {
+        for (const char needle : {'"', '\\'}) {
+          buf[offset + at] = needle;
+          check(offset, len, "one hit");
+          // A second hit after the first must not win.
+          const std::size_t later = offset + at + 1 + at % 17;
+          if (later < buf.size()) {
+            buf[later] = needle == '"' ? '\\' : '"';
+            check(offset, len, "two hits");
+            buf[later] = filler[later];
+          }
+          buf[offset + at] = filler[offset + at];
+        }
+      }
+    }
+  }
+  CHECK_MESSAGE(mismatches == 0, first_mismatch);
+  CHECK(calls > 400'000);
+}

@@ -3,6 +3,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -10,6 +12,17 @@
 #include <type_traits>
 #include <utility>
 #include <variant>
+
+// 1 when result::value() may throw: the translation unit has exceptions (g++/clang++ without
+// -fno-exceptions, MSVC with /EHsc). Define it to 0 first to get the abort of a build without
+// them (see result::value()).
+#if !defined(PHRONY_EXCEPTIONS)
+#if defined(__cpp_exceptions) || defined(_CPPUNWIND)
+#define PHRONY_EXCEPTIONS 1
+#else
+#define PHRONY_EXCEPTIONS 0
+#endif
+#endif
 
 namespace phrony {
 
@@ -123,7 +136,7 @@ namespace detail {
 
 } // namespace detail
 
-/// Thrown by result<T>::value() on an error: the thin throwing layer.
+/// Thrown by result<T>::value() on an error: the thin throwing layer (see PHRONY_EXCEPTIONS).
 class exception : public std::runtime_error {
 public:
   explicit exception(phrony::error e) : std::runtime_error(e.what()), error_(std::move(e)) {}
@@ -133,6 +146,24 @@ public:
 private:
   phrony::error error_;
 };
+
+namespace detail {
+
+/// What value() does on an error: throws phrony::exception; without exceptions
+/// (PHRONY_EXCEPTIONS 0) prints the error to stderr and aborts, as the standard library does
+/// for its own throws under -fno-exceptions. The message never holds the API key.
+[[noreturn]] inline void value_of_error(const error& e) {
+#if PHRONY_EXCEPTIONS
+  throw exception(e);
+#else
+  std::fprintf(stderr, "phrony: value() called on a result holding an error: %s\n",
+               e.what().c_str());
+  std::fflush(stderr);
+  std::abort();
+#endif
+}
+
+} // namespace detail
 
 /// A value or an error, with std::expected's member names so C++23 is a rename.
 template <class T> class [[nodiscard]] result {
@@ -149,7 +180,8 @@ public:
   [[nodiscard]] bool has_value() const noexcept { return v_.index() == 0; }
   explicit operator bool() const noexcept { return has_value(); }
 
-  /// The value; throws phrony::exception when this holds an error.
+  /// The value; throws phrony::exception when this holds an error (built without exceptions:
+  /// prints the error to stderr and aborts).
   T& value() & {
     check();
     return std::get<0>(v_);
@@ -185,7 +217,7 @@ public:
 private:
   void check() const {
     if (!has_value()) {
-      throw exception(std::get<1>(v_));
+      detail::value_of_error(std::get<1>(v_));
     }
   }
   std::variant<T, phrony::error> v_;
@@ -202,10 +234,11 @@ public:
 
   [[nodiscard]] bool has_value() const noexcept { return !e_.has_value(); }
   explicit operator bool() const noexcept { return has_value(); }
-  /// Throws phrony::exception when this holds an error.
+  /// Throws phrony::exception when this holds an error (built without exceptions: prints the
+  /// error to stderr and aborts).
   void value() const {
     if (e_) {
-      throw exception(*e_);
+      detail::value_of_error(*e_);
     }
   }
   /// The error; on success, an error whose message says "no error" (see detail::no_error).

@@ -79,8 +79,8 @@ public:
     // full (18446744073709551616), an integer too large for simdjson and most JSON readers.
     separate();
     char buf[32];
-    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, d, std::chars_format::general);
-    out_.append(buf, end);
+    const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, d, std::chars_format::general);
+    append_chars(buf, end);
     return *this;
   }
   json_writer& null() {
@@ -118,9 +118,15 @@ private:
   template <class N> json_writer& number(N n) {
     separate();
     char buf[32];
-    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, n);
-    out_.append(buf, end);
+    const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, n);
+    append_chars(buf, end);
     return *this;
+  }
+  /// Appends the digits to_chars wrote into [first, last), a stack buffer. By pointer and
+  /// length: append(first, last) goes through basic_string::replace, where g++ 12 at -O3
+  /// reports a false -Wrestrict (as in GCC bug 105329), failing users' -Werror builds (issue 10).
+  void append_chars(const char* first, const char* last) {
+    out_.append(first, static_cast<std::size_t>(last - first));
   }
   void fail(std::string message) {
     if (!error_) {

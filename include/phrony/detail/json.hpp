@@ -10,6 +10,7 @@
 #pragma once
 
 #include <array>
+#include <bit>
 #include <charconv>
 #include <cstddef>
 #include <cstdint>
@@ -24,10 +25,21 @@
 #include <vector>
 
 #include <simdjson.h>
+
+// The quote scan's block width: AVX2 (g++/clang -mavx2, MSVC /arch:AVX2), else SSE2 (any x86-64,
+// including MSVC, which does not define __SSE2__), else NEON on little-endian aarch64, else a
+// portable byte loop. Only standard intrinsics: no GCC builtins, so MSVC takes the same paths.
 #if defined(__AVX2__)
+#define PHRONY_QUOTE_SCAN_AVX2 1
 #include <immintrin.h>
-#elif defined(__SSE2__)
+#elif defined(__SSE2__) || defined(_M_X64) || (defined(_M_IX86_FP) && _M_IX86_FP >= 2)
+#define PHRONY_QUOTE_SCAN_SSE2 1
 #include <emmintrin.h>
+#elif (defined(__ARM_NEON) && defined(__aarch64__) && defined(__BYTE_ORDER__) &&                   \
+       __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__) ||                                               \
+    defined(_M_ARM64)
+#define PHRONY_QUOTE_SCAN_NEON 1
+#include <arm_neon.h>
 #endif
 
 #include "phrony/error.hpp"
@@ -239,40 +251,75 @@ PHRONY_COLD inline read_status fail_read(simdjson::error_code ec, od::value& v, 
   return trim_json_space(std::string_view(start, static_cast<std::size_t>(end - start)));
 }
 
+/// The first '"' or '\\' in [p, end), or `end`, a byte at a time: the fallback of
+/// find_quote_or_backslash where no SIMD path compiles, and the reference its tests compare with.
+[[nodiscard]] inline const char* find_quote_or_backslash_scalar(const char* p,
+                                                                const char* end) noexcept {
+  while (p < end && *p != '"' && *p != '\\') {
+    ++p;
+  }
+  return p;
+}
+
+/// Which find_quote_or_backslash this build compiled: "avx2", "sse2", "neon" or "scalar".
+inline constexpr std::string_view quote_scan_path =
+#if defined(PHRONY_QUOTE_SCAN_AVX2)
+    "avx2";
+#elif defined(PHRONY_QUOTE_SCAN_SSE2)
+    "sse2";
+#elif defined(PHRONY_QUOTE_SCAN_NEON)
+    "neon";
+#else
+    "scalar";
+#endif
+
 /// The first '"' or '\\' in [p, end), or `end`. Reads in 16-byte (32 with AVX2) blocks, so up
 /// to 31 bytes past `end`: callers pass an `end` inside a padded document.
 [[nodiscard]] inline const char* find_quote_or_backslash(const char* p, const char* end) noexcept {
-#if defined(__AVX2__)
+#if defined(PHRONY_QUOTE_SCAN_AVX2)
   const __m256i quote = _mm256_set1_epi8('"');
   const __m256i backslash = _mm256_set1_epi8('\\');
   for (; p < end; p += 32) {
     const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
-    const auto hits = static_cast<unsigned>(_mm256_movemask_epi8(
+    const auto hits = static_cast<std::uint32_t>(_mm256_movemask_epi8(
         _mm256_or_si256(_mm256_cmpeq_epi8(b, quote), _mm256_cmpeq_epi8(b, backslash))));
     if (hits != 0) {
-      const char* const hit = p + __builtin_ctz(hits);
+      const char* const hit = p + std::countr_zero(hits);
       return hit < end ? hit : end;
     }
   }
   return end;
-#elif defined(__SSE2__)
+#elif defined(PHRONY_QUOTE_SCAN_SSE2)
   const __m128i quote = _mm_set1_epi8('"');
   const __m128i backslash = _mm_set1_epi8('\\');
   for (; p < end; p += 16) {
     const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-    const int hits =
-        _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(b, quote), _mm_cmpeq_epi8(b, backslash)));
+    const auto hits = static_cast<std::uint32_t>(
+        _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(b, quote), _mm_cmpeq_epi8(b, backslash))));
     if (hits != 0) {
-      const char* const hit = p + __builtin_ctz(static_cast<unsigned>(hits));
+      const char* const hit = p + std::countr_zero(hits);
+      return hit < end ? hit : end;
+    }
+  }
+  return end;
+#elif defined(PHRONY_QUOTE_SCAN_NEON)
+  const uint8x16_t quote = vdupq_n_u8(static_cast<std::uint8_t>('"'));
+  const uint8x16_t backslash = vdupq_n_u8(static_cast<std::uint8_t>('\\'));
+  for (; p < end; p += 16) {
+    const uint8x16_t b = vld1q_u8(reinterpret_cast<const std::uint8_t*>(p));
+    const uint8x16_t eq = vorrq_u8(vceqq_u8(b, quote), vceqq_u8(b, backslash));
+    // NEON has no movemask: shifting each 16-bit lane right by 4 and narrowing keeps 4 bits of
+    // every byte (0x0 or 0xf), so byte i of the block is nibble i of the 64-bit mask.
+    const std::uint64_t hits =
+        vget_lane_u64(vreinterpret_u64_u8(vshrn_n_u16(vreinterpretq_u16_u8(eq), 4)), 0);
+    if (hits != 0) {
+      const char* const hit = p + std::countr_zero(hits) / 4;
       return hit < end ? hit : end;
     }
   }
   return end;
 #else
-  while (p < end && *p != '"' && *p != '\\') {
-    ++p;
-  }
-  return p;
+  return find_quote_or_backslash_scalar(p, end);
 #endif
 }
 
