@@ -31,15 +31,16 @@ api_config config(std::string base = "https://api.phrony.com") {
   return c;
 }
 
+const std::string user_agent = "phrony-cpp/" PHRONY_VERSION_STRING; // the default
 const std::vector<http_header> get_headers = {
-    {"X-API-Key", key}, {"Accept", "application/json"}, {"User-Agent", "phrony-cpp/0.1"}};
+    {"X-API-Key", key}, {"Accept", "application/json"}, {"User-Agent", user_agent}};
 const std::vector<http_header> json_headers = {{"X-API-Key", key},
                                                {"Accept", "application/json"},
-                                               {"User-Agent", "phrony-cpp/0.1"},
+                                               {"User-Agent", user_agent},
                                                {"Content-Type", "application/json"}};
 const std::vector<http_header> stream_headers = {{"X-API-Key", key},
                                                  {"Accept", "text/event-stream"},
-                                                 {"User-Agent", "phrony-cpp/0.1"},
+                                                 {"User-Agent", user_agent},
                                                  {"Cache-Control", "no-cache"}};
 
 std::vector<http_header> with(std::vector<http_header> base, http_header extra) {
@@ -762,7 +763,9 @@ TEST_CASE("printed requests have a fixed layout; binary and long bodies are summ
   REQUIRE(got.has_value());
   CHECK(to_string(*got) == "POST https://api.phrony.com/v1/agents/" + agent +
                                "/runs\nX-API-Key: [redacted]\nAccept: application/json\n"
-                               "User-Agent: phrony-cpp/0.1\nContent-Type: application/json\n"
+                               "User-Agent: " +
+                               user_agent +
+                               "\nContent-Type: application/json\n"
                                "\n{\"input\":{}}");
 
   const auto presigned = parse_presign(fixture("presign.json")).value();

@@ -22,6 +22,7 @@
 #include "phrony/files.hpp"
 #include "phrony/json_writer.hpp"
 #include "phrony/raw_json.hpp"
+#include "phrony/version.hpp"
 
 namespace phrony {
 
@@ -29,7 +30,7 @@ namespace phrony {
 struct api_config {
   std::string base_url = "https://api.phrony.com"; ///< may carry a path prefix; no query
   std::string api_key;                             ///< phk_...; a secret, never printed
-  std::string user_agent = "phrony-cpp/0.1";       ///< empty: no User-Agent header
+  std::string user_agent = "phrony-cpp/" PHRONY_VERSION_STRING; ///< empty: no User-Agent header
 };
 
 /// One request or response header.
