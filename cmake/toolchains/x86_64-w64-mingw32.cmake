@@ -26,7 +26,10 @@ set(CMAKE_EXE_LINKER_FLAGS_INIT "-static")
 # wine64 is the 64-bit loader (Debian installs it outside PATH); `wine` from the package of that
 # name works as well. The prefix (Windows' C: drive, made on first use) lives in the cache, not
 # in ~/.wine; WINEDEBUG=-all keeps wine's own messages out of the test logs, and the Mono and
-# Gecko installers are turned off (nothing here needs .NET or a browser engine).
+# Gecko installers are turned off (nothing here needs .NET or a browser engine). Before a
+# parallel ctest, start one server and boot the prefix as scripts/cross does
+# (WINEPREFIX=... wineserver --persistent; WINEPREFIX=... wine64 wineboot): two tests that start
+# a fresh server at once can hang or fail with "recvmsg: Connection reset by peer".
 find_program(PHRONY_WINE NAMES wine64 wine PATHS /usr/lib/wine /usr/lib64/wine
              NO_CMAKE_FIND_ROOT_PATH REQUIRED)
 if(DEFINED ENV{PHRONY_CACHE})
