@@ -9,6 +9,9 @@
 #include <cstdint>
 #include <cstdlib>
 #include <new>
+#ifdef _WIN32
+#include <malloc.h> // _aligned_malloc, _aligned_free
+#endif
 
 namespace phrony_test {
 
@@ -23,13 +26,28 @@ inline void* counted_alloc(std::size_t n) noexcept {
 inline void* counted_alloc_aligned(std::size_t n, std::align_val_t al) noexcept {
   ++allocation_count;
   const auto a = static_cast<std::size_t>(al);
+#ifdef _WIN32
+  // Windows' C runtime has no aligned_alloc (its free cannot release over-aligned blocks).
+  return _aligned_malloc(std::max<std::size_t>(n, 1), a);
+#else
   return std::aligned_alloc(a, (std::max<std::size_t>(n, 1) + a - 1) / a * a);
+#endif
+}
+
+/// Releases what counted_alloc_aligned returned.
+inline void free_aligned(void* p) noexcept {
+#ifdef _WIN32
+  _aligned_free(p);
+#else
+  std::free(p);
+#endif
 }
 
 } // namespace phrony_test
 
 // g++ 12 flags std::free of memory from this operator new as mismatched once both are inlined
-// into one function; they are a matched pair (malloc/aligned_alloc and free).
+// into one function; they are a matched pair (malloc/aligned_alloc and free, or on Windows
+// _aligned_malloc and _aligned_free).
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 #endif
@@ -66,9 +84,17 @@ void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
 void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
 void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete(void* p, std::align_val_t) noexcept { phrony_test::free_aligned(p); }
+void operator delete[](void* p, std::align_val_t) noexcept { phrony_test::free_aligned(p); }
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept {
+  phrony_test::free_aligned(p);
+}
+void operator delete[](void* p, std::size_t, std::align_val_t) noexcept {
+  phrony_test::free_aligned(p);
+}
+void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept {
+  phrony_test::free_aligned(p);
+}
+void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept {
+  phrony_test::free_aligned(p);
+}
