@@ -1605,6 +1605,9 @@ TEST_CASE("the quote scan agrees with a byte loop at every length, offset and hi
   // Every string and key is located by detail::find_quote_or_backslash; this checks whichever
   // path the build compiled (AVX2, SSE2, NEON or the byte loop) against the byte loop itself.
   MESSAGE("quote scan path: " << detail::quote_scan_path);
+#ifdef PHRONY_EXPECT_QUOTE_SCAN
+  REQUIRE(detail::quote_scan_path == std::string_view(PHRONY_EXPECT_QUOTE_SCAN));
+#endif
   constexpr std::size_t max_offset = 33; // block alignments, past one AVX2 block
   constexpr std::size_t max_len = 80;    // lengths past two AVX2 blocks
   constexpr std::size_t room = 64;       // the scan may read up to 31 bytes past `end`
