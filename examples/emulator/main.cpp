@@ -14,6 +14,7 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <memory>
 #include <pthread.h>
 #include <sstream>
 #include <string>
@@ -69,6 +70,26 @@ bool write_port_file(const std::string& path, int port) {
 } // namespace
 
 int main(int argc, char** argv) {
+  // --tls-cert PEM --tls-key PEM: serve https. Taken out of argv before the other options.
+  std::string tls_cert, tls_key;
+  {
+    int kept = 1;
+    for (int i = 1; i < argc; ++i) {
+      const std::string_view a = argv[i];
+      if (a == "--tls-cert" || a == "--tls-key") {
+        if (i + 1 >= argc) {
+          return usage(("missing value after " + std::string(a)).c_str());
+        }
+        (a == "--tls-cert" ? tls_cert : tls_key) = argv[++i];
+        continue;
+      }
+      argv[kept++] = argv[i];
+    }
+    argc = kept;
+    if (tls_cert.empty() != tls_key.empty()) {
+      return usage("--tls-cert and --tls-key go together");
+    }
+  }
   cli args;
   emu::http_options opt;
   int max_concurrent = 0;
@@ -150,7 +171,22 @@ int main(int argc, char** argv) {
   emu::world world(std::move(*sc), std::chrono::milliseconds(20));
   std::thread engine([&] { world.run_engine(); });
 
-  httplib::Server server;
+  // Debian's cpp-httplib is built with OpenSSL (CPPHTTPLIB_OPENSSL_SUPPORT): https on request.
+  std::unique_ptr<httplib::Server> owned_server;
+  if (!tls_cert.empty()) {
+    auto tls = std::make_unique<httplib::SSLServer>(tls_cert.c_str(), tls_key.c_str());
+    if (!tls->is_valid()) {
+      std::fprintf(stderr, "phrony-emulator: cannot serve TLS with %s and %s\n", tls_cert.c_str(),
+                   tls_key.c_str());
+      world.stop();
+      engine.join();
+      return 1;
+    }
+    owned_server = std::move(tls);
+  } else {
+    owned_server = std::make_unique<httplib::Server>();
+  }
+  httplib::Server& server = *owned_server;
   // A thread per connection: streams and keep-alive connections each hold one, so the default
   // pool of 8 would let a few idle clients starve everyone else.
   server.new_task_queue = [] { return new httplib::ThreadPool(64); };
@@ -173,7 +209,9 @@ int main(int argc, char** argv) {
   if (!args.port_file.empty() && !write_port_file(args.port_file, port)) {
     std::fprintf(stderr, "phrony-emulator: cannot write %s\n", args.port_file.c_str());
   }
-  std::cout << "listening on http://127.0.0.1:" << port << std::endl;
+  std::cout << (tls_cert.empty() ? "listening on http://127.0.0.1:"
+                                 : "listening on https://127.0.0.1:")
+            << port << std::endl;
 
   std::atomic<bool> signalled{false};
   std::thread waiter([&] {
