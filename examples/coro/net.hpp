@@ -1,0 +1,350 @@
+// phrony-coro's network layer: HTTP/1.1 exchanges with Boost.Beast in C++20 coroutines, over
+// TCP for http:// URLs and TLS (OpenSSL, peer and host-name verification on) for https://.
+// Beast parses the responses (chunked bodies, header and body limits); phrony's sans-IO layer
+// (sansio.hpp) decides what they mean. One connection per exchange, closed when it ends.
+#pragma once
+
+#include <phrony/error.hpp>
+#include <phrony/transport.hpp>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace phrony_coro {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace ssl = net::ssl;
+using tcp = net::ip::tcp;
+template <class T> using awaitable = net::awaitable<T>;
+
+/// Ends everything at once (the overall --timeout): every socket and timer in use registers a
+/// canceller here; stop() runs them all, and nothing new starts after it.
+class stopper {
+public:
+  /// Unregisters its canceller when it goes out of scope.
+  class registration {
+  public:
+    registration(stopper& s, std::uint64_t id) : s_(&s), id_(id) {}
+    registration(const registration&) = delete;
+    registration& operator=(const registration&) = delete;
+    ~registration() { s_->cancellers_.erase(id_); }
+
+  private:
+    stopper* s_;
+    std::uint64_t id_;
+  };
+
+  [[nodiscard]] bool stopped() const noexcept { return stopped_; }
+  [[nodiscard]] registration add(std::function<void()> cancel) {
+    cancellers_.emplace(++next_, std::move(cancel));
+    return {*this, next_};
+  }
+  /// How many sockets and timers are registered (0 once everything ended).
+  [[nodiscard]] std::size_t open() const noexcept { return cancellers_.size(); }
+  void stop() {
+    stopped_ = true;
+    auto all = std::move(cancellers_);
+    cancellers_.clear();
+    for (auto& [id, cancel] : all) {
+      cancel();
+    }
+  }
+
+private:
+  std::map<std::uint64_t, std::function<void()>> cancellers_;
+  std::uint64_t next_ = 0;
+  bool stopped_ = false;
+};
+
+/// What every exchange needs: the TLS context (CA store) and the stopper.
+struct io_env {
+  ssl::context& tls;
+  stopper& stop;
+};
+
+inline phrony::error transport_error(std::string_view what, const phrony::http_request& req,
+                                     const beast::error_code& ec) {
+  // A TLS verification failure names its reason ("certificate verify failed" and why).
+  std::string why = ec.message();
+  if (ec.category() == net::error::get_ssl_category()) {
+    why = "TLS: " + why;
+  }
+  return phrony::make_error(phrony::errc::transport, "",
+                            std::string(what) + " (" + req.method + " " + req.route() +
+                                "): " + why);
+}
+
+/// Waits `d`; false when stop() came first.
+inline awaitable<bool> sleep_for(io_env& env, std::chrono::milliseconds d) {
+  if (env.stop.stopped()) {
+    co_return false;
+  }
+  net::steady_timer timer(co_await net::this_coro::executor, d);
+  const auto reg = env.stop.add([&timer] { timer.cancel(); });
+  beast::error_code ec;
+  co_await timer.async_wait(net::redirect_error(net::use_awaitable, ec));
+  co_return !env.stop.stopped();
+}
+
+/// Scheme, host, port and target of an absolute http(s) URL.
+struct url_parts {
+  bool tls = false;
+  std::string host; ///< without brackets for IPv6
+  std::string port;
+  std::string authority; ///< the Host header
+  std::string target;    ///< path and query
+};
+
+inline std::optional<url_parts> split_url(std::string_view url) {
+  url_parts u;
+  if (url.starts_with("https://")) {
+    u.tls = true;
+    url.remove_prefix(8);
+  } else if (url.starts_with("http://")) {
+    url.remove_prefix(7);
+  } else {
+    return std::nullopt;
+  }
+  const std::size_t slash = std::min(url.find_first_of("/?"), url.size());
+  u.authority = std::string(url.substr(0, slash));
+  u.target = slash < url.size() ? std::string(url.substr(slash)) : "/";
+  if (u.target.front() == '?') {
+    u.target.insert(0, "/");
+  }
+  std::string_view a = u.authority;
+  if (a.empty() || a.find('@') != std::string_view::npos) {
+    return std::nullopt;
+  }
+  std::string_view port;
+  if (a.front() == '[') { // [v6]:port
+    const std::size_t close = a.find(']');
+    if (close == std::string_view::npos) {
+      return std::nullopt;
+    }
+    u.host = std::string(a.substr(1, close - 1));
+    if (close + 1 < a.size()) {
+      if (a[close + 1] != ':') {
+        return std::nullopt;
+      }
+      port = a.substr(close + 2);
+    }
+  } else {
+    const std::size_t colon = a.rfind(':');
+    u.host = std::string(a.substr(0, std::min(colon, a.size())));
+    if (colon != std::string_view::npos) {
+      port = a.substr(colon + 1);
+    }
+  }
+  u.port = port.empty() ? (u.tls ? "443" : "80") : std::string(port);
+  return u;
+}
+
+/// What to do with a response: keep it whole (bounded), or hand it over as it arrives.
+struct response_sink {
+  /// Set: streaming. on_head returning false stops before the body, on_data returning false
+  /// stops reading (both: the exchange returns errc::cancelled).
+  const phrony::stream_handler* stream = nullptr;
+  phrony::http_response response; ///< the whole response when not streaming
+};
+
+inline constexpr std::size_t max_header_bytes = 64 * 1024;
+
+namespace detail {
+
+template <class Fields>
+void copy_head(const http::response_header<Fields>& h, phrony::response_head& out) {
+  out.status = static_cast<int>(h.result_int());
+  out.headers.clear();
+  for (const auto& f : h) {
+    out.headers.push_back({std::string(f.name_string()), std::string(f.value())});
+  }
+}
+
+template <class Stream>
+awaitable<phrony::result<void>> write_and_read(Stream& s, const phrony::http_request& req,
+                                               const http::request<http::string_body>& out,
+                                               response_sink& sink) {
+  beast::error_code ec;
+  co_await http::async_write(s, out, net::redirect_error(net::use_awaitable, ec));
+  if (ec) {
+    co_return transport_error("sending", req, ec);
+  }
+  beast::flat_buffer buffer;
+  if (sink.stream == nullptr) {
+    http::response_parser<http::string_body> p;
+    p.header_limit(static_cast<std::uint32_t>(max_header_bytes));
+    p.body_limit(req.max_response_body > 0 ? std::uint64_t{req.max_response_body}
+                                           : std::uint64_t{64} << 20);
+    co_await http::async_read(s, buffer, p, net::redirect_error(net::use_awaitable, ec));
+    if (ec == http::error::body_limit) {
+      co_return phrony::make_error(phrony::errc::limit_exceeded, "",
+                                   "the response body of " + req.method + " " + req.route() +
+                                       " is longer than " + std::to_string(req.max_response_body) +
+                                       " bytes");
+    }
+    if (ec) {
+      co_return transport_error("reading the response", req, ec);
+    }
+    copy_head(p.get().base(), sink.response);
+    sink.response.body = std::move(p.get().body());
+    co_return phrony::result<void>{};
+  }
+  http::response_parser<http::buffer_body> p;
+  p.header_limit(static_cast<std::uint32_t>(max_header_bytes));
+  p.body_limit(std::numeric_limits<std::uint64_t>::max()); // the SSE decoder bounds what it keeps
+  co_await http::async_read_header(s, buffer, p, net::redirect_error(net::use_awaitable, ec));
+  if (ec) {
+    co_return transport_error("reading the response head", req, ec);
+  }
+  phrony::response_head head;
+  copy_head(p.get().base(), head);
+  if (sink.stream->on_head && !sink.stream->on_head(head)) {
+    co_return phrony::make_error(phrony::errc::cancelled, "", "stopped after the response head");
+  }
+  std::array<char, 16 * 1024> chunk{};
+  while (!p.is_done()) {
+    p.get().body().data = chunk.data();
+    p.get().body().size = chunk.size();
+    // read_some: whatever arrived (read would wait for a full buffer or the end).
+    co_await http::async_read_some(s, buffer, p, net::redirect_error(net::use_awaitable, ec));
+    if (ec == http::error::need_buffer) {
+      ec = {};
+    }
+    if (ec) {
+      co_return transport_error("reading the stream", req, ec);
+    }
+    const std::size_t n = chunk.size() - p.get().body().size;
+    if (n > 0 && sink.stream->on_data && !sink.stream->on_data(std::string_view(chunk.data(), n))) {
+      co_return phrony::make_error(phrony::errc::cancelled, "", "stopped by the reader");
+    }
+  }
+  co_return phrony::result<void>{};
+}
+
+} // namespace detail
+
+/// One exchange on a new connection (closed at the end, and by env.stop), bounded by
+/// req.timeout (0: none) from connect to the last body byte.
+inline awaitable<phrony::result<void>> perform(io_env& env, const phrony::http_request& req,
+                                               response_sink& sink) {
+  if (env.stop.stopped()) {
+    co_return phrony::make_error(phrony::errc::cancelled, "", "stopped");
+  }
+  const auto u = split_url(req.url);
+  if (!u) {
+    co_return phrony::make_error(phrony::errc::invalid_argument, "",
+                                 "only absolute http:// and https:// URLs are supported");
+  }
+  http::request<http::string_body> out{http::string_to_verb(req.method), u->target, 11};
+  if (out.method() == http::verb::unknown) {
+    out.method_string(req.method);
+  }
+  out.set(http::field::host, u->authority);
+  for (const auto& h : req.headers) {
+    out.insert(h.name, h.value);
+  }
+  out.body() = req.body;
+  out.prepare_payload();
+
+  const auto executor = co_await net::this_coro::executor;
+  beast::tcp_stream tcp(executor);
+  bool stopped = false;
+  const auto reg = env.stop.add([&tcp, &stopped] {
+    stopped = true;
+    tcp.close();
+  });
+  if (req.timeout.count() > 0) {
+    tcp.expires_after(req.timeout);
+  }
+  beast::error_code ec;
+  tcp::resolver resolver(executor);
+  const auto endpoints = co_await resolver.async_resolve(
+      u->host, u->port, net::redirect_error(net::use_awaitable, ec));
+  if (!ec && !stopped) {
+    co_await tcp.async_connect(endpoints, net::redirect_error(net::use_awaitable, ec));
+  }
+  if (stopped) {
+    co_return phrony::make_error(phrony::errc::cancelled, "", "stopped");
+  }
+  if (ec) {
+    co_return transport_error("connecting to " + u->authority, req, ec);
+  }
+  phrony::result<void> done;
+  if (!u->tls) {
+    done = co_await detail::write_and_read(tcp, req, out, sink);
+    tcp.socket().shutdown(tcp::socket::shutdown_both, ec);
+  } else {
+    beast::ssl_stream<beast::tcp_stream> tls(std::move(tcp), env.tls);
+    // The stopper closes the TLS stream's socket from now on.
+    const auto tls_reg = env.stop.add([&tls, &stopped] {
+      stopped = true;
+      beast::get_lowest_layer(tls).close();
+    });
+    beast::error_code addr_ec;
+    (void)net::ip::make_address(u->host, addr_ec);
+    if (addr_ec && !SSL_set_tlsext_host_name(tls.native_handle(), u->host.c_str())) {
+      co_return transport_error(
+          "TLS server name", req,
+          beast::error_code(static_cast<int>(::ERR_get_error()), net::error::get_ssl_category()));
+    }
+    // Checks the certificate's subjectAltName (DNS name or IP address) against the URL's host.
+    tls.set_verify_callback(ssl::host_name_verification(u->host));
+    co_await tls.async_handshake(ssl::stream_base::client,
+                                 net::redirect_error(net::use_awaitable, ec));
+    if (ec) {
+      co_return stopped ? phrony::make_error(phrony::errc::cancelled, "", "stopped")
+                        : transport_error("TLS handshake with " + u->authority, req, ec);
+    }
+    done = co_await detail::write_and_read(tls, req, out, sink);
+    // No close_notify round trip: the connection is ours alone and ends here.
+    beast::get_lowest_layer(tls).close();
+  }
+  if (stopped && !done) {
+    co_return phrony::make_error(phrony::errc::cancelled, "", "stopped");
+  }
+  co_return done;
+}
+
+/// A whole response (any status), or the transport error.
+inline awaitable<phrony::result<phrony::http_response>> send(io_env& env,
+                                                             const phrony::http_request& req) {
+  response_sink sink;
+  auto done = co_await perform(env, req, sink);
+  if (!done) {
+    co_return std::move(done).error();
+  }
+  co_return std::move(sink.response);
+}
+
+/// The response handed to `h` as it arrives; see streaming_transport::stream.
+inline awaitable<phrony::result<void>> stream(io_env& env, const phrony::http_request& req,
+                                              const phrony::stream_handler& h) {
+  response_sink sink;
+  sink.stream = &h;
+  co_return co_await perform(env, req, sink);
+}
+
+} // namespace phrony_coro

@@ -1,0 +1,404 @@
+// phrony-coro: phrony-run on an asynchronous stack. One thread runs one Boost.Asio io_context;
+// C++20 coroutines (asio::awaitable) start runs, follow them (polling, or reading the run's event
+// stream with reconnection), answer their tasks from the command line and print the timeline
+// phrony-run prints. Boost.Beast speaks HTTP/1.1 over TCP (http:// bases) or TLS (https://,
+// OpenSSL, certificate and host-name verification on).
+//
+//   phrony-coro [--base URL] [--key KEY] --agent ID [--input JSON] [--approve | --reject]
+//               [--option ID] [--text TEXT] [--number N] [--stream | --poll]
+//               [--timeout SECONDS] [--ca-file PEM] [--runs N] [--help] [--version]
+//
+// phrony decides everything: the requests (builders), what an answer means (status -> error,
+// body -> value), whether to retry (retry_policy), what a stream event means and what to do next
+// (run_follower); see sansio.hpp. This file and net.hpp only move bytes and run the timers.
+#include "net.hpp"
+#include "sansio.hpp"
+#include "timeline.hpp"
+
+#include <phrony/client.hpp>
+#include <phrony/version.hpp>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace {
+
+using namespace phrony_coro;
+using std::chrono::milliseconds;
+
+struct options {
+  phrony::api_config api;
+  std::string agent_id;
+  std::optional<phrony::raw_json> input;
+  answers given;
+  bool stream = true;
+  std::chrono::seconds timeout{600}; // 0: none
+  std::string ca_file;
+  int runs = 1;
+};
+
+/// What the runs share: options, the network environment, the clock and randomness.
+struct app {
+  const options& o;
+  io_env env;
+  sansio::exchange_options exchange;
+  phrony::follow_options follow;
+  milliseconds request_timeout{60'000};
+  std::mt19937_64 random{std::random_device{}()};
+
+  double random01() { return std::uniform_real_distribution<double>(0.0, 1.0)(random); }
+  static std::chrono::system_clock::time_point now() { return std::chrono::system_clock::now(); }
+  [[nodiscard]] bool stopped() const { return env.stop.stopped(); }
+};
+
+phrony::error stopped_error() {
+  return phrony::make_error(phrony::errc::cancelled, "", "--timeout ended");
+}
+
+/// One request through its retries (phrony's exchange decides; we send and wait).
+awaitable<phrony::result<phrony::http_response>>
+exchange_all(app& a, phrony::result<phrony::http_request> req) {
+  if (!req) {
+    co_return std::move(req).error();
+  }
+  sansio::exchange ex(std::move(*req), a.o.api, a.exchange);
+  for (;;) {
+    ex.request().timeout = a.request_timeout;
+    auto response = co_await phrony_coro::send(a.env, ex.request());
+    if (a.stopped()) {
+      co_return stopped_error();
+    }
+    auto step = ex.on_response(std::move(response), a.random01(), app::now());
+    if (!step.retry_in) {
+      co_return std::move(step.outcome);
+    }
+    if (!co_await sleep_for(a.env, *step.retry_in)) {
+      co_return stopped_error();
+    }
+  }
+}
+
+template <class T> awaitable<phrony::result<T>> call(app& a, sansio::api_call<T> c) {
+  auto response = co_await exchange_all(a, std::move(c.request));
+  if (!response) {
+    co_return std::move(response).error();
+  }
+  co_return c.parse(*response);
+}
+
+/// A run's stream across its connections, kept while following.
+struct stream_state {
+  sansio::event_stream_session session;
+  bool usable = true;
+  std::optional<milliseconds> resume_in; ///< wait this long before the next connection
+};
+
+/// Reads the stream while the follower listens, feeding it the events, until it wants to look
+/// (the connection is closed, to be resumed with Last-Event-ID), the connection ends (a gap:
+/// the follower looks, the stream resumes after its retry delay), or the stream is given up
+/// (following goes on by polling).
+awaitable<void> listen(app& a, phrony::run_follower& follower, stream_state& s,
+                       const phrony::follow_handler& handler) {
+  if (auto wait = std::exchange(s.resume_in, std::nullopt)) {
+    if (!co_await sleep_for(a.env, *wait)) {
+      co_return;
+    }
+  }
+  auto req = s.session.request();
+  if (!req) {
+    s.usable = false;
+    follower.on_stream_gap(app::now());
+    co_return;
+  }
+  req->timeout = a.follow.idle_timeout; // a silent stream costs at most this long
+  phrony::stream_handler h;
+  h.on_head = [&](const phrony::response_head& head) {
+    s.session.on_head(head);
+    return head.status == 200; // another status says all there is to say
+  };
+  h.on_data = [&](std::string_view chunk) {
+    return s.session.on_data(chunk, [&](const phrony::result<phrony::stream_event>& ev) {
+      if (handler.on_event) {
+        handler.on_event(ev);
+      }
+      return !(ev && follower.on_event(*ev, app::now())); // stop: the follower looks
+    });
+  };
+  auto res = co_await phrony_coro::stream(a.env, *req, h);
+  if (a.stopped()) {
+    co_return;
+  }
+  if (!res && res.error().code == phrony::errc::cancelled) {
+    res = {}; // we stopped reading (a status other than 200, or the follower wants to look)
+  }
+  auto step = s.session.on_end(std::move(res), a.random01(), app::now());
+  if (step.reconnect_in) {
+    s.resume_in = step.reconnect_in;
+  } else if (!step.outcome) {
+    s.usable = false; // polling surfaces a lasting error itself
+  } else {
+    co_return; // the follower stopped the stream to look
+  }
+  follower.on_stream_gap(app::now()); // what did the stream not tell?
+}
+
+/// The outcome when --timeout ended first.
+phrony::run_outcome given_up(const phrony::run_follower& f, const options& o) {
+  phrony::run_outcome out;
+  out.status = f.next().status;
+  out.end = f.dashboard_task() ? phrony::follow_end::waiting_for_dashboard
+                               : phrony::follow_end::timed_out;
+  out.task = f.dashboard_task();
+  out.error =
+      "gave up: the run did not end within --timeout (" + std::to_string(o.timeout.count()) + " s)";
+  return out;
+}
+
+/// Starts one run and follows it to its end; the exit status it deserves.
+awaitable<int> one_run(app& a, std::string tag) {
+  const options& o = a.o;
+  const timeline out(std::move(tag));
+  auto started = co_await call(a, sansio::calls::start_run(o.api, o.agent_id, o.input));
+  if (!started) {
+    out.fail(a.stopped() ? "--timeout ended before the run started" : started.error().what());
+    co_return 1;
+  }
+  out.line("", "started", "run " + started->run_id + " (session " + started->session_id + ")");
+  phrony::run_follower follower{started->run_id, a.follow};
+  phrony::follow_handler handler = out.handler(o.given);
+  std::string shown;
+  if (o.stream) {
+    handler.on_event = [&out](const phrony::result<phrony::stream_event>& e) {
+      e ? out.event(*e) : out.line("", "?", "undecodable event: " + e.error().what());
+    };
+  } else {
+    handler.on_action = [&out, &shown](const phrony::follow_action& act) {
+      if (act.status != shown && !act.status.empty()) {
+        out.line("", "status", act.status);
+        shown = act.status;
+      }
+    };
+  }
+  stream_state stream{sansio::event_stream_session(o.api, started->run_id), o.stream, {}};
+  phrony::conversation scratch; // read over at every poll
+  for (;;) {
+    if (a.stopped()) {
+      co_return out.report(given_up(follower, o));
+    }
+    const phrony::follow_action& action = follower.next();
+    if (handler.on_action) {
+      handler.on_action(action);
+    }
+    using kind = phrony::follow_action::kind;
+    if (action.what == kind::done || action.what == kind::failed) {
+      co_return out.report(sansio::outcome_of(action));
+    }
+    if (stream.usable && action.listen) {
+      if (action.what == kind::wait_for_dashboard) {
+        handler.on_dashboard_task(*action.task);
+      }
+      co_await listen(a, follower, stream, handler);
+      continue;
+    }
+    if (action.delay.count() > 0 && !co_await sleep_for(a.env, action.delay)) {
+      continue;
+    }
+    auto req = sansio::follow_request(follower, handler, o.api);
+    if (!req) {
+      continue; // declined: the follower failed
+    }
+    auto outcome = co_await exchange_all(a, std::move(*req));
+    if (a.stopped()) {
+      continue;
+    }
+    if (auto failed = sansio::follow_apply(follower, std::move(outcome), scratch)) {
+      out.fail(failed->what());
+      co_return 1;
+    }
+  }
+}
+
+/// How bad an exit status is, to report the worst of several runs: an error, a failed run, a
+/// run waiting for the dashboard, a completed one.
+int severity(int code) {
+  switch (code) {
+  case 0: return 0;
+  case 3: return 1;
+  case 2: return 2;
+  default: return 3;
+  }
+}
+
+void print_usage(std::FILE* to) {
+  std::fprintf(
+      to,
+      "usage: phrony-coro [--base URL] [--key KEY] --agent ID [--input JSON]\n"
+      "         [--approve | --reject] [--option ID] [--text TEXT] [--number N]\n"
+      "         [--stream | --poll] [--timeout SECONDS] [--ca-file PEM] [--runs N]\n"
+      "         [--help] [--version]\n"
+      "Starts a run of an agent (N runs with --runs, followed concurrently on one thread) and\n"
+      "follows it to its end, answering its tasks from the command line. The base defaults to\n"
+      "https://api.phrony.com; the key may come from PHRONY_API_KEY and is never printed.\n"
+      "https bases are verified against the system's CAs, or the CA in --ca-file. --timeout\n"
+      "bounds the whole command (default 600 s, 0 = none).\n"
+      "Exit status (the worst of the runs): 0 the run completed; 1 an error (HTTP, transport,\n"
+      "bad response, no answer given, --timeout without a dashboard task); 2 the run failed or\n"
+      "was cancelled; 3 --timeout ended while a task waited for a person in the dashboard;\n"
+      "64 a usage error.\n");
+}
+
+int usage(const std::string& why) {
+  std::fprintf(stderr, "phrony-coro: %s\n", why.c_str());
+  print_usage(stderr);
+  return 64;
+}
+
+bool parse_count(const char* v, long max, long& out) {
+  char* end = nullptr;
+  out = std::strtol(v, &end, 10);
+  return end != v && *end == '\0' && out >= 0 && out <= max;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  options o;
+  if (const char* k = std::getenv("PHRONY_API_KEY")) {
+    o.api.api_key = k;
+  }
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--help") {
+      print_usage(stdout);
+      return 0;
+    }
+    if (a == "--version") {
+      std::printf("phrony-coro %s\n", PHRONY_VERSION_STRING);
+      return 0;
+    }
+    if (a == "--approve" || a == "--reject") {
+      o.given.approve = a == "--approve";
+      continue;
+    }
+    if (a == "--stream" || a == "--poll") {
+      o.stream = a == "--stream";
+      continue;
+    }
+    const char* v = i + 1 < argc ? argv[i + 1] : nullptr;
+    if (v == nullptr) {
+      return usage(a.starts_with("--") ? "missing value after " + a : "unknown argument " + a);
+    }
+    ++i;
+    long n = 0;
+    if (a == "--base") {
+      o.api.base_url = v;
+    } else if (a == "--key") {
+      o.api.api_key = v;
+    } else if (a == "--agent") {
+      o.agent_id = v;
+    } else if (a == "--option") {
+      o.given.option = v;
+    } else if (a == "--text") {
+      o.given.text = v;
+    } else if (a == "--ca-file") {
+      o.ca_file = v;
+    } else if (a == "--input") {
+      auto input = phrony::parse_json_object(v);
+      if (!input) {
+        return usage("--input is not a JSON object: " + input.error().what());
+      }
+      o.input = *input;
+    } else if (a == "--timeout") {
+      if (!parse_count(v, 100L * 365 * 24 * 3600, n)) {
+        return usage("--timeout wants a number of seconds");
+      }
+      o.timeout = std::chrono::seconds(n);
+    } else if (a == "--runs") {
+      if (!parse_count(v, 10'000, n) || n == 0) {
+        return usage("--runs wants a number from 1 to 10000");
+      }
+      o.runs = static_cast<int>(n);
+    } else if (a == "--number") {
+      char* end = nullptr;
+      o.given.number = std::strtod(v, &end);
+      if (end == v || *end != '\0') {
+        return usage("--number wants a number");
+      }
+    } else {
+      return usage("unknown option " + a);
+    }
+  }
+  if (o.agent_id.empty() || o.api.api_key.empty()) {
+    return usage(o.agent_id.empty() ? "--agent is required" : "no key (--key or PHRONY_API_KEY)");
+  }
+  o.api.user_agent = "phrony-coro/" PHRONY_VERSION_STRING;
+
+  // TLS: TLS 1.2 or later, the peer's certificate verified against --ca-file or the system
+  // store; net.hpp sets SNI and checks the host name per connection.
+  ssl::context tls(ssl::context::tls_client);
+  SSL_CTX_set_min_proto_version(tls.native_handle(), TLS1_2_VERSION);
+  tls.set_verify_mode(ssl::verify_peer);
+  beast::error_code ec;
+  if (o.ca_file.empty()) {
+    tls.set_default_verify_paths(ec);
+  } else {
+    tls.load_verify_file(o.ca_file, ec);
+  }
+  if (ec) {
+    std::fprintf(stderr, "phrony-coro: cannot load the CA certificates%s%s: %s\n",
+                 o.ca_file.empty() ? "" : " of ", printable(o.ca_file).c_str(),
+                 ec.message().c_str());
+    return 1;
+  }
+
+  net::io_context io(1);
+  stopper stop;
+  app a{o, io_env{tls, stop}, {}, {}};
+  std::vector<int> codes(static_cast<std::size_t>(o.runs), 1);
+  int left = o.runs;
+  net::steady_timer deadline(io);
+  for (int i = 0; i < o.runs; ++i) {
+    std::string tag = o.runs > 1 ? "[" + std::to_string(i + 1) + "] " : "";
+    net::co_spawn(io, one_run(a, std::move(tag)), [&, i](std::exception_ptr e, int code) {
+      if (e) {
+        try {
+          std::rethrow_exception(e);
+        } catch (const std::exception& x) {
+          std::fprintf(stderr, "phrony-coro: %s\n", x.what());
+        }
+        code = 1;
+      }
+      codes[static_cast<std::size_t>(i)] = code;
+      if (--left == 0) {
+        deadline.cancel(); // nothing else keeps io.run() going
+      }
+    });
+  }
+  if (o.timeout.count() > 0) {
+    deadline.expires_after(o.timeout);
+    deadline.async_wait([&](const beast::error_code& e) {
+      if (!e) {
+        stop.stop(); // closes every socket, cancels every timer: the runs end promptly
+      }
+    });
+  }
+  io.run();
+  if (stop.open() != 0) {
+    std::fprintf(stderr, "phrony-coro: %zu connections or timers were left open\n", stop.open());
+    return 1;
+  }
+  int worst = 0;
+  for (const int c : codes) {
+    worst = severity(c) > severity(worst) ? c : worst;
+  }
+  return worst;
+}
