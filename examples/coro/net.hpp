@@ -310,13 +310,30 @@ inline awaitable<phrony::result<void>> perform(io_env& env, const phrony::http_r
           "TLS server name", req,
           beast::error_code(static_cast<int>(::ERR_get_error()), net::error::get_ssl_category()));
     }
-    // Checks the certificate's subjectAltName (DNS name or IP address) against the URL's host.
-    tls.set_verify_callback(ssl::host_name_verification(u->host));
+    // The chain must verify against the CA store (verify_peer), and the certificate must name
+    // the URL's host (subjectAltName DNS name or IP address: host_name_verification).
+    bool wrong_host = false;
+    tls.set_verify_callback([check = ssl::host_name_verification(u->host),
+                             &wrong_host](bool preverified, ssl::verify_context& ctx) mutable {
+      const bool ok = check(preverified, ctx);
+      wrong_host = wrong_host || (preverified && !ok);
+      return ok;
+    });
     co_await tls.async_handshake(ssl::stream_base::client,
                                  net::redirect_error(net::use_awaitable, ec));
+    if (stopped) {
+      co_return phrony::make_error(phrony::errc::cancelled, "", "stopped");
+    }
     if (ec) {
-      co_return stopped ? phrony::make_error(phrony::errc::cancelled, "", "stopped")
-                        : transport_error("TLS handshake with " + u->authority, req, ec);
+      const long verified = SSL_get_verify_result(tls.native_handle());
+      const std::string why = wrong_host ? "the server's certificate is not valid for " + u->host
+                              : verified != X509_V_OK
+                                  ? std::string("the server's certificate does not verify: ") +
+                                        X509_verify_cert_error_string(verified)
+                                  : "TLS: " + ec.message();
+      co_return phrony::make_error(phrony::errc::transport, "",
+                                   "TLS handshake with " + u->authority + " (" + req.method + " " +
+                                       req.route() + "): " + why);
     }
     done = co_await detail::write_and_read(tls, req, out, sink);
     // No close_notify round trip: the connection is ours alone and ends here.

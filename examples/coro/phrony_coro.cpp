@@ -354,9 +354,10 @@ int main(int argc, char** argv) {
     tls.load_verify_file(o.ca_file, ec);
   }
   if (ec) {
-    std::fprintf(stderr, "phrony-coro: cannot load the CA certificates%s%s: %s\n",
-                 o.ca_file.empty() ? "" : " of ", printable(o.ca_file).c_str(),
-                 ec.message().c_str());
+    std::fprintf(stderr, "phrony-coro: cannot load the CA certificates %s\n",
+                 o.ca_file.empty()
+                     ? "of the system"
+                     : ("in " + printable(o.ca_file) + " (not a readable PEM file)").c_str());
     return 1;
   }
 

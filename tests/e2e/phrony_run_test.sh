@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# phrony-run (and phrony-asio-stream, when given) against phrony-emulator: exit statuses, the
-# decisions and outputs they print, and the API key never appearing in what they print.
-# usage: phrony_run_test.sh path/to/phrony-emulator path/to/phrony-run [path/to/phrony-asio-stream]
+# phrony-run (and phrony-coro, when given: over TCP, and over TLS with a test CA made here) against
+# phrony-emulator: exit statuses, the decisions and outputs they print, and the API key never
+# appearing in what they print.
+# usage: phrony_run_test.sh path/to/phrony-emulator path/to/phrony-run [path/to/phrony-coro]
 set -uo pipefail
-emulator=${1:?usage: phrony_run_test.sh EMULATOR PHRONY_RUN [ASIO_STREAM]}
-phrony_run=${2:?usage: phrony_run_test.sh EMULATOR PHRONY_RUN [ASIO_STREAM]}
-asio=${3:-}
+emulator=${1:?usage: phrony_run_test.sh EMULATOR PHRONY_RUN [PHRONY_CORO]}
+phrony_run=${2:?usage: phrony_run_test.sh EMULATOR PHRONY_RUN [PHRONY_CORO]}
+coro=${3:-}
 tmp=$(mktemp -d)
 source "$(dirname "$0")/with_emulator.sh"
 start_emulator || exit 1
@@ -64,13 +65,78 @@ check "malformed --input exits 1" 1 'not a JSON object' \
 check "an unreachable server exits 1" 1 'phrony-run:' \
   "$phrony_run" --base http://127.0.0.1:9 --key "$key" --agent "$(agent 7)"
 
-if [[ -n $asio ]]; then
-  check "Boost.Asio: stream and approve on one thread" 0 '"refundApproved":true' \
-    "$asio" --base "$base" --key "$key" --agent "$(agent 1)"
-  check "Boost.Asio: reject" 0 '"refundApproved":false' \
-    "$asio" --base "$base" --key "$key" --agent "$(agent 1)" --reject
-  check "Boost.Asio: a failed run exits 2" 2 'Failed' \
-    "$asio" --base "$base" --key "$key" --agent "$(agent 6)"
+# The same checks for phrony-coro (Boost.Beast, coroutines): client_checks LABEL BASE ARGS...
+client_checks() {
+  local label=$1 b=$2
+  shift 2
+  local c=("$coro" --base "$b" "$@")
+  check "$label: approve, streaming" 0 '"refundApproved":true' \
+    "${c[@]}" --key "$key" --agent "$(agent 1)" --approve
+  check "$label: approve, polling" 0 '"refundApproved":true' \
+    "${c[@]}" --key "$key" --agent "$(agent 1)" --approve --poll
+  check "$label: reject, streaming" 0 '"refundApproved":false' \
+    "${c[@]}" --key "$key" --agent "$(agent 1)" --reject
+  check "$label: the decision is printed" 0 '> decision     reject' \
+    "${c[@]}" --key "$key" --agent "$(agent 1)" --reject --poll
+  check "$label: option, text and number answers" 0 \
+    '{"resolution":"escalate","note":"On it","points":250}' \
+    "${c[@]}" --key "$key" --agent "$(agent 2)" --option escalate --text "On it" --number 250
+  check "$label: a failing run exits 2" 2 'CRM unavailable' "${c[@]}" --key "$key" --agent "$(agent 6)"
+  check "$label: a failing run exits 2 (polling)" 2 'failed' \
+    "${c[@]}" --key "$key" --agent "$(agent 6)" --poll
+  check "$label: the key may come from PHRONY_API_KEY" 0 '"answer":42' \
+    env PHRONY_API_KEY=$key "${c[@]}" --agent "$(agent 7)"
+  check "$label: input is sent" 0 '{"input":{"ticket":"ZD-7"}}' \
+    "${c[@]}" --key "$key" --agent "$(agent 9)" --input '{"ticket":"ZD-7"}'
+  check "$label: no decision for a pending approval exits 1" 1 'no answer given' \
+    "${c[@]}" --key "$key" --agent "$(agent 1)"
+  check "$label: a wrong key exits 1 and is not printed" 1 'HTTP 401' \
+    "${c[@]}" --key phk_wrong_secret_value --agent "$(agent 1)"
+  check "$label: an agent out of the key's scope exits 1" 1 'HTTP 403' \
+    "${c[@]}" --key phk_emulator_approval_only --agent "$(agent 2)"
+  check "$label: an unknown agent exits 1" 1 'HTTP 404' \
+    "${c[@]}" --key "$key" --agent 00000000-0000-4000-8000-000000000000
+}
+
+if [[ -n $coro ]]; then
+  tcp_base=$base
+  client_checks "phrony-coro over TCP" "$tcp_base"
+  check "phrony-coro: malformed --input is a usage error (64)" 64 'not a JSON object' \
+    "$coro" --base "$tcp_base" --key "$key" --agent "$(agent 9)" --input '[1,2'
+  check "phrony-coro: an unreachable server exits 1" 1 'phrony-coro: connecting to' \
+    "$coro" --base http://127.0.0.1:9 --key "$key" --agent "$(agent 7)"
+  check "phrony-coro: --help" 0 '3 --timeout ended while a task waited' "$coro" --help
+  check "phrony-coro: --version" 0 'phrony-coro 0.1.0' "$coro" --version
+
+  # 429: an emulator allowing one active session per key; the first run is left waiting.
+  start_emulator --max-concurrent 1 || exit 1
+  check "phrony-coro: a run left waiting (setting up the 429)" 1 'no answer given' \
+    "$coro" --base "$base" --key "$key" --agent "$(agent 1)"
+  check "phrony-coro: 429 on start exits 1 and names it" 1 'HTTP 429' \
+    "$coro" --base "$base" --key "$key" --agent "$(agent 7)"
+
+  # TLS: a test CA and certificates made now; the emulator serves https.
+  certs=$tmp/certs
+  bash "$(dirname "$0")/make_test_certs.sh" "$certs" || exit 1
+  start_emulator --tls-cert "$certs/server.pem" --tls-key "$certs/server.key" || exit 1
+  tls_base=${base/http:/https:}
+  client_checks "phrony-coro over TLS" "$tls_base" --ca-file "$certs/ca.pem"
+  check "phrony-coro over TLS: by host name (localhost), 5 runs at once" 0 \
+    '[5]               completed      {"refundApproved":true' \
+    "$coro" --base "${tls_base/127.0.0.1/localhost}" --ca-file "$certs/ca.pem" --key "$key" \
+    --agent "$(agent 1)" --approve --runs 5
+  check "phrony-coro over TLS: a CA that did not sign the certificate fails" 1 \
+    'does not verify: unable to get local issuer certificate' \
+    "$coro" --base "$tls_base" --ca-file "$certs/other-ca.pem" --key "$key" --agent "$(agent 7)"
+  check "phrony-coro over TLS: the system store does not trust the test CA" 1 \
+    'does not verify: unable to get local issuer certificate' \
+    "$coro" --base "$tls_base" --key "$key" --agent "$(agent 7)"
+  check "phrony-coro over TLS: plain HTTP to the TLS port fails" 1 'phrony-coro: ' \
+    "$coro" --base "${tls_base/https:/http:}" --key "$key" --agent "$(agent 7)" --timeout 5
+  start_emulator --tls-cert "$certs/wrong-host.pem" --tls-key "$certs/wrong-host.key" || exit 1
+  check "phrony-coro over TLS: a certificate for another host fails" 1 \
+    "certificate is not valid for 127.0.0.1" \
+    "$coro" --base "${base/http:/https:}" --ca-file "$certs/ca.pem" --key "$key" --agent "$(agent 7)"
 fi
 
 if ((failures > 0)); then
