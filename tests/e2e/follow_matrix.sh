@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # The follow matrix (issue 9, item 2): every flow phrony-run follows, polled and streamed, against
 # an emulator that spells the stream's `data` payloads three ways (snake_case as the fixtures,
-# camelCase as a server written from the docs alone, no run/session `status` at all), the same
-# flows through phrony-asio-stream, and dashboard-only tasks, which a client must never answer
-# through the API.
+# camelCase as a server written from the docs alone, no run/session `status` at all), and
+# dashboard-only tasks, which a client must never answer through the API; all of it through
+# phrony-run and, when given, phrony-coro (Boost.Beast and coroutines, the same flags).
 #
-# usage: follow_matrix.sh path/to/phrony-emulator path/to/phrony-run [path/to/phrony-asio-stream]
+# usage: follow_matrix.sh path/to/phrony-emulator path/to/phrony-run [path/to/phrony-coro]
 #
 # Every cell gets a fresh emulator (ids are deterministic, so cells do not disturb each other),
 # every client runs under `timeout 20`, and each cell checks the client's exit status, the line
@@ -13,9 +13,9 @@
 # (GET /_emulator/requests): exactly one per user task, none for a dashboard-only task.
 # PHRONY_E2E_JOBS sets how many cells run at once (default 6: clients mostly wait).
 set -uo pipefail
-emulator=${1:?usage: follow_matrix.sh EMULATOR PHRONY_RUN [ASIO_STREAM]}
-phrony_run=${2:?usage: follow_matrix.sh EMULATOR PHRONY_RUN [ASIO_STREAM]}
-asio=${3:-}
+emulator=${1:?usage: follow_matrix.sh EMULATOR PHRONY_RUN [PHRONY_CORO]}
+phrony_run=${2:?usage: follow_matrix.sh EMULATOR PHRONY_RUN [PHRONY_CORO]}
+coro=${3:-}
 jobs_max=${PHRONY_E2E_JOBS:-6}
 tmp=$(mktemp -d)
 # Cells stop their own emulators; this is for an interrupted run (each cell leaves its pid file).
@@ -144,45 +144,33 @@ flows=(
 # Answers a naive client could send to a dashboard-only task: none may be sent.
 tempting=(--approve --option refund --text ok --number 1)
 
-for spelling in snake camel nostatus; do
-  for mode in --poll --stream; do
-    for f in "${flows[@]}"; do
-      IFS='|' read -r name agent_n text answers args <<<"$f"
-      read -ra args <<<"$args"
-      spawn "phrony-run $mode, $spelling: $name" "$spelling" 0 "$text" "$answers" 0 no -- \
-        "$phrony_run" --base @BASE@ --key "$key" --agent "$(agent "$agent_n")" "$mode" "${args[@]}"
+clients=("$phrony_run")
+[[ -n $coro ]] && clients+=("$coro")
+for client in "${clients[@]}"; do
+  prog=$(basename "$client")
+  for spelling in snake camel nostatus; do
+    for mode in --poll --stream; do
+      for f in "${flows[@]}"; do
+        IFS='|' read -r name agent_n text answers args <<<"$f"
+        read -ra args <<<"$args"
+        # phrony-coro has one HTTP stack: the --transport choice is phrony-run's alone.
+        [[ $prog == phrony-run ]] || args=("${args[@]:0:${#args[@]}-2}")
+        spawn "$prog $mode, $spelling: $name" "$spelling" 0 "$text" "$answers" 0 no -- \
+          "$client" --base @BASE@ --key "$key" --agent "$(agent "$agent_n")" "$mode" "${args[@]}"
+      done
+      for d in "13|firewall review (anomaly_review)" "14|sub-agent escalation (aitl_escalation)"; do
+        IFS='|' read -r agent_n what <<<"$d"
+        spawn "$prog $mode, $spelling: $what, nobody answers" "$spelling" nonzero dashboard 0 3 no -- \
+          "$client" --base @BASE@ --key "$key" --agent "$(agent "$agent_n")" "$mode" \
+          "${tempting[@]}" "${wait_limit[@]}" 3
+      done
+      spawn "$prog $mode, $spelling: firewall review answered in the dashboard" "$spelling" 0 \
+        '{"review":{"resolved":true}}' 0 0 yes -- \
+        "$client" --base @BASE@ --key "$key" --agent "$(agent 13)" "$mode" "${tempting[@]}" \
+        "${wait_limit[@]}" 15
     done
-    for d in "13|firewall review (anomaly_review)" "14|sub-agent escalation (aitl_escalation)"; do
-      IFS='|' read -r agent_n what <<<"$d"
-      spawn "phrony-run $mode, $spelling: $what, nobody answers" "$spelling" nonzero dashboard 0 3 no -- \
-        "$phrony_run" --base @BASE@ --key "$key" --agent "$(agent "$agent_n")" "$mode" \
-        "${tempting[@]}" "${wait_limit[@]}" 3
-    done
-    spawn "phrony-run $mode, $spelling: firewall review answered in the dashboard" "$spelling" 0 \
-      '{"review":{"resolved":true}}' 0 0 yes -- \
-      "$phrony_run" --base @BASE@ --key "$key" --agent "$(agent 13)" "$mode" "${tempting[@]}" \
-      "${wait_limit[@]}" 15
   done
 done
-# The same flows through phrony-asio-stream, which always follows the stream.
-asio_flows=(
-  "approve|1|\"refundApproved\":true|1|"
-  "reject|1|\"refundApproved\":false|1|--reject"
-  "option|10|{\"resolution\":\"store_credit\"}|1|--option store_credit"
-  "text|11|{\"note\":\"Thanks\"}|1|--text Thanks"
-  "timer 60 s (skipped)|4|{\"tracking\":\"delivered\"}|0|"
-  "timer 2 s|12|{\"rested\":true}|0|"
-)
-if [[ -n $asio ]]; then
-  for spelling in snake camel nostatus; do
-    for f in "${asio_flows[@]}"; do
-      IFS='|' read -r name agent_n text answers args <<<"$f"
-      read -ra args <<<"$args"
-      spawn "phrony-asio-stream, $spelling: $name" "$spelling" 0 "$text" "$answers" 0 no -- \
-        "$asio" --base @BASE@ --key "$key" --agent "$(agent "$agent_n")" "${args[@]}"
-    done
-  done
-fi
 wait
 
 failures=0
