@@ -23,6 +23,7 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <cstdlib>
 #include <functional>
 #include <limits>
 #include <map>
@@ -159,6 +160,11 @@ inline std::optional<url_parts> split_url(std::string_view url) {
     }
   }
   u.port = port.empty() ? (u.tls ? "443" : "80") : std::string(port);
+  if (u.host.empty() || u.port.size() > 5 ||
+      u.port.find_first_not_of("0123456789") != std::string::npos ||
+      std::strtoul(u.port.c_str(), nullptr, 10) > 65535) {
+    return std::nullopt;
+  }
   return u;
 }
 
@@ -198,7 +204,12 @@ awaitable<phrony::result<void>> write_and_read(Stream& s, const phrony::http_req
     p.header_limit(static_cast<std::uint32_t>(max_header_bytes));
     p.body_limit(req.max_response_body > 0 ? std::uint64_t{req.max_response_body}
                                            : std::uint64_t{64} << 20);
-    co_await http::async_read(s, buffer, p, net::redirect_error(net::use_awaitable, ec));
+    // The head first: Beast 1.74's http::async_read alone lets a Content-Length above the body
+    // limit through and reads the whole body (seen with a 1 GiB one); read_header reports it.
+    co_await http::async_read_header(s, buffer, p, net::redirect_error(net::use_awaitable, ec));
+    if (!ec) {
+      co_await http::async_read(s, buffer, p, net::redirect_error(net::use_awaitable, ec));
+    }
     if (ec == http::error::body_limit) {
       co_return phrony::make_error(phrony::errc::limit_exceeded, "",
                                    "the response body of " + req.method + " " + req.route() +
@@ -280,11 +291,19 @@ inline awaitable<phrony::result<void>> perform(io_env& env, const phrony::http_r
     tcp.expires_after(req.timeout);
   }
   beast::error_code ec;
-  tcp::resolver resolver(executor);
-  const auto endpoints = co_await resolver.async_resolve(
-      u->host, u->port, net::redirect_error(net::use_awaitable, ec));
-  if (!ec && !stopped) {
-    co_await tcp.async_connect(endpoints, net::redirect_error(net::use_awaitable, ec));
+  beast::error_code not_ip;
+  const auto ip = net::ip::make_address(u->host, not_ip);
+  if (!not_ip) { // an address: no resolver (Asio resolves names on a thread of its own)
+    const auto port = std::strtoul(u->port.c_str(), nullptr, 10);
+    co_await tcp.async_connect(tcp::endpoint(ip, static_cast<unsigned short>(port)),
+                               net::redirect_error(net::use_awaitable, ec));
+  } else {
+    tcp::resolver resolver(executor);
+    const auto endpoints = co_await resolver.async_resolve(
+        u->host, u->port, net::redirect_error(net::use_awaitable, ec));
+    if (!ec && !stopped) {
+      co_await tcp.async_connect(endpoints, net::redirect_error(net::use_awaitable, ec));
+    }
   }
   if (stopped) {
     co_return phrony::make_error(phrony::errc::cancelled, "", "stopped");
@@ -303,9 +322,7 @@ inline awaitable<phrony::result<void>> perform(io_env& env, const phrony::http_r
       stopped = true;
       beast::get_lowest_layer(tls).close();
     });
-    beast::error_code addr_ec;
-    (void)net::ip::make_address(u->host, addr_ec);
-    if (addr_ec && !SSL_set_tlsext_host_name(tls.native_handle(), u->host.c_str())) {
+    if (not_ip && !SSL_set_tlsext_host_name(tls.native_handle(), u->host.c_str())) {
       co_return transport_error(
           "TLS server name", req,
           beast::error_code(static_cast<int>(::ERR_get_error()), net::error::get_ssl_category()));

@@ -13,7 +13,10 @@ prints a markdown table (mode | client | outcome | time | peak RSS | key printed
 exits 1 when any check failed.
 
   run_suite.py --phrony-run PATH --server hostile_server.py [--modes a,b] [--jobs N]
-               [--markdown FILE]
+               [--markdown FILE] [--transports curl,httplib | none]
+
+--phrony-run may name another client with phrony-run's flags (phrony-coro): its errors are
+expected as one "<program name>: ..." line, and --transports none leaves out --transport.
 """
 import argparse
 import concurrent.futures
@@ -130,7 +133,9 @@ def one_case(args, mode, transport, path, timeout_flag, factor, rss_bound_mb):
         server, port, report = start_server(args.server, mode.name, d, hard + 20)
         try:
             argv = [args.phrony_run, "--base", "http://127.0.0.1:%d" % port, "--agent", AGENT,
-                    "--transport", transport, "--" + path, "--approve"]
+                    "--" + path, "--approve"]
+            if transport != "none":
+                argv += ["--transport", transport]
             if timeout_flag:
                 scale = factor if mode.client_timeout != CLIENT_TIMEOUT else 1.0
                 argv += [TIMEOUT_FLAG, str(int(mode.client_timeout * scale))]
@@ -158,8 +163,9 @@ def one_case(args, mode, transport, path, timeout_flag, factor, rss_bound_mb):
         if took > bound:
             failures.append("took over %.0f s" % bound)
     err_lines = err.decode("utf-8", "replace").strip().splitlines()
-    if code == 1 and (len(err_lines) != 1 or not err_lines[0].startswith("phrony-run: ")):
-        failures.append("stderr is not one 'phrony-run: ...' line")
+    prefix = os.path.basename(args.phrony_run) + ": "
+    if code == 1 and (len(err_lines) != 1 or not err_lines[0].startswith(prefix)):
+        failures.append("stderr is not one '%s...' line" % prefix)
     if code not in (None, 1) and err_lines:
         failures.append("stderr not empty")
     key_printed = any(p.encode() in out or p.encode() in err for p in KEY_PARTS)
@@ -182,7 +188,9 @@ def one_case(args, mode, transport, path, timeout_flag, factor, rss_bound_mb):
         first = " ".join(first.split())
         outcome = "exit %d: %s" % (code, first[:110] + ("..." if len(first) > 110 else ""))
     return {
-        "mode": mode.name, "client": "%s --%s" % (transport, path), "outcome": outcome,
+        "mode": mode.name,
+        "client": "--%s" % path if transport == "none" else "%s --%s" % (transport, path),
+        "outcome": outcome,
         "time": took, "rss_mb": rss_kib / 1024.0, "key": key_printed, "failures": failures,
         "note": mode.note,
     }
