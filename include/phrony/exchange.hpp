@@ -261,6 +261,15 @@ private:
   std::optional<error> decode_error_;
 };
 
+/// GET /v1/runs/{runId}/stream, resuming after the last event `decoder` saw (Last-Event-ID).
+[[nodiscard]] inline result<http_request>
+resume_stream_request(const api_config& cfg, std::string_view run_id,
+                      const event_stream_decoder& decoder) {
+  const auto last_id = reconnect_last_event_id(decoder);
+  return stream_request(cfg, run_id,
+                        last_id ? std::optional<std::string_view>(*last_id) : std::nullopt);
+}
+
 /// Bounds of an event_stream_session (client_options holds the same fields).
 struct stream_session_options {
   retry_policy retry;     ///< for refused connections (429, 503, ...)
@@ -291,9 +300,7 @@ public:
 
   /// The next connection's request (with Last-Event-ID once the stream sent an id).
   [[nodiscard]] result<http_request> request() const {
-    const auto last_id = reconnect_last_event_id(decoder_);
-    return stream_request(cfg_, run_id_,
-                          last_id ? std::optional<std::string_view>(*last_id) : std::nullopt);
+    return resume_stream_request(cfg_, run_id_, decoder_);
   }
 
   /// The connection's status line and headers arrived.
@@ -411,9 +418,7 @@ public:
   /// The next connection's request (Last-Event-ID once the stream sent an id); on an error,
   /// call abandon().
   [[nodiscard]] result<http_request> request() const {
-    const auto last_id = reconnect_last_event_id(decoder_);
-    return stream_request(cfg_, run_id_,
-                          last_id ? std::optional<std::string_view>(*last_id) : std::nullopt);
+    return resume_stream_request(cfg_, run_id_, decoder_);
   }
 
   /// The connection's status line and headers arrived.
