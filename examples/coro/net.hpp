@@ -1,7 +1,7 @@
 // phrony-coro's network layer: HTTP/1.1 exchanges with Boost.Beast in C++20 coroutines, over
 // TCP for http:// URLs and TLS (OpenSSL, peer and host-name verification on) for https://.
 // Beast parses the responses (chunked bodies, header and body limits); phrony's sans-IO layer
-// (sansio.hpp) decides what they mean. One connection per exchange, closed when it ends.
+// (phrony/exchange.hpp) decides what they mean. One connection per exchange, closed when it ends.
 #pragma once
 
 #include <phrony/error.hpp>

@@ -8,14 +8,14 @@
 //               [--option ID] [--text TEXT] [--number N] [--stream | --poll]
 //               [--timeout SECONDS] [--ca-file PEM] [--runs N] [--help] [--version]
 //
-// phrony decides everything: the requests (builders), what an answer means (status -> error,
-// body -> value), whether to retry (retry_policy), what a stream event means and what to do next
-// (run_follower); see sansio.hpp. This file and net.hpp only move bytes and run the timers.
+// phrony decides everything through its sans-IO layer (phrony/exchange.hpp): the requests, what
+// an answer means (status -> http_error with Retry-After, body -> value), whether and when to
+// retry, what a stream event means, when to reconnect and what to do next (run_follower). This
+// file and net.hpp only move bytes and run the timers, as docs/async.md describes.
 #include "net.hpp"
-#include "sansio.hpp"
 #include "timeline.hpp"
 
-#include <phrony/client.hpp>
+#include <phrony/exchange.hpp>
 #include <phrony/version.hpp>
 
 #include <boost/asio/co_spawn.hpp>
@@ -50,7 +50,7 @@ struct options {
 struct app {
   const options& o;
   io_env env;
-  sansio::exchange_options exchange;
+  phrony::exchange_options exchange;
   phrony::follow_options follow;
   milliseconds request_timeout{60'000};
   std::mt19937_64 random{std::random_device{}()};
@@ -70,7 +70,7 @@ exchange_all(app& a, phrony::result<phrony::http_request> req) {
   if (!req) {
     co_return std::move(req).error();
   }
-  sansio::exchange ex(std::move(*req), a.o.api, a.exchange);
+  phrony::exchange ex(std::move(*req), a.o.api, a.exchange);
   for (;;) {
     ex.request().timeout = a.request_timeout;
     auto response = co_await phrony_coro::send(a.env, ex.request());
@@ -87,68 +87,51 @@ exchange_all(app& a, phrony::result<phrony::http_request> req) {
   }
 }
 
-template <class T> awaitable<phrony::result<T>> call(app& a, sansio::api_call<T> c) {
-  auto response = co_await exchange_all(a, std::move(c.request));
-  if (!response) {
-    co_return std::move(response).error();
-  }
-  co_return c.parse(*response);
+template <class T> awaitable<phrony::result<T>> call(app& a, phrony::api_call<T> c) {
+  const auto outcome = co_await exchange_all(a, std::move(c.request));
+  co_return c.finish(outcome);
 }
 
-/// A run's stream across its connections, kept while following.
-struct stream_state {
-  sansio::event_stream_session session;
-  bool usable = true;
-  std::optional<milliseconds> resume_in; ///< wait this long before the next connection
-};
-
-/// Reads the stream while the follower listens, feeding it the events, until it wants to look
-/// (the connection is closed, to be resumed with Last-Event-ID), the connection ends (a gap:
-/// the follower looks, the stream resumes after its retry delay), or the stream is given up
-/// (following goes on by polling).
-awaitable<void> listen(app& a, phrony::run_follower& follower, stream_state& s,
+/// Reads the stream while the follower listens, feeding it the events, until it wants to act
+/// (phrony::follow_stream closes the connection, to be resumed with Last-Event-ID), the
+/// connection ends (a gap: the follower looks; the next connection waits the stream's retry
+/// delay), or the stream is given up (following goes on by polling). Only an error of the
+/// stream's owner (none here: --timeout is checked by the caller) ends following.
+awaitable<void> listen(app& a, phrony::run_follower& follower, phrony::follow_stream& fs,
                        const phrony::follow_handler& handler) {
-  if (auto wait = std::exchange(s.resume_in, std::nullopt)) {
-    if (!co_await sleep_for(a.env, *wait)) {
+  for (;;) {
+    if (const auto wait = fs.resume_wait(); wait && !co_await sleep_for(a.env, *wait)) {
+      co_return;
+    }
+    auto req = fs.request();
+    if (!req) {
+      fs.abandon(follower, app::now());
+      co_return;
+    }
+    req->timeout = a.follow.idle_timeout; // a silent stream costs at most this long
+    phrony::stream_handler h;
+    h.on_head = [&fs](const phrony::response_head& head) {
+      fs.on_head(head);
+      return head.status == 200; // a refusal's status says it all: its body is not read
+    };
+    h.on_data = [&](std::string_view chunk) {
+      return fs.on_data(chunk, follower, handler.on_event, app::now());
+    };
+    auto res = co_await phrony_coro::stream(a.env, *req, h);
+    if (a.stopped()) {
+      co_return;
+    }
+    if (!res && res.error().code == phrony::errc::cancelled) {
+      res = {}; // we stopped reading: a refusal, the follower wants to act, or undecodable
+    }
+    const auto step = fs.on_end(std::move(res), follower, a.random01(), app::now());
+    if (!step.retry_in) {
+      co_return; // step.failed cannot be set: no cancelled result reaches on_end
+    }
+    if (!co_await sleep_for(a.env, *step.retry_in)) {
       co_return;
     }
   }
-  auto req = s.session.request();
-  if (!req) {
-    s.usable = false;
-    follower.on_stream_gap(app::now());
-    co_return;
-  }
-  req->timeout = a.follow.idle_timeout; // a silent stream costs at most this long
-  phrony::stream_handler h;
-  h.on_head = [&](const phrony::response_head& head) {
-    s.session.on_head(head);
-    return head.status == 200; // another status says all there is to say
-  };
-  h.on_data = [&](std::string_view chunk) {
-    return s.session.on_data(chunk, [&](const phrony::result<phrony::stream_event>& ev) {
-      if (handler.on_event) {
-        handler.on_event(ev);
-      }
-      return !(ev && follower.on_event(*ev, app::now())); // stop: the follower looks
-    });
-  };
-  auto res = co_await phrony_coro::stream(a.env, *req, h);
-  if (a.stopped()) {
-    co_return;
-  }
-  if (!res && res.error().code == phrony::errc::cancelled) {
-    res = {}; // we stopped reading (a status other than 200, or the follower wants to look)
-  }
-  auto step = s.session.on_end(std::move(res), a.random01(), app::now());
-  if (step.reconnect_in) {
-    s.resume_in = step.reconnect_in;
-  } else if (!step.outcome) {
-    s.usable = false; // polling surfaces a lasting error itself
-  } else {
-    co_return; // the follower stopped the stream to look
-  }
-  follower.on_stream_gap(app::now()); // what did the stream not tell?
 }
 
 /// The outcome when --timeout ended first.
@@ -167,7 +150,7 @@ phrony::run_outcome given_up(const phrony::run_follower& f, const options& o) {
 awaitable<int> one_run(app& a, std::string tag) {
   const options& o = a.o;
   const timeline out(std::move(tag));
-  auto started = co_await call(a, sansio::calls::start_run(o.api, o.agent_id, o.input));
+  auto started = co_await call(a, phrony::calls::start_run(o.api, o.agent_id, o.input));
   if (!started) {
     out.fail(a.stopped() ? "--timeout ended before the run started" : started.error().what());
     co_return 1;
@@ -188,7 +171,7 @@ awaitable<int> one_run(app& a, std::string tag) {
       }
     };
   }
-  stream_state stream{sansio::event_stream_session(o.api, started->run_id), o.stream, {}};
+  phrony::follow_stream stream(o.api, started->run_id);
   phrony::conversation scratch; // read over at every poll
   for (;;) {
     if (a.stopped()) {
@@ -200,19 +183,19 @@ awaitable<int> one_run(app& a, std::string tag) {
     }
     using kind = phrony::follow_action::kind;
     if (action.what == kind::done || action.what == kind::failed) {
-      co_return out.report(sansio::outcome_of(action));
+      co_return out.report(phrony::outcome_of(action));
     }
-    if (stream.usable && action.listen) {
-      if (action.what == kind::wait_for_dashboard) {
-        handler.on_dashboard_task(*action.task);
-      }
+    if (action.what == kind::wait_for_dashboard) {
+      handler.on_dashboard_task(*action.task);
+    }
+    if (o.stream && stream.usable() && action.listen) {
       co_await listen(a, follower, stream, handler);
       continue;
     }
     if (action.delay.count() > 0 && !co_await sleep_for(a.env, action.delay)) {
       continue;
     }
-    auto req = sansio::follow_request(follower, handler, o.api);
+    auto req = phrony::follow_request(follower, handler, o.api);
     if (!req) {
       continue; // declined: the follower failed
     }
@@ -220,7 +203,7 @@ awaitable<int> one_run(app& a, std::string tag) {
     if (a.stopped()) {
       continue;
     }
-    if (auto failed = sansio::follow_apply(follower, std::move(outcome), scratch)) {
+    if (auto failed = phrony::follow_apply(follower, outcome, scratch)) {
       out.fail(failed->what());
       co_return 1;
     }
