@@ -279,6 +279,7 @@ inline awaitable<phrony::result<void>> perform(io_env& env, const phrony::http_r
   }
   out.body() = req.body;
   out.prepare_payload();
+  out.keep_alive(false); // one exchange per connection: the server may free it at once
 
   const auto executor = co_await net::this_coro::executor;
   beast::tcp_stream tcp(executor);

@@ -19,9 +19,10 @@
 #include <phrony/version.hpp>
 
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
+#include <boost/asio/signal_set.hpp>
 
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -48,11 +49,14 @@ struct options {
 
 /// What the runs share: options, the network environment, the clock and randomness.
 struct app {
+  app(const options& opts, io_env e) : o(opts), env(e) {}
+
   const options& o;
   io_env env;
   phrony::exchange_options exchange;
   phrony::follow_options follow;
   milliseconds request_timeout{60'000};
+  std::string stopped_by; ///< why everything was stopped: "--timeout (N s)" or the signal
   std::mt19937_64 random{std::random_device{}()};
 
   double random01() { return std::uniform_real_distribution<double>(0.0, 1.0)(random); }
@@ -60,8 +64,8 @@ struct app {
   [[nodiscard]] bool stopped() const { return env.stop.stopped(); }
 };
 
-phrony::error stopped_error() {
-  return phrony::make_error(phrony::errc::cancelled, "", "--timeout ended");
+phrony::error stopped_error(const app& a) {
+  return phrony::make_error(phrony::errc::cancelled, "", "stopped by " + a.stopped_by);
 }
 
 /// One request through its retries (phrony's exchange decides; we send and wait).
@@ -75,14 +79,14 @@ exchange_all(app& a, phrony::result<phrony::http_request> req) {
     ex.request().timeout = a.request_timeout;
     auto response = co_await phrony_coro::send(a.env, ex.request());
     if (a.stopped()) {
-      co_return stopped_error();
+      co_return stopped_error(a);
     }
     auto step = ex.on_response(std::move(response), a.random01(), app::now());
     if (!step.retry_in) {
       co_return std::move(step.outcome);
     }
     if (!co_await sleep_for(a.env, *step.retry_in)) {
-      co_return stopped_error();
+      co_return stopped_error(a);
     }
   }
 }
@@ -134,15 +138,14 @@ awaitable<void> listen(app& a, phrony::run_follower& follower, phrony::follow_st
   }
 }
 
-/// The outcome when --timeout ended first.
-phrony::run_outcome given_up(const phrony::run_follower& f, const options& o) {
+/// The outcome when --timeout (or a signal) ended following first.
+phrony::run_outcome given_up(const phrony::run_follower& f, const app& a) {
   phrony::run_outcome out;
   out.status = f.next().status;
   out.end = f.dashboard_task() ? phrony::follow_end::waiting_for_dashboard
                                : phrony::follow_end::timed_out;
   out.task = f.dashboard_task();
-  out.error =
-      "gave up: the run did not end within --timeout (" + std::to_string(o.timeout.count()) + " s)";
+  out.error = "gave up: the run did not end before " + a.stopped_by;
   return out;
 }
 
@@ -152,7 +155,8 @@ awaitable<int> one_run(app& a, std::string tag) {
   const timeline out(std::move(tag));
   auto started = co_await call(a, phrony::calls::start_run(o.api, o.agent_id, o.input));
   if (!started) {
-    out.fail(a.stopped() ? "--timeout ended before the run started" : started.error().what());
+    out.fail(a.stopped() ? a.stopped_by + " ended it before the run started"
+                         : started.error().what());
     co_return 1;
   }
   out.line("", "started", "run " + started->run_id + " (session " + started->session_id + ")");
@@ -175,7 +179,7 @@ awaitable<int> one_run(app& a, std::string tag) {
   phrony::conversation scratch; // read over at every poll
   for (;;) {
     if (a.stopped()) {
-      co_return out.report(given_up(follower, o));
+      co_return out.report(given_up(follower, a));
     }
     const phrony::follow_action& action = follower.next();
     if (handler.on_action) {
@@ -346,10 +350,13 @@ int main(int argc, char** argv) {
 
   net::io_context io(1);
   stopper stop;
-  app a{o, io_env{tls, stop}, {}, {}};
+  app a(o, io_env{tls, stop});
   std::vector<int> codes(static_cast<std::size_t>(o.runs), 1);
   int left = o.runs;
+  // The runs end early on --timeout or on Ctrl-C / SIGTERM: stop() closes every socket and
+  // cancels every timer; each run then reports where it stood.
   net::steady_timer deadline(io);
+  net::signal_set signals(io, SIGINT, SIGTERM);
   for (int i = 0; i < o.runs; ++i) {
     std::string tag = o.runs > 1 ? "[" + std::to_string(i + 1) + "] " : "";
     net::co_spawn(io, one_run(a, std::move(tag)), [&, i](std::exception_ptr e, int code) {
@@ -358,23 +365,33 @@ int main(int argc, char** argv) {
           std::rethrow_exception(e);
         } catch (const std::exception& x) {
           std::fprintf(stderr, "phrony-coro: %s\n", x.what());
+        } catch (...) {
+          std::fprintf(stderr, "phrony-coro: an unknown exception\n");
         }
         code = 1;
       }
       codes[static_cast<std::size_t>(i)] = code;
       if (--left == 0) {
         deadline.cancel(); // nothing else keeps io.run() going
+        signals.cancel();
       }
     });
   }
   if (o.timeout.count() > 0) {
     deadline.expires_after(o.timeout);
     deadline.async_wait([&](const beast::error_code& e) {
-      if (!e) {
-        stop.stop(); // closes every socket, cancels every timer: the runs end promptly
+      if (!e && !stop.stopped()) {
+        a.stopped_by = "--timeout (" + std::to_string(o.timeout.count()) + " s)";
+        stop.stop();
       }
     });
   }
+  signals.async_wait([&](const beast::error_code& e, int signal) {
+    if (!e && !stop.stopped()) {
+      a.stopped_by = signal == SIGINT ? "an interrupt (SIGINT)" : "SIGTERM";
+      stop.stop();
+    }
+  });
   io.run();
   if (stop.open() != 0) {
     std::fprintf(stderr, "phrony-coro: %zu connections or timers were left open\n", stop.open());
