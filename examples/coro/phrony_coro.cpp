@@ -19,7 +19,9 @@
 #include <phrony/version.hpp>
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <chrono>
 #include <csignal>
@@ -329,28 +331,18 @@ int main(int argc, char** argv) {
   }
   o.api.user_agent = "phrony-coro/" PHRONY_VERSION_STRING;
 
-  // TLS: TLS 1.2 or later, the peer's certificate verified against --ca-file or the system
-  // store; net.hpp sets SNI and checks the host name per connection.
-  ssl::context tls(ssl::context::tls_client);
-  SSL_CTX_set_min_proto_version(tls.native_handle(), TLS1_2_VERSION);
-  tls.set_verify_mode(ssl::verify_peer);
-  beast::error_code ec;
-  if (o.ca_file.empty()) {
-    tls.set_default_verify_paths(ec);
-  } else {
-    tls.load_verify_file(o.ca_file, ec);
-  }
-  if (ec) {
-    std::fprintf(stderr, "phrony-coro: cannot load the CA certificates %s\n",
-                 o.ca_file.empty()
-                     ? "of the system"
-                     : ("in " + printable(o.ca_file) + " (not a readable PEM file)").c_str());
+  // TLS: the peer's certificate verified against --ca-file or the system store; net.cpp sets
+  // SNI and checks the host name per connection.
+  std::string why;
+  const auto tls = make_tls_context(o.ca_file, why);
+  if (!tls) {
+    std::fprintf(stderr, "phrony-coro: %s\n", printable(why).c_str());
     return 1;
   }
 
   net::io_context io(1);
   stopper stop;
-  app a(o, io_env{tls, stop});
+  app a(o, io_env{*tls, stop});
   std::vector<int> codes(static_cast<std::size_t>(o.runs), 1);
   int left = o.runs;
   // The runs end early on --timeout or on Ctrl-C / SIGTERM: stop() closes every socket and
@@ -379,14 +371,14 @@ int main(int argc, char** argv) {
   }
   if (o.timeout.count() > 0) {
     deadline.expires_after(o.timeout);
-    deadline.async_wait([&](const beast::error_code& e) {
+    deadline.async_wait([&](const boost::system::error_code& e) {
       if (!e && !stop.stopped()) {
         a.stopped_by = "--timeout (" + std::to_string(o.timeout.count()) + " s)";
         stop.stop();
       }
     });
   }
-  signals.async_wait([&](const beast::error_code& e, int signal) {
+  signals.async_wait([&](const boost::system::error_code& e, int signal) {
     if (!e && !stop.stopped()) {
       a.stopped_by = signal == SIGINT ? "an interrupt (SIGINT)" : "SIGTERM";
       stop.stop();
