@@ -1,7 +1,7 @@
 // phrony: the run follower, a sans-IO state machine. Fed what the server said (run statuses,
 // conversations, stream events, accepted answers), it says what to do next; the caller does the
 // I/O and owns the clock. client<T>::follow_run and follow_run_streaming drive it over a
-// transport; examples/asio_stream.cpp drives it on an event loop.
+// transport; examples/coro/ (phrony-coro) drives it with C++20 coroutines.
 #pragma once
 
 #include <algorithm>
