@@ -3,9 +3,13 @@
 following its event stream and approving its refund (issue 12: 300 concurrent
 `phrony-run --stream --approve` once hung 56 of them behind a full thread pool).
 
-It checks that every client exited 0 within the deadline and that the emulator received exactly
+First it holds --held-streams event streams open and checks that a short request beside them is
+still answered (a fixed pool of fewer threads starves it). Then it starts N clients at once and
+checks that every client exited 0 within the deadline and that the emulator received exactly
 N x RUNS answers (POST /v1/runs/{id}/messages answered 202, one per run, per
 GET /_emulator/requests), and prints the wall time, the emulator's peak RSS and the count.
+Under AddressSanitizer (a sanitized client binary) it runs at most 50 clients: each takes far
+more memory and time there.
 
   emulator_load.py --emulator PATH --phrony-run PATH [--clients N] [--runs-per-client R]
                    [--client-cmd TEMPLATE] [--deadline SECONDS] [--emulator-arg ARG ...]
@@ -47,6 +51,14 @@ def peak_rss_kib(pid):
     except OSError:
         pass
     return 0
+
+
+def is_sanitized(binary):
+    try:
+        with open(binary, "rb") as f:
+            return b"__asan_init" in f.read()
+    except OSError:
+        return False
 
 
 def start_emulator(exe, extra, workdir):
@@ -140,6 +152,10 @@ def main():
                    help="streams held open while a short request must still be answered "
                    "(before the clients start; 0: skip)")
     args = p.parse_args()
+    if is_sanitized(args.phrony_run) and args.clients > 50:
+        print("%s is built with AddressSanitizer: 50 clients, not %d" % (args.phrony_run,
+                                                                          args.clients))
+        args.clients = 50
 
     # Each client holds a few descriptors of ours (its output file) and the emulator's sockets.
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
