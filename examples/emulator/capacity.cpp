@@ -4,6 +4,8 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 
+#include <algorithm>
+#include <system_error>
 #include <utility>
 
 namespace emu {
@@ -16,10 +18,15 @@ void connection_pool::enqueue(std::function<void()> fn) {
   jobs_.push_back(std::move(fn));
   // Every waiting job has an idle thread coming for it, or a new one starts (up to max_).
   if (jobs_.size() > idle_ && threads_.size() < max_) {
-    threads_.emplace_back([this] { work(); });
-  } else {
-    ready_.notify_one();
+    try {
+      threads_.emplace_back([this] { work(); });
+      return;
+    } catch (const std::system_error&) {
+      // The system's thread limit came first (ulimit -u, memory): serve with what runs.
+      max_ = std::max<std::size_t>(threads_.size(), 1);
+    }
   }
+  ready_.notify_one();
 }
 
 void connection_pool::shutdown() {

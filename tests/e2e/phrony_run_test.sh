@@ -95,25 +95,31 @@ manners() {
     failures=$((failures + 1))
   fi
 }
+flunk() {
+  echo "FAIL - $1" >&2
+  failures=$((failures + 1))
+}
 for prog in "$phrony_run" "$emulator"; do
   n=$(basename "$prog")
   manners "$n --help: usage on stdout, exit 0" 0 "usage: $n" "" "$prog" --help
   manners "$n --version" 0 "$n $version" "" "$prog" --version
-  [[ $(cat "$tmp/out") == "$n $version" ]] || manners "$n --version prints one line" 0 x x false
+  [[ $(cat "$tmp/out") == "$n $version" ]] || flunk "$n --version: one line, \"$n $version\""
   manners "$n: an unknown option is a usage error (64)" 64 "" "usage: $n" "$prog" --bogus
   manners "$n: a missing value is a usage error (64)" 64 "" "usage: $n" "$prog" --port-file
 done
-manners "phrony-run --help lists the exit codes" 0 "64  a usage error" "" "$phrony_run" --help
-manners "phrony-run --help gives the default --timeout" 0 "(default 600; 0 = none)" "" \
-  "$phrony_run" --help
 manners "phrony-run without --agent: usage error" 64 "" "--agent is required" \
   "$phrony_run" --key "$key"
 manners "phrony-run without a key: usage error" 64 "" "no key" \
   env -u PHRONY_API_KEY "$phrony_run" --agent "$(agent 7)"
 manners "phrony-run --timeout x: usage error" 64 "" "--timeout wants" \
   "$phrony_run" --key "$key" --agent "$(agent 7)" --timeout x
-manners "phrony-run --transport x: usage error" 64 "" "--transport is" \
-  "$phrony_run" --key "$key" --agent "$(agent 7)" --transport x
+if [[ $(basename "$phrony_run") == phrony-run ]]; then # its own wording and --transport
+  manners "phrony-run --help lists the exit codes" 0 "64  a usage error" "" "$phrony_run" --help
+  manners "phrony-run --help gives the default --timeout" 0 "(default 600; 0 = none)" "" \
+    "$phrony_run" --help
+  manners "phrony-run --transport x: usage error" 64 "" "--transport is" \
+    "$phrony_run" --key "$key" --agent "$(agent 7)" --transport x
+fi
 manners "phrony-emulator --seed x: usage error" 64 "" "--seed" "$emulator" --seed x
 # --timeout bounds the whole command: a dashboard-only task ends it with 3; an emulator that
 # answers nothing for 3 s (--delay-ms), already the start call, with 1 after about a second.
@@ -124,7 +130,7 @@ start_emulator --delay-ms 3000 || exit 1
 began=$SECONDS
 check "--timeout 1 against a server that does not answer exits 1" 1 'phrony-run:' \
   "$phrony_run" --base "$base" --key "$key" --agent "$(agent 7)" --timeout 1
-((SECONDS - began <= 3)) || check "--timeout 1 ended phrony-run within 3 s" 0 x false
+((SECONDS - began <= 3)) || flunk "--timeout 1 ended phrony-run after $((SECONDS - began)) s"
 base=$fast_base
 
 if [[ -n $asio ]]; then
