@@ -210,7 +210,7 @@ int main(int argc, char** argv) {
   if (descriptors < max_connections + 64) {
     std::fprintf(stderr,
                  "phrony-emulator: --max-connections %zu is more than the descriptor limit "
-                 "(%zu; ulimit -n) allows: expect refused connections\n",
+                 "(%zu; ulimit -n) allows: connections past it will wait or fail\n",
                  max_connections, descriptors);
   }
 

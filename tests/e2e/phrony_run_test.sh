@@ -121,6 +121,9 @@ if [[ $(basename "$phrony_run") == phrony-run ]]; then # its own wording and --t
     "$phrony_run" --key "$key" --agent "$(agent 7)" --transport x
 fi
 manners "phrony-emulator --seed x: usage error" 64 "" "--seed" "$emulator" --seed x
+printf '{"api_keys":[],"agents":[{"id":"x","steps":[{"type":"wait"}]}]}' >"$tmp/bad.json"
+manners "phrony-emulator: a bad scenario exits 1, naming the field" 1 "" "/agents/0/steps/0/type" \
+  "$emulator" --port 0 --scenario "$tmp/bad.json"
 # --timeout bounds the whole command: a dashboard-only task ends it with 3; an emulator that
 # answers nothing for 3 s (--delay-ms), already the start call, with 1 after about a second.
 check "--timeout 2 on a dashboard-only task exits 3" 3 'waiting for a person' \
