@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -787,7 +788,7 @@ private:
                                     kind k) const {
     const exchange* replayed = nullptr;
     const exchange* closest = nullptr;
-    std::size_t best = 0;
+    std::tuple<std::size_t, bool, std::size_t> best{};
     for (const auto& x : s_->exchanges) {
       if (x.method == method && x.target == target) {
         if (!x.used) {
@@ -797,14 +798,22 @@ private:
         replayed = replayed != nullptr ? replayed : &x;
         continue;
       }
+      if (x.used) {
+        continue;
+      }
+      // Ranked by the shared beginning of the targets, then the same method, then the
+      // difference in length.
       std::size_t common = 0;
       while (common < x.target.size() && common < target.size() &&
              x.target[common] == target[common]) {
         ++common;
       }
-      if (!x.used && (closest == nullptr || common > best)) {
+      const std::size_t apart = x.target.size() > target.size() ? x.target.size() - target.size()
+                                                                : target.size() - x.target.size();
+      const auto rank = std::tuple(common, x.method == method, ~apart);
+      if (closest == nullptr || rank > best) {
         closest = &x;
-        best = common;
+        best = rank;
       }
     }
     if (replayed != nullptr) {
