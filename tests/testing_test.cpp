@@ -227,12 +227,14 @@ TEST_CASE("a recording holds neither the key nor a presigned query, wherever the
       "https://bucket.s3.example/uploads/u1/a.txt?X-Amz-Algorithm=AWS4-HMAC-SHA256"
       "&X-Amz-Credential=AKIA%2F20260101&X-Amz-Signature=deadbeefcafe";
   scripted_transport server;
-  server.respond(200,
-                 R"({"objectKey":"uploads/u1/a.txt","uploadUrl":")" + presigned +
-                     R"(","httpMethod":"PUT",)"
-                     R"("requiredHeaders":{},"expiresInSeconds":900,"echo":")" +
-                     key + R"("})",
-                 {{"Location", presigned}, {"Set-Cookie", "session=s3cr3t"}});
+  server.respond(
+      200,
+      R"({"objectKey":"uploads/u1/a.txt","uploadUrl":")" + presigned +
+          R"(","httpMethod":"PUT",)"
+          R"("requiredHeaders":{"Content-Type":"text/plain","x-amz-server-side-encryption-)"
+          R"(customer-key" : "Y3VzdG9tZXIta2V5LTEyMw=="},"expiresInSeconds":900,"echo":")" +
+          key + R"("})",
+      {{"Location", presigned}, {"Set-Cookie", "session=s3cr3t"}});
   server.respond(200, "");
   server.fail(transport_error(std::string("proxy said no to ") + key));
   const std::string half = std::string(key).substr(0, 7);
@@ -255,6 +257,9 @@ TEST_CASE("a recording holds neither the key nor a presigned query, wherever the
   CHECK(text.find("X-Amz-Signature") == std::string::npos);
   CHECK(text.find("X-Amz-Credential") == std::string::npos);
   CHECK(text.find("s3cr3t") == std::string::npos);
+  CHECK(text.find("Y3VzdG9tZXIta2V5LTEyMw==") == std::string::npos);
+  CHECK(text.find(R"(customer-key\" : \"[redacted]\"})") != std::string::npos);
+  CHECK(text.find(R"({\"Content-Type\":\"text/plain\")") != std::string::npos);
   CHECK(text.find("https://bucket.s3.example/uploads/u1/a.txt\"") != std::string::npos);
   CHECK(text.find(R"("target":"/uploads/u1/a.txt")") != std::string::npos);
 

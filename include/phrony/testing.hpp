@@ -21,6 +21,7 @@
 
 #include <simdjson.h>
 
+#include "phrony/detail/json.hpp"
 #include "phrony/detail/url.hpp"
 #include "phrony/error.hpp"
 #include "phrony/json_writer.hpp"
@@ -127,6 +128,68 @@ namespace detail {
   }
   out.append(text.substr(std::min(i, text.size())));
   return out;
+}
+
+/// The end of the JSON string token opening at text[open] (the index after its closing quote),
+/// or npos when it does not close.
+[[nodiscard]] inline std::size_t string_token_end(std::string_view text, std::size_t open) {
+  for (std::size_t i = open + 1; i < text.size(); ++i) {
+    if (text[i] == '\\') {
+      ++i;
+    } else if (text[i] == '"') {
+      return i + 1;
+    }
+  }
+  return std::string_view::npos;
+}
+
+/// `text` with the string value of every JSON member named like a secret header shown as
+/// "[redacted]": a presign response's requiredHeaders may hold a signature or a customer key.
+/// Text, not a parse: every other byte stays as it was (outputs compare verbatim).
+[[nodiscard]] inline std::string redact_secret_members(std::string_view text) {
+  std::string out;
+  std::size_t done = 0; // text[0, done) is in `out`
+  std::size_t i = text.find('"');
+  while (i != std::string_view::npos) {
+    const auto end = string_token_end(text, i);
+    if (end == std::string_view::npos) {
+      break;
+    }
+    std::size_t next = end;
+    while (next < text.size() && phrony::detail::is_json_space(text[next])) {
+      ++next;
+    }
+    if (next >= text.size() || text[next] != ':' ||
+        !phrony::detail::is_secret_header(text.substr(i + 1, end - i - 2))) {
+      i = text.find('"', end);
+      continue;
+    }
+    ++next;
+    while (next < text.size() && phrony::detail::is_json_space(text[next])) {
+      ++next;
+    }
+    if (next >= text.size() || text[next] != '"') {
+      i = text.find('"', next);
+      continue;
+    }
+    const auto value_end = string_token_end(text, next);
+    if (value_end == std::string_view::npos) {
+      break;
+    }
+    out.append(text.substr(done, next + 1 - done));
+    out += "[redacted]\"";
+    done = value_end;
+    i = text.find('"', value_end);
+  }
+  out.append(text.substr(done));
+  return out;
+}
+
+/// What a recording keeps of a body, chunk or message: presigned queries dropped, secret-named
+/// members redacted, and every one of `secrets` scrubbed.
+[[nodiscard]] inline std::string scrub_text(std::string_view text,
+                                            const std::vector<std::string>& secrets) {
+  return scrub_all(redact_secret_members(drop_presigned_queries(text)), secrets);
 }
 
 /// Path and query of `url` (scheme and host dropped), the query dropped when presigned.
@@ -541,7 +604,7 @@ public:
 
 private:
   static std::string scrub(std::string_view text, const std::vector<std::string>& secrets) {
-    return detail::scrub_all(detail::drop_presigned_queries(text), secrets);
+    return detail::scrub_text(text, secrets);
   }
   static error scrubbed(error e, const std::vector<std::string>& secrets) {
     e.message = scrub(e.message, secrets);
@@ -771,7 +834,7 @@ private:
   exchange* take(const http_request& req, kind k) {
     const auto secrets = detail::secrets_of(req);
     const auto target = detail::scrub_all(detail::target_of(req.url), secrets);
-    const auto body = detail::scrub_all(detail::drop_presigned_queries(req.body), secrets);
+    const auto body = detail::scrub_text(req.body, secrets);
     for (auto& x : s_->exchanges) {
       if (!x.used && x.k == k && x.method == req.method && x.target == target && x.body == body) {
         x.used = true;
