@@ -380,6 +380,10 @@ struct scripted_stream {
 class scripted_transport {
 public:
   scripted_transport() : s_(std::make_shared<state>()) {}
+  // A handle: copies share the state, and a move copies (a moved-from handle stays usable).
+  scripted_transport(const scripted_transport&) = default;
+  scripted_transport& operator=(const scripted_transport&) = default;
+  ~scripted_transport() = default;
 
   /// Queues a response for send().
   scripted_transport& respond(http_response r) {
@@ -467,10 +471,12 @@ public:
     }
     return out;
   }
+  /// The requests that found their queue empty, each named ("no response queued for GET ...").
+  [[nodiscard]] const std::vector<std::string>& unanswered() const { return s_->unexpected; }
   /// What is wrong with the script so far: each queued answer not taken, and each request
   /// that found its queue empty; empty when every answer was used and nothing more was asked.
   [[nodiscard]] std::vector<std::string> unused() const {
-    std::vector<std::string> out = s_->unexpected;
+    std::vector<std::string> out = unanswered();
     for (const auto& r : s_->responses) {
       out.push_back(r ? "unused response: status " + std::to_string(r->status) + ", " +
                             std::to_string(r->body.size()) + " body bytes"
@@ -677,6 +683,11 @@ struct replay_options {
 /// verify() names the exchanges never replayed. Copies share the exchanges and what was used.
 class replay_transport {
 public:
+  // A handle: copies share the state, and a move copies (a moved-from handle stays usable).
+  replay_transport(const replay_transport&) = default;
+  replay_transport& operator=(const replay_transport&) = default;
+  ~replay_transport() = default;
+
   /// Reads the exchanges of `path`; a line that is not a recorded exchange is an error naming
   /// the line number.
   [[nodiscard]] static result<replay_transport> load(const std::string& path,
