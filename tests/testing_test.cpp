@@ -17,7 +17,6 @@ using namespace phrony::testing;
 namespace {
 
 constexpr const char* run_id = "77fa34b4-12d6-4fd6-8c23-77526537307d";
-constexpr const char* agent_id = "8a4996ef-b447-40ce-b484-38b5c41f9dfd";
 constexpr const char* key = "phk_testing_secret_0042";
 const api_config config{"http://127.0.0.1:9", key, "test"};
 
