@@ -18,6 +18,7 @@
 #include "phrony/conversation.hpp"
 #include "phrony/error.hpp"
 #include "phrony/events.hpp"
+#include "phrony/exchange.hpp"
 #include "phrony/files.hpp"
 #include "phrony/follow.hpp"
 #include "phrony/http_error.hpp"
@@ -54,33 +55,6 @@ struct client_options {
   /// returns: a longer body is errc::limit_exceeded (0: no bound). 64 MiB holds a conversation
   /// of ~60,000 full timeline items.
   std::size_t max_response_body = std::size_t{64} << 20;
-};
-
-/// How a followed run ended.
-struct run_outcome {
-  bool completed = false; ///< end == follow_end::completed (kept for older callers)
-  std::string status;     ///< last status read (wire string)
-  raw_json output{"null"};
-  std::string error;                     ///< why, when !completed
-  follow_end end = follow_end::failed;   ///< why following ended
-  std::optional<pending_user_task> task; ///< for waiting_for_dashboard: what a person must do
-};
-
-/// The decisions follow_run asks the caller for. A callback left empty, or returning nullopt,
-/// declines, and follow_run ends with that reason.
-struct follow_handler {
-  /// Answer a pending user task (approve, pick an option, give a value); asked once per task.
-  std::function<std::optional<run_message>(const pending_user_task&)> answer_task;
-  /// Text (or files) for a run that waits for a response.
-  std::function<std::optional<run_message>(const std::string& run_id)> send_text;
-  /// Told every step the follower takes (progress display, logging).
-  std::function<void(const follow_action&)> on_action;
-  /// Told once per pending task only the dashboard can complete (no answer is sent for it);
-  /// following goes on waiting for a person to complete it, within max_duration.
-  std::function<void(const pending_user_task&)> on_dashboard_task;
-  /// follow_run_streaming: told every stream event as it arrives (display); events are hints,
-  /// the follower confirms each with GET /v1/runs/{runId}.
-  std::function<void(const result<stream_event>&)> on_event;
 };
 
 /// The calls of the Phrony API over a user-supplied transport. The transport, config and
@@ -128,24 +102,22 @@ public:
   /// POST /v1/agents/{agentId}/runs. Not retried unless options.retry.retry_non_idempotent.
   result<start_run_response> start_run(std::string_view agent_id,
                                        std::optional<raw_json> input = std::nullopt) {
-    return call<start_run_response>(start_run_request(config(), agent_id, std::move(input)),
-                                    parse_start_run);
+    return call(calls::start_run(config(), agent_id, std::move(input)));
   }
   /// GET /v1/runs/{runId}.
   result<run_status> get_run(std::string_view run_id) {
-    return call<run_status>(get_run_request(config(), run_id), parse_run_status);
+    return call(calls::get_run(config(), run_id));
   }
   /// GET /v1/runs/{runId}/conversation.
   result<conversation> get_conversation(std::string_view run_id,
                                         step_content content = step_content::full) {
-    return call<conversation>(get_conversation_request(config(), run_id, content),
-                              parse_conversation);
+    return call(calls::get_conversation(config(), run_id, content));
   }
   /// The same into `out`, reusing its storage: a poller that keeps one conversation allocates
   /// almost nothing per poll. On failure `out` is left partly read.
   result<void> get_conversation(std::string_view run_id, conversation& out,
                                 step_content content = step_content::full) {
-    auto response = exchange(get_conversation_request(config(), run_id, content));
+    auto response = roundtrip(get_conversation_request(config(), run_id, content));
     if (!response) {
       return std::move(response).error();
     }
@@ -153,26 +125,24 @@ public:
   }
   /// GET /v1/agents/{agentId}/sessions (one page).
   result<sessions_page> list_sessions(std::string_view agent_id, const sessions_query& query = {}) {
-    return call<sessions_page>(list_sessions_request(config(), agent_id, query),
-                               parse_sessions_page);
+    return call(calls::list_sessions(config(), agent_id, query));
   }
   /// POST /v1/runs/{runId}/messages (or /input). Not retried unless asked (see start_run).
   result<accept_response> send_message(std::string_view run_id, const run_message& message,
                                        message_route route = message_route::messages) {
-    return call<accept_response>(send_message_request(config(), run_id, message, route),
-                                 parse_accept);
+    return call(calls::send_message(config(), run_id, message, route));
   }
   /// POST /v1/runs/{runId}/skip-agent-wait (400 unless the run is WaitingForTimer).
   result<accept_response> skip_agent_wait(std::string_view run_id) {
-    return call<accept_response>(skip_agent_wait_request(config(), run_id), parse_accept);
+    return call(calls::skip_agent_wait(config(), run_id));
   }
   /// POST /v1/file-library/presign.
   result<presign_response> presign(const presign_params& params) {
-    return call<presign_response>(presign_request(config(), params), parse_presign);
+    return call(calls::presign(config(), params));
   }
   /// POST /v1/file-library/finalize (idempotent on the server: alreadyFinalized).
   result<finalize_response> finalize(const finalize_params& params) {
-    return call<finalize_response>(finalize_request(config(), params), parse_finalize);
+    return call(calls::finalize(config(), params));
   }
 
   /// Presign, PUT the bytes to the upload URL with every required header, finalize: the
@@ -183,7 +153,7 @@ public:
     if (!presigned) {
       return std::move(presigned).error();
     }
-    auto put = exchange(upload_request(*presigned, std::move(bytes)));
+    auto put = roundtrip(upload_request(*presigned, std::move(bytes)));
     if (!put) {
       return std::move(put).error();
     }
@@ -243,60 +213,26 @@ public:
   requires streaming_transport<Transport> && std::invocable < F&, const result<stream_event>
   & > result<void> stream_events(std::string_view run_id, F&& on_event) {
     state& s = *state_;
-    event_stream_decoder decoder;
-    int fruitless = 0;
-    int failures = 0; // failed tries since the last connection that delivered bytes
+    event_stream_session session(s.config, std::string(run_id), stream_options());
     for (;;) {
-      const auto last_id = reconnect_last_event_id(decoder);
-      auto req = stream_request(s.config, run_id,
-                                last_id ? std::optional<std::string_view>(*last_id) : std::nullopt);
+      auto req = session.request();
       if (!req) {
         return std::move(req).error();
       }
-      stream_state st;
-      const stream_handler handler = feed_handler(st, decoder, [&](const result<stream_event>& ev) {
-        st.got_event = true;
-        if (ev && ends_session(*ev)) {
-          st.session_ended = true;
-        }
-        return invoke_continue(on_event, ev);
-      });
-      auto res = s.transport.stream(*req, handler);
-      if (st.stopped) {
-        return make_error(errc::cancelled, "", "stream stopped by the caller");
+      stream_handler handler;
+      handler.on_head = [&session](const response_head& head) {
+        session.on_head(head);
+        return true;
+      };
+      handler.on_data = [&session, &on_event](std::string_view chunk) {
+        return session.on_data(chunk, on_event);
+      };
+      auto step =
+          session.on_end(s.transport.stream(*req, handler), s.options.random(), s.options.now());
+      if (!step.reconnect_in) {
+        return std::move(step.outcome);
       }
-      if (st.decode_error) {
-        return std::move(*st.decode_error);
-      }
-      if (res && st.head.status != 200) {
-        http_response r;
-        static_cast<response_head&>(r) = st.head;
-        r.body = std::move(st.error_body);
-        const auto delay =
-            s.options.retry.next_delay(++failures, r, true, s.options.random(), s.options.now());
-        if (!delay) {
-          return to_http_error(*req, std::move(r), st.error_body_cut);
-        }
-        s.options.sleep(*delay);
-        continue;
-      }
-      if (!res && res.error().code == errc::cancelled) {
-        return std::move(res).error();
-      }
-      // The connection ended: the stream's unterminated last event is dropped, ids are kept.
-      (void)decoder.finish();
-      if (st.session_ended) {
-        return {};
-      }
-      if (st.got_bytes) {
-        failures = 0;
-      }
-      fruitless = st.got_event ? 0 : fruitless + 1;
-      if (fruitless > s.options.max_stream_reconnects) {
-        return res ? make_error(errc::transport, "", "the stream keeps ending without events")
-                   : std::move(res).error();
-      }
-      s.options.sleep(stream_retry_delay(decoder));
+      s.options.sleep(*step.reconnect_in);
     }
   }
 
@@ -329,25 +265,6 @@ private:
 
   explicit client(std::shared_ptr<state> s) : state_(std::move(s)) {}
 
-  struct stream_state {
-    response_head head;
-    std::string error_body;
-    bool error_body_cut = false; // more arrived than error_body kept
-    bool got_bytes = false;
-    bool got_event = false;
-    bool session_ended = false;
-    bool stopped = false; ///< our on_event asked to stop
-    std::optional<error> decode_error;
-  };
-
-  /// The stream of follow_run_streaming, kept across its connections.
-  struct follow_stream {
-    event_stream_decoder decoder;
-    bool usable = false;  ///< false: following by polling
-    bool resumes = false; ///< the last connection ended on its own: wait the stream's retry
-    int failures = 0;     ///< failed connections since the last one that delivered bytes
-  };
-
   /// Sets the follow deadline for the calls made while it lives.
   class deadline_scope {
   public:
@@ -362,26 +279,6 @@ private:
     state& s_;
     std::optional<time_point> saved_;
   };
-
-  static bool ends_session(const stream_event& e) {
-    return e.kind_enum() == event_kind::session &&
-           (e.subject == "engine.session.completed" ||
-            (e.status && is_terminal(parse_run_state(*e.status))));
-  }
-
-  template <class F> static bool invoke_continue(F& f, const result<stream_event>& ev) {
-    if constexpr (std::is_void_v<std::invoke_result_t<F&, const result<stream_event>&>>) {
-      f(ev);
-      return true;
-    } else {
-      return static_cast<bool>(f(ev));
-    }
-  }
-
-  std::chrono::milliseconds stream_retry_delay(const event_stream_decoder& d) const {
-    return std::min(reconnect_delay(d, state_->options.stream_reconnect_fallback),
-                    state_->options.max_stream_retry);
-  }
 
   /// The time left before the follow deadline (none: no deadline), at least 1 ms while any.
   std::optional<std::chrono::milliseconds> time_left() const {
@@ -419,105 +316,44 @@ private:
     return true;
   }
 
-  /// The handler of one stream connection: a 200 body goes to `decoder`, whose events go to
-  /// `on_event` (returning false stops the stream: st.stopped), any other body is kept, bounded,
-  /// in st.error_body.
-  template <class F>
-  stream_handler feed_handler(stream_state& st, event_stream_decoder& decoder, F on_event) const {
-    stream_handler h;
-    h.on_head = [&st](const response_head& head) {
-      st.head = head;
-      return true;
-    };
-    h.on_data = [this, &st, &decoder, on_event](std::string_view chunk) mutable {
-      if (st.head.status != 200) {
-        append_bounded(st, chunk);
-        return true;
-      }
-      st.got_bytes = st.got_bytes || !chunk.empty();
-      auto fed = decoder.feed(chunk, [&](const result<stream_event>& ev) {
-        if (!on_event(ev)) {
-          st.stopped = true;
-          return false;
-        }
-        return true;
-      });
-      if (!fed && !st.stopped) {
-        st.decode_error = std::move(fed).error();
-      }
-      return fed.has_value();
-    };
-    return h;
+  exchange_options exchange_opts() const {
+    const client_options& o = state_->options;
+    return {o.retry, o.max_error_body, o.max_response_body};
   }
 
-  void append_bounded(stream_state& st, std::string_view chunk) const {
-    // Room for a key straddling the bound, which to_http_error scrubs before it cuts.
-    const std::size_t keep = state_->options.max_error_body + state_->config.api_key.size();
-    const std::size_t room = keep - std::min(st.error_body.size(), keep);
-    st.error_body_cut = st.error_body_cut || chunk.size() > room;
-    st.error_body.append(chunk.substr(0, room));
+  stream_session_options stream_options() const {
+    const client_options& o = state_->options;
+    return {o.retry, o.max_stream_reconnects, o.stream_reconnect_fallback, o.max_stream_retry,
+            o.max_error_body};
   }
 
-  /// `more_follows`: r.body is a bounded read of a longer body (a secret's beginning at its end
-  /// is dropped too).
-  error to_http_error(const http_request& req, http_response r, bool more_follows = false) const {
-    r.body = detail::scrub_then_cut(r.body, state_->config.api_key, state_->options.max_error_body,
-                                    more_follows)
-                 .text;
-    const std::string* retry_after = r.header("Retry-After");
-    return http_error(r.status, req, std::move(r.body),
-                      retry_after ? std::optional<std::string_view>(*retry_after) : std::nullopt);
-  }
-
-  /// Sends `req` with retries; a 2xx response, or the error (http_status for other statuses).
-  result<http_response> exchange(result<http_request> req) {
+  /// Sends `req` through phrony::exchange's tries, each bounded by the follow deadline; a 2xx
+  /// response, or the error (http_status for other statuses).
+  result<http_response> roundtrip(result<http_request> req) {
     if (!req) {
       return std::move(req).error();
     }
     state& s = *state_;
-    if (req->max_response_body == 0) {
-      req->max_response_body = s.options.max_response_body;
-    }
-    const bool idempotent = is_idempotent(req->method);
-    for (int attempt = 1;; ++attempt) {
+    phrony::exchange ex(std::move(*req), s.config, exchange_opts());
+    for (;;) {
       const auto timeout = bounded_timeout(s.options.request_timeout);
       if (!timeout) {
         return make_error(errc::transport, "",
-                          "follow_options::max_duration ended before " + req->method + " " +
-                              req->route() + " was sent");
+                          "follow_options::max_duration ended before " + ex.request().method + " " +
+                              ex.request().route() + " was sent");
       }
-      req->timeout = *timeout;
+      ex.request().timeout = *timeout;
       s.cut_by_deadline = s.deadline && *timeout != s.options.request_timeout;
-      auto response = s.transport.send(*req);
-      if (response && s.options.max_response_body > 0 &&
-          response->body.size() > s.options.max_response_body) {
-        // The transport should have stopped reading; the bound holds all the same.
-        return make_error(errc::limit_exceeded, "",
-                          "the response body of " + req->method + " " + req->route() +
-                              " is longer than client_options::max_response_body (" +
-                              std::to_string(s.options.max_response_body) + " bytes)");
+      auto step =
+          ex.on_response(s.transport.send(ex.request()), s.options.random(), s.options.now());
+      if (!step.retry_in || !sleep_within_deadline(*step.retry_in)) {
+        return std::move(step.outcome);
       }
-      const auto delay = s.options.retry.next_delay(attempt, response, idempotent,
-                                                    s.options.random(), s.options.now());
-      if (delay && sleep_within_deadline(*delay)) {
-        continue;
-      }
-      if (!response) {
-        return std::move(response).error();
-      }
-      if (response->status < 200 || response->status > 299) {
-        return to_http_error(*req, std::move(*response));
-      }
-      return response;
     }
   }
 
-  template <class T> result<T> call(result<http_request> req, detail::body_parser<T> parse) {
-    auto response = exchange(std::move(req));
-    if (!response) {
-      return std::move(response).error();
-    }
-    return parse(response->body);
+  template <class T> result<T> call(api_call<T> c) {
+    return c.finish(roundtrip(std::move(c.request)));
   }
 
   /// How much earlier than ours a transport's clock may end an exchange cut to the deadline.
@@ -543,8 +379,7 @@ private:
     state& s = *state_;
     run_follower follower{std::string(run_id), fo};
     conversation polled; // read over at every poll
-    follow_stream stream;
-    stream.usable = streaming;
+    follow_stream stream(s.config, std::string(run_id), stream_options());
     const deadline_scope scope(s, fo.max_duration.count() > 0
                                       ? std::optional(s.options.now() + fo.max_duration)
                                       : std::nullopt);
@@ -552,7 +387,7 @@ private:
       const follow_action& action = follower.next();
       const bool ends =
           action.what == follow_action::kind::done || action.what == follow_action::kind::failed;
-      const bool listens = stream.usable && action.listen;
+      const bool listens = streaming && stream.usable() && action.listen;
       if (const auto left = time_left();
           !ends && left && (left->count() <= 0 || (!listens && action.delay > *left))) {
         // The next step would come after the deadline: use the time left, then give up.
@@ -563,20 +398,14 @@ private:
         handler.on_action(action);
       }
       if (ends) {
-        run_outcome o;
-        o.completed = action.what == follow_action::kind::done;
-        o.end = action.end;
-        o.status = action.status;
-        o.output = action.output;
-        o.error = action.error;
-        return o;
+        return outcome_of(action);
       }
       if (action.what == follow_action::kind::wait_for_dashboard && handler.on_dashboard_task) {
         handler.on_dashboard_task(*action.task);
       }
       if (listens) {
         if constexpr (streaming_transport<Transport>) {
-          if (auto failed = listen(run_id, follower, stream, fo, handler)) {
+          if (auto failed = listen(follower, stream, fo, handler)) {
             return std::move(*failed);
           }
           continue;
@@ -585,7 +414,7 @@ private:
       if (action.delay.count() > 0) {
         s.options.sleep(action.delay);
       }
-      if (auto failed = act(run_id, follower, polled, handler)) {
+      if (auto failed = act(follower, polled, handler)) {
         // A transport's clock may end the exchange a little before ours says the time is up.
         if (const auto left = time_left();
             left && (left->count() <= 0 || (failed->code == errc::transport && s.cut_by_deadline &&
@@ -598,132 +427,55 @@ private:
   }
 
   /// Does the follower's current step (a call); the error of a call that failed.
-  std::optional<error> act(std::string_view run_id, run_follower& follower, conversation& polled,
+  std::optional<error> act(run_follower& follower, conversation& polled,
                            const follow_handler& handler) {
-    const follow_action& action = follower.next();
-    switch (action.what) {
-    case follow_action::kind::get_status:
-    case follow_action::kind::wait_for_dashboard: {
-      auto st = get_run(run_id);
-      if (!st) {
-        return std::move(st).error();
-      }
-      follower.on_status(*st);
+    auto req = follow_request(follower, handler, state_->config);
+    if (!req) {
       return std::nullopt;
     }
-    case follow_action::kind::get_conversation: {
-      if (auto c = get_conversation(run_id, polled, step_content::slim); !c) {
-        return std::move(c).error();
-      }
-      follower.on_conversation(polled);
-      return std::nullopt;
-    }
-    case follow_action::kind::answer_task: {
-      const pending_user_task& task = *action.task;
-      auto answer = handler.answer_task ? handler.answer_task(task) : std::nullopt;
-      if (!answer) {
-        follower.fail("no answer for user task " + task.user_task_id + " (" +
-                      task.kind.value_or("unknown kind") + ")");
-        return std::nullopt;
-      }
-      // A sub-agent's task is answered through the sub-agent's run.
-      if (auto sent = send_message(task.run_id, *answer); !sent) {
-        return std::move(sent).error();
-      }
-      follower.on_answered();
-      return std::nullopt;
-    }
-    case follow_action::kind::send_text: {
-      auto text = handler.send_text ? handler.send_text(std::string(run_id)) : std::nullopt;
-      if (!text) {
-        follower.fail("the run waits for a response and no text was given");
-        return std::nullopt;
-      }
-      if (auto sent = send_message(run_id, *text); !sent) {
-        return std::move(sent).error();
-      }
-      follower.on_answered();
-      return std::nullopt;
-    }
-    case follow_action::kind::skip_timer: {
-      auto skipped = skip_agent_wait(run_id);
-      // 400 means the timer fired meanwhile: just look again.
-      if (!skipped &&
-          !(skipped.error().code == errc::http_status && skipped.error().status == 400)) {
-        return std::move(skipped).error();
-      }
-      follower.on_answered();
-      return std::nullopt;
-    }
-    case follow_action::kind::done:
-    case follow_action::kind::failed: break;
-    }
-    return std::nullopt;
+    return follow_apply(follower, roundtrip(std::move(*req)), polled);
   }
 
   /// Reads the stream while the follower listens, feeding it the events, until it wants to act
   /// (the stream is then closed, to be resumed later), the deadline passes, or the stream is
   /// given up for polling. Only a transport cancelled by the caller is an error.
   std::optional<error>
-  listen(std::string_view run_id, run_follower& follower, follow_stream& fs,
-         const follow_options& fo,
+  listen(run_follower& follower, follow_stream& fs, const follow_options& fo,
          const follow_handler& handler) requires streaming_transport<Transport> {
     state& s = *state_;
     for (;;) {
-      if (std::exchange(fs.resumes, false) &&
-          !sleep_within_deadline(stream_retry_delay(fs.decoder))) {
+      if (const auto wait = fs.resume_wait(); wait && !sleep_within_deadline(*wait)) {
         return std::nullopt;
       }
       const auto timeout = bounded_timeout(fo.idle_timeout);
       if (!timeout) {
         return std::nullopt;
       }
-      const auto last_id = reconnect_last_event_id(fs.decoder);
-      auto req = stream_request(s.config, run_id,
-                                last_id ? std::optional<std::string_view>(*last_id) : std::nullopt);
+      auto req = fs.request();
       if (!req) {
-        fs.usable = false;
-        follower.on_stream_gap(s.options.now());
+        fs.abandon(follower, s.options.now());
         return std::nullopt;
       }
       req->timeout = *timeout;
-      stream_state st;
-      const stream_handler h = feed_handler(st, fs.decoder, [&](const result<stream_event>& ev) {
-        if (handler.on_event) {
-          handler.on_event(ev);
-        }
-        return !(ev && follower.on_event(*ev, s.options.now())); // stop: the follower looks
-      });
-      auto res = s.transport.stream(*req, h);
-      (void)fs.decoder.finish();
-      if (st.stopped) {
-        // Without event ids a new connection cannot resume where this one stopped.
-        fs.usable = !fs.decoder.last_event_id().empty();
-        fs.failures = 0;
-        return std::nullopt;
+      stream_handler h;
+      h.on_head = [&fs](const response_head& head) {
+        fs.on_head(head);
+        return true;
+      };
+      h.on_data = [&](std::string_view chunk) {
+        return fs.on_data(chunk, follower, handler.on_event, s.options.now());
+      };
+      auto step =
+          fs.on_end(s.transport.stream(*req, h), follower, s.options.random(), s.options.now());
+      if (step.failed) {
+        return std::move(step.failed);
       }
-      // The transport reports our own stop after a decode error as cancelled too.
-      if (!res && res.error().code == errc::cancelled && !st.decode_error) {
-        return std::move(res).error();
-      }
-      if (res && st.head.status != 200) {
-        http_response r;
-        static_cast<response_head&>(r) = st.head;
-        const auto delay =
-            s.options.retry.next_delay(++fs.failures, r, true, s.options.random(), s.options.now());
-        if (delay && sleep_within_deadline(*delay)) {
+      if (step.retry_in) {
+        if (sleep_within_deadline(*step.retry_in)) {
           continue;
         }
-        fs.usable = false; // polling surfaces a lasting error itself
-      } else if (st.decode_error) {
-        fs.usable = false;
-      } else {
-        // Ended by the server, a drop, or the idle bound: what did we miss?
-        fs.failures = st.got_bytes ? 0 : fs.failures + 1;
-        fs.usable = fs.failures <= s.options.max_stream_reconnects;
-        fs.resumes = true;
+        fs.abandon(follower, s.options.now());
       }
-      follower.on_stream_gap(s.options.now());
       return std::nullopt;
     }
   }

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -15,6 +16,7 @@
 
 #include "phrony/conversation.hpp"
 #include "phrony/events.hpp"
+#include "phrony/request.hpp"
 #include "phrony/runs.hpp"
 
 namespace phrony {
@@ -74,6 +76,33 @@ struct follow_action {
   raw_json output{"null"};                ///< for done
   std::string error;                      ///< for failed
   follow_end end = follow_end::completed; ///< for done and failed
+};
+
+/// How a followed run ended.
+struct run_outcome {
+  bool completed = false; ///< end == follow_end::completed (kept for older callers)
+  std::string status;     ///< last status read (wire string)
+  raw_json output{"null"};
+  std::string error;                     ///< why, when !completed
+  follow_end end = follow_end::failed;   ///< why following ended
+  std::optional<pending_user_task> task; ///< for waiting_for_dashboard: what a person must do
+};
+
+/// The decisions follow_run asks the caller for. A callback left empty, or returning nullopt,
+/// declines, and follow_run ends with that reason.
+struct follow_handler {
+  /// Answer a pending user task (approve, pick an option, give a value); asked once per task.
+  std::function<std::optional<run_message>(const pending_user_task&)> answer_task;
+  /// Text (or files) for a run that waits for a response.
+  std::function<std::optional<run_message>(const std::string& run_id)> send_text;
+  /// Told every step the follower takes (progress display, logging).
+  std::function<void(const follow_action&)> on_action;
+  /// Told once per pending task only the dashboard can complete (no answer is sent for it);
+  /// following goes on waiting for a person to complete it, within max_duration.
+  std::function<void(const pending_user_task&)> on_dashboard_task;
+  /// follow_run_streaming: told every stream event as it arrives (display); events are hints,
+  /// the follower confirms each with GET /v1/runs/{runId}.
+  std::function<void(const result<stream_event>&)> on_event;
 };
 
 /// Decides, from what the server said, what a client following one run does next. Only GET

@@ -5,6 +5,7 @@
 #include "phrony/conversation.hpp"
 #include "phrony/error.hpp"
 #include "phrony/events.hpp"
+#include "phrony/exchange.hpp"
 #include "phrony/files.hpp"
 #include "phrony/follow.hpp"
 #include "phrony/http_error.hpp"

@@ -11,6 +11,7 @@
 #include <phrony/conversation.hpp>
 #include <phrony/error.hpp>
 #include <phrony/events.hpp>
+#include <phrony/exchange.hpp>
 #include <phrony/files.hpp>
 #include <phrony/follow.hpp>
 #include <phrony/http_error.hpp>
@@ -437,6 +438,53 @@ void testing_transports() {
 
 } // namespace
 
+/// The sans-IO call layer the client and async stacks share: exchange, api_call, the stream
+/// session, follow_stream and the follow steps, driven by hand.
+void sans_io(const phrony_strict::fake_server& fx) {
+  const api_config cfg{"https://api.example.test", "phk_strict_key", "strict/1"};
+  const auto now = std::chrono::system_clock::now();
+  const auto call = calls::get_run(cfg, run_id);
+  STRICT_CHECK(call.request.has_value());
+  if (!call.request) {
+    return;
+  }
+  exchange ex(*call.request, cfg, exchange_options{});
+  http_response busy;
+  busy.status = 503;
+  auto first = ex.on_response(busy, 0.5, now);
+  STRICT_CHECK(first.retry_in.has_value() && !first.outcome.has_value());
+  http_response ok;
+  ok.status = 200;
+  ok.body = fx.fixture("run_completed.json");
+  const auto done = call.finish(ex.on_response(ok, 0.5, now).outcome);
+  STRICT_CHECK(done.has_value() && done->status == "Completed");
+
+  event_stream_session session(cfg, std::string(run_id));
+  response_head head;
+  head.status = 200;
+  session.on_head(head);
+  std::size_t events = 0;
+  (void)session.on_data(fx.fixture("stream_small.sse"),
+                        [&](const result<stream_event>& ev) { events += ev ? 1U : 0U; });
+  STRICT_CHECK(events > 0);
+  const auto step = session.on_end(result<void>{}, 0.5, now);
+  STRICT_CHECK(step.reconnect_in.has_value() || step.outcome.has_value());
+
+  run_follower f{std::string(run_id)};
+  conversation scratch;
+  follow_handler handler;
+  auto req = follow_request(f, handler, cfg);
+  STRICT_CHECK(req.has_value());
+  STRICT_CHECK(!follow_apply(f, ok, scratch).has_value());
+  STRICT_CHECK(outcome_of(f.next()).completed);
+
+  follow_stream fs(cfg, std::string(run_id));
+  fs.on_head(head);
+  (void)fs.on_data(fx.fixture("stream_small.sse"), f, {}, now);
+  (void)fs.on_end(result<void>{}, f, 0.5, now);
+  STRICT_CHECK(fs.request().has_value());
+}
+
 int main(int argc, char** argv) {
   if (argc != 2) {
     std::fprintf(stderr, "usage: %s <tests/fixtures directory>\n", argv[0]);
@@ -454,6 +502,7 @@ int main(int argc, char** argv) {
   stream_decoders(fx);
   retry_and_errors();
   follower(fx);
+  sans_io(fx);
   client_calls(fixtures);
   testing_transports();
   STRICT_CHECK(std::string_view(PHRONY_VERSION_STRING).size() >= 5);
