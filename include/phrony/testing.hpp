@@ -700,13 +700,13 @@ public:
     simdjson::dom::parser parser;
     std::string line;
     std::size_t number = 0;
-    char buf[64 * 1024];
+    std::string buf(64 * 1024, '\0');
     bool more = true;
     while (more) {
-      in.read(buf, sizeof buf);
+      in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
       const auto got = static_cast<std::size_t>(in.gcount());
-      more = got == sizeof buf;
-      std::string_view data(buf, got);
+      more = got == buf.size();
+      std::string_view data(buf.data(), got);
       while (!data.empty() || (!more && !line.empty())) {
         const auto nl = data.find('\n');
         line.append(data.substr(0, nl));
