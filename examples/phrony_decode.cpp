@@ -10,6 +10,9 @@
 // decoder in N-byte pieces (default: all at once), printing NDJSON: for sse one line per event
 // {"type","data","id"} then {"end":true,"lastEventId":...,"retry":<ms or null>}; for events one
 // line per event (its canonical JSON) or {"error":"<path>: <message>"} for a bad payload.
+//
+// `--help` prints the usage on stdout, `--version` "phrony-decode 0.1.0"; both exit 0. A bad
+// command line prints the usage on stderr and exits 64.
 #include <phrony/conversation.hpp>
 #include <phrony/events.hpp>
 #include <phrony/files.hpp>
@@ -18,6 +21,7 @@
 #include <phrony/runs.hpp>
 #include <phrony/sessions.hpp>
 #include <phrony/sse.hpp>
+#include <phrony/version.hpp>
 
 #include <charconv>
 #include <cstddef>
@@ -109,12 +113,23 @@ int events(std::string_view body, std::size_t chunk) {
   return 0;
 }
 
+// sysexits.h's EX_USAGE.
+constexpr int exit_usage = 64;
+
+void print_usage(std::ostream& to) {
+  to << "usage: phrony-decode <kind> [--strict] < body\n"
+        "       phrony-decode sse|events [--chunk N] < stream\n"
+        "       phrony-decode --help | --version\n"
+        "Prints the body as canonical JSON (streams: NDJSON, one line per event).\n"
+        "Exit status: 0 decoded, 1 malformed input (one line naming the JSON path on stderr),\n"
+        "64 a usage error.\n"
+        "kinds: start-run, run, accept, sessions, conversation, presign, finalize, error, "
+        "sse, events\n";
+}
+
 int usage() {
-  std::cerr << "usage: phrony-decode <kind> [--strict] < body\n"
-               "       phrony-decode sse|events [--chunk N] < stream\n"
-               "kinds: start-run, run, accept, sessions, conversation, presign, finalize, error, "
-               "sse, events\n";
-  return 2;
+  print_usage(std::cerr);
+  return exit_usage;
 }
 
 } // namespace
@@ -124,6 +139,14 @@ int main(int argc, char** argv) {
     return usage();
   }
   const std::string_view kind = argv[1];
+  if (argc == 2 && (kind == "--help" || kind == "-h")) {
+    print_usage(std::cout);
+    return 0;
+  }
+  if (argc == 2 && kind == "--version") {
+    std::cout << "phrony-decode " << PHRONY_VERSION_STRING << '\n';
+    return 0;
+  }
   const bool stream = kind == "sse" || kind == "events";
   std::size_t chunk = 0;
   phrony::parse_options opts;

@@ -2,15 +2,22 @@
 """ctest driver for phrony-decode: samples decode to canonical JSON that is stable under a second
 decode and keeps every field of the input; malformed bodies exit 1 with a one-line JSON-path message;
 `sse` and `events` give the same NDJSON whatever --chunk, matching a plain Python transcription of
-the WHATWG event-stream steps; the usage line lists every kind. The issue's three conversation
+the WHATWG event-stream steps; the usage line lists every kind; a bad command line exits 64 with
+the usage on stderr, --help prints it on stdout and --version the version (both exit 0). The issue's three conversation
 variants parse by default (a kept item content reported on stderr with its path) and the first
 fails under --strict with its path.
 usage: phrony_decode_test.py PHRONY_DECODE FIXTURES_DIR"""
 import json
+import os
+import re
 import subprocess
 import sys
 
 exe, fixtures = sys.argv[1], sys.argv[2]
+USAGE = 64  # the exit status of a usage error (sysexits.h's EX_USAGE)
+with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "include", "phrony",
+                       "version.hpp"), encoding="utf-8") as f:
+    VERSION = re.search(r'#define PHRONY_VERSION_STRING "([^"]+)"', f.read()).group(1)
 
 SAMPLES = {
     "start-run": ["start_run.json"],
@@ -63,7 +70,7 @@ for kind, names in SAMPLES.items():
         with open(f"{fixtures}/{name}", encoding="utf-8") as f:
             body = f.read()
         first = decode(kind, body)
-        if first.returncode == 2 and b"usage" in first.stderr:
+        if first.returncode == USAGE and b"usage" in first.stderr:
             print(f"skip {kind}: not built into this phrony-decode yet")
             continue
         checked += 1
@@ -85,7 +92,7 @@ for kind, body, want in MALFORMED:
         doc["items"][3]["ordinal"] = "four"
         body = json.dumps(doc)
     got = decode(kind, body)
-    if got.returncode == 2 and b"usage" in got.stderr:
+    if got.returncode == USAGE and b"usage" in got.stderr:
         continue
     checked += 1
     lines = got.stderr.decode().splitlines()
@@ -204,16 +211,26 @@ for bad in (["sse", "--chunk", "0"], ["events", "--chunk", "x"], ["run", "--chun
             ["sse", "--strict"], ["run", "--strict", "x"], ["run", "--lenient"]):
     got = subprocess.run([exe, *bad], input=b"", capture_output=True, timeout=60)
     checked += 1
-    if got.returncode != 2 or b"usage" not in got.stderr:
-        fail(f"{bad}: want usage and exit 2, got exit {got.returncode}")
+    if got.returncode != USAGE or b"usage" not in got.stderr or got.stdout:
+        fail(f"{bad}: want usage on stderr and exit {USAGE}, got exit {got.returncode}")
 
 usage = subprocess.run([exe], capture_output=True, timeout=60).stderr.decode()
 listed = usage.split("kinds:", 1)[-1].replace(",", " ").split()
 for kind in list(SAMPLES) + ["sse", "events"]:
-    accepted = decode(kind, "").returncode != 2
+    accepted = decode(kind, "").returncode != USAGE
     checked += 1
     if accepted != (kind in listed):
         fail(f"usage lists {kind}: {kind in listed}, but phrony-decode accepts it: {accepted}")
+
+# --help: the usage on stdout, exit 0; --version: "phrony-decode <PHRONY_VERSION_STRING>".
+got = subprocess.run([exe, "--help"], capture_output=True, timeout=60)
+checked += 1
+if got.returncode != 0 or got.stderr or got.stdout.decode() != usage:
+    fail(f"--help: exit {got.returncode}, want 0 and the usage on stdout (stderr: {got.stderr!r})")
+got = subprocess.run([exe, "--version"], capture_output=True, timeout=60)
+checked += 1
+if got.returncode != 0 or got.stdout.decode() != f"phrony-decode {VERSION}\n":
+    fail(f"--version: exit {got.returncode}, printed {got.stdout!r}, want 'phrony-decode {VERSION}'")
 
 print(f"{checked - failures} passed, {failures} failed")
 sys.exit(1 if failures or checked == 0 else 0)

@@ -4,21 +4,25 @@
 //
 //   phrony-run [--base URL] [--key KEY] --agent ID [--input JSON] [--approve | --reject]
 //              [--option ID] [--text TEXT] [--number N] [--stream | --poll]
-//              [--timeout SECONDS] [--transport curl | httplib]
+//              [--timeout SECONDS] [--transport curl | httplib] [--help] [--version]
 //
 // The key may come from PHRONY_API_KEY instead of --key; it is never printed. --stream (the
 // default) prints each step as the SSE stream delivers it (and confirms each with the run's
-// status); --poll polls the run status. --timeout bounds the whole follow (default: none).
-// A task only the dashboard can complete is never answered here: phrony-run says so and waits.
-// Exit status: 0 the run completed, 2 it failed or was cancelled, 3 --timeout ended while a task
-// waited for a person in the dashboard, 1 any other error (no answer given, timeout, HTTP ...).
+// status); --poll polls the run status. --timeout bounds the whole command (default 600 s;
+// 0: none). A task only the dashboard can complete is never answered here: phrony-run says so
+// and waits. Exit status (also in the usage text): 0 the run completed, 1 an error (HTTP,
+// transport, a bad response, no answer given, --timeout ended), 2 the run failed or was
+// cancelled, 3 --timeout ended while a task waited for a person in the dashboard, 64 a usage
+// error.
 #include "transports/curl_transport.hpp"
 #include "transports/httplib_transport.hpp"
 
 #include <phrony/client.hpp>
+#include <phrony/version.hpp>
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -37,7 +41,7 @@ struct options {
   std::optional<std::string> option, text;
   std::optional<double> number;
   bool stream = true;
-  std::chrono::seconds timeout{0}; // 0: follow until the run ends
+  std::chrono::seconds timeout{600}; // the whole command; 0: until the run ends
   std::string transport = "curl";
 };
 
@@ -188,7 +192,14 @@ int fail(const phrony::error& e) {
 // client::follow_run(_streaming) does the work: it answers through the handler and confirms
 // every stream event with the run's status, so odd event payloads cannot stall it.
 template <class T> int run(const options& o) {
-  phrony::client<T> api{T{}, o.api};
+  // --timeout bounds the whole command: the start call gets at most all of it, the follow what
+  // is left.
+  const auto begin = std::chrono::steady_clock::now();
+  phrony::client_options co;
+  if (o.timeout.count() > 0) {
+    co.request_timeout = std::min<std::chrono::milliseconds>(co.request_timeout, o.timeout);
+  }
+  phrony::client<T> api{T{}, o.api, co};
   auto started = api.start_run(o.agent_id, o.input);
   if (!started) {
     return fail(started.error());
@@ -196,7 +207,11 @@ template <class T> int run(const options& o) {
   line("", "started", "run " + started->run_id + " (session " + started->session_id + ")");
   auto handler = make_handler(o);
   phrony::follow_options fo;
-  fo.max_duration = o.timeout;
+  if (o.timeout.count() > 0) {
+    const auto spent = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - begin);
+    fo.max_duration = std::max(o.timeout - spent, std::chrono::milliseconds{1});
+  }
   if (o.stream) {
     handler.on_event = [](const phrony::result<phrony::stream_event>& e) {
       e ? print_event(*e) : line("", "?", "undecodable event: " + e.error().what());
@@ -215,15 +230,39 @@ template <class T> int run(const options& o) {
   return out ? report(*out) : fail(out.error());
 }
 
+constexpr int exit_usage = 64; // sysexits.h's EX_USAGE
+
+void print_usage(std::FILE* to) {
+  std::fputs(
+      "usage: phrony-run [--base URL] [--key KEY] --agent ID [--input JSON]\n"
+      "         [--approve | --reject] [--option ID] [--text TEXT] [--number N]\n"
+      "         [--stream | --poll] [--timeout SECONDS] [--transport curl | httplib]\n"
+      "         [--help] [--version]\n"
+      "Starts a run of the agent, follows it to its end and answers its tasks from the flags.\n"
+      "  --base URL           the API (default https://api.phrony.com)\n"
+      "  --key KEY            the API key (default: $PHRONY_API_KEY); never printed\n"
+      "  --agent ID           the agent to run\n"
+      "  --input JSON         the run's input, a JSON object\n"
+      "  --approve, --reject  the answer to approval tasks\n"
+      "  --option ID          the answer to multiple-choice tasks\n"
+      "  --text TEXT          the answer to text tasks, and the reply when the agent asks\n"
+      "  --number N           the answer to number tasks\n"
+      "  --stream, --poll     follow the event stream (default), or poll the run's status\n"
+      "  --timeout SECONDS    bound on the whole command (default 600; 0 = none)\n"
+      "  --transport NAME     curl (default) or httplib\n"
+      "Exit status:\n"
+      "  0   the run completed\n"
+      "  1   an error: HTTP, transport, a bad response, no answer given, --timeout ended\n"
+      "  2   the run failed or was cancelled\n"
+      "  3   --timeout ended while a task waited for a person in the dashboard\n"
+      "  64  a usage error\n",
+      to);
+}
+
 int usage(const std::string& why) {
-  std::fprintf(
-      stderr,
-      "phrony-run: %s\nusage: phrony-run [--base URL] [--key KEY] --agent ID [--input JSON]"
-      "\n         [--approve | --reject] [--option ID] [--text TEXT] [--number N]"
-      "\n         [--stream | --poll] [--timeout SECONDS] [--transport curl | httplib]\n"
-      "The base defaults to https://api.phrony.com; the key may come from PHRONY_API_KEY.\n",
-      why.c_str());
-  return 1;
+  std::fprintf(stderr, "phrony-run: %s\n", why.c_str());
+  print_usage(stderr);
+  return exit_usage;
 }
 
 } // namespace
@@ -236,6 +275,14 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     const char* v = i + 1 < argc ? argv[i + 1] : nullptr;
+    if (a == "--help" || a == "-h") {
+      print_usage(stdout);
+      return 0;
+    }
+    if (a == "--version") {
+      std::printf("phrony-run %s\n", PHRONY_VERSION_STRING);
+      return 0;
+    }
     const bool flag = a == "--approve" || a == "--reject" || a == "--stream" || a == "--poll";
     if (!flag && v == nullptr) {
       return usage("missing value after " + a);
@@ -267,8 +314,9 @@ int main(int argc, char** argv) {
     } else if (a == "--timeout") {
       char* end = nullptr;
       const long seconds = std::strtol(v, &end, 10);
-      if (end == v || *end != '\0' || seconds < 0) {
-        return usage("--timeout wants a number of seconds");
+      // At most about four months: the deadline stays far from the clocks' limits.
+      if (end == v || *end != '\0' || seconds < 0 || seconds > 10'000'000) {
+        return usage("--timeout wants a number of seconds, at most 10000000 (0: none)");
       }
       o.timeout = std::chrono::seconds(seconds);
     } else if (a == "--number") {
@@ -284,7 +332,7 @@ int main(int argc, char** argv) {
   if (o.agent_id.empty() || o.api.api_key.empty()) {
     return usage(o.agent_id.empty() ? "--agent is required" : "no key (--key or PHRONY_API_KEY)");
   }
-  o.api.user_agent = "phrony-run/0.1";
+  o.api.user_agent = std::string("phrony-run/") + PHRONY_VERSION_STRING;
   if (o.transport == "httplib") {
     return run<phrony_examples::httplib_transport>(o);
   }

@@ -1,4 +1,5 @@
 #include <phrony/client.hpp>
+#include <phrony/testing.hpp>
 
 #include <doctest/doctest.h>
 
@@ -21,50 +22,30 @@ namespace {
 constexpr const char* run_id = "77fa34b4-12d6-4fd6-8c23-77526537307d";
 constexpr const char* agent_id = "8a4996ef-b447-40ce-b484-38b5c41f9dfd";
 
-/// One scripted connection of the fake stream: bytes in chunks, then a clean end or a drop.
-struct scripted_stream {
-  int status = 200;
-  std::vector<std::string> chunks;
-  bool drop = false; // end with a transport error instead of a clean end
-};
-
-/// A transport that answers from a script and records what it was asked.
-struct fake_transport {
-  std::deque<result<http_response>> responses;
-  std::deque<scripted_stream> streams;
-  std::vector<http_request> sent;
-  std::function<void(const http_request&)> on_send; // e.g. a call that takes time
-
-  result<http_response> send(const http_request& req) {
-    sent.push_back(req);
-    if (on_send) {
-      on_send(req);
+/// The shipped scripted transport (phrony/testing.hpp). A request that finds no answer queued
+/// fails the test, and streams are queued as (status, chunks, drop).
+struct fake_transport : phrony::testing::scripted_transport {
+  fake_transport() = default;
+  fake_transport(const fake_transport&) = default;
+  fake_transport& operator=(const fake_transport&) = default;
+  ~fake_transport() {
+    for (const auto& r : unanswered()) {
+      FAIL_CHECK(r);
     }
-    REQUIRE_FALSE(responses.empty());
-    auto r = std::move(responses.front());
-    responses.pop_front();
-    return r;
   }
 
-  result<void> stream(const http_request& req, const stream_handler& h) {
-    sent.push_back(req);
-    REQUIRE_FALSE(streams.empty());
-    auto s = std::move(streams.front());
-    streams.pop_front();
-    response_head head;
-    head.status = s.status;
-    if (!h.on_head(head)) {
-      return make_error(errc::cancelled, "", "stopped");
-    }
-    for (const auto& c : s.chunks) {
-      if (!h.on_data(c)) {
-        return make_error(errc::cancelled, "", "stopped");
-      }
-    }
-    if (s.drop) {
-      return make_error(errc::transport, "", "connection reset");
-    }
-    return {};
+  /// One scripted connection: bytes in chunks, then a clean end or a drop.
+  struct connection {
+    int status = 200;
+    std::vector<std::string> chunks;
+    bool drop = false; // end with a transport error instead of a clean end
+  };
+  void queue_stream(connection c) {
+    respond_stream(phrony::testing::scripted_stream{
+        c.status,
+        std::move(c.chunks),
+        c.drop ? std::optional(phrony::testing::transport_error("connection reset")) : std::nullopt,
+        {}});
   }
 };
 
@@ -156,23 +137,23 @@ std::size_t count_posts(const std::vector<http_request>& sent) {
 
 TEST_CASE("a call builds the request, sends it and parses the 2xx body") {
   test_client tc;
-  tc.t().responses.push_back(reply(200, run_body("Completed", "{\"ok\":true}")));
+  tc.t().respond(reply(200, run_body("Completed", "{\"ok\":true}")));
   const auto r = tc.c.get_run(run_id);
   REQUIRE(r.has_value());
   CHECK(r->state() == run_state::completed);
   CHECK(r->output.text == "{\"ok\":true}");
-  REQUIRE(tc.t().sent.size() == 1);
-  CHECK(tc.t().sent[0].method == "GET");
-  CHECK(tc.t().sent[0].url == std::string("http://127.0.0.1:9/v1/runs/") + run_id);
+  REQUIRE(tc.t().requests().size() == 1);
+  CHECK(tc.t().requests()[0].method == "GET");
+  CHECK(tc.t().requests()[0].url == std::string("http://127.0.0.1:9/v1/runs/") + run_id);
 }
 
 TEST_CASE("get_conversation into a kept value reads each answer over it") {
   test_client tc;
   const std::string first = phrony_test::fixture("conversation_waiting.json");
   const std::string second = phrony_test::fixture("conversation_small.json");
-  tc.t().responses.push_back(reply(200, first));
-  tc.t().responses.push_back(reply(200, second));
-  tc.t().responses.push_back(reply(404, R"({"statusCode":404,"message":"Run not found"})"));
+  tc.t().respond(reply(200, first));
+  tc.t().respond(reply(200, second));
+  tc.t().respond(reply(404, R"({"statusCode":404,"message":"Run not found"})"));
   conversation kept;
   REQUIRE(tc.c.get_conversation(run_id, kept, step_content::slim).has_value());
   CHECK(kept == *parse_conversation(first));
@@ -181,14 +162,13 @@ TEST_CASE("get_conversation into a kept value reads each answer over it") {
   const auto missing = tc.c.get_conversation(run_id, kept);
   REQUIRE_FALSE(missing.has_value());
   CHECK(missing.error().status == 404);
-  REQUIRE(tc.t().sent.size() == 3);
-  CHECK(tc.t().sent[0].url.find("/conversation") != std::string::npos);
+  REQUIRE(tc.t().requests().size() == 3);
+  CHECK(tc.t().requests()[0].url.find("/conversation") != std::string::npos);
 }
 
 TEST_CASE("non-2xx answers become http errors with status, route, body and Retry-After") {
   test_client tc;
-  tc.t().responses.push_back(
-      reply(404, R"({"statusCode":404,"message":"Run not found","error":"Not Found"})"));
+  tc.t().respond(reply(404, R"({"statusCode":404,"message":"Run not found","error":"Not Found"})"));
   const auto r = tc.c.get_run(run_id);
   REQUIRE_FALSE(r.has_value());
   CHECK(r.error().code == errc::http_status);
@@ -199,7 +179,7 @@ TEST_CASE("non-2xx answers become http errors with status, route, body and Retry
   CHECK(r.error().body.find("Run not found") != std::string::npos);
   CHECK(r.error().what().find("phk_secret_key_123") == std::string::npos);
 
-  tc.t().responses.push_back(reply(429, "{}", {{"Retry-After", "3600"}}));
+  tc.t().respond(reply(429, "{}", {{"Retry-After", "3600"}}));
   const auto limited = tc.c.start_run(agent_id);
   REQUIRE_FALSE(limited.has_value());
   CHECK(limited.error().status == 429);
@@ -210,26 +190,26 @@ TEST_CASE("non-2xx answers become http errors with status, route, body and Retry
 
 TEST_CASE("idempotent calls are retried after the policy's delay; POSTs are not") {
   test_client tc;
-  tc.t().responses.push_back(reply(503, "busy", {{"Retry-After", "2"}}));
-  tc.t().responses.push_back(make_error(errc::transport, "", "connection reset"));
-  tc.t().responses.push_back(reply(200, run_body("Running")));
+  tc.t().respond(reply(503, "busy", {{"Retry-After", "2"}}));
+  tc.t().fail(make_error(errc::transport, "", "connection reset"));
+  tc.t().respond(reply(200, run_body("Running")));
   const auto r = tc.c.get_run(run_id);
   REQUIRE(r.has_value());
-  CHECK(tc.t().sent.size() == 3);
+  CHECK(tc.t().requests().size() == 3);
   CHECK(tc.slept == std::vector<milliseconds>{milliseconds(2000), milliseconds(250)});
 
-  tc.t().responses.push_back(reply(503, "busy"));
+  tc.t().respond(reply(503, "busy"));
   const auto started = tc.c.start_run(agent_id);
   REQUIRE_FALSE(started.has_value());
   CHECK(started.error().status == 503);
-  CHECK(tc.t().sent.size() == 4); // one try only
+  CHECK(tc.t().requests().size() == 4); // one try only
 }
 
 TEST_CASE("invalid arguments fail before anything is sent") {
   test_client tc;
   CHECK(tc.c.get_run("../admin").error().code == errc::invalid_argument);
   CHECK(tc.c.send_message(run_id, run_message{}).error().code == errc::invalid_argument);
-  CHECK(tc.t().sent.empty());
+  CHECK(tc.t().requests().empty());
 }
 
 TEST_CASE("the sessions pager walks every page until total") {
@@ -239,9 +219,9 @@ TEST_CASE("the sessions pager walks every page until total") {
   const auto total_at = sample.rfind("\"total\"");
   REQUIRE(total_at != std::string::npos);
   const std::string five_of_twelve = sample.substr(0, total_at) + "\"total\": 12\n}\n";
-  tc.t().responses.push_back(reply(200, five_of_twelve));
-  tc.t().responses.push_back(reply(200, five_of_twelve));
-  tc.t().responses.push_back(reply(200, R"({"items":[],"total":12})"));
+  tc.t().respond(reply(200, five_of_twelve));
+  tc.t().respond(reply(200, five_of_twelve));
+  tc.t().respond(reply(200, R"({"items":[],"total":12})"));
   auto pager = tc.c.sessions(agent_id, {}, 5);
   int pages = 0;
   std::size_t rows = 0;
@@ -256,10 +236,10 @@ TEST_CASE("the sessions pager walks every page until total") {
   }
   CHECK(pages == 3);
   CHECK(rows == 10);
-  REQUIRE(tc.t().sent.size() == 3);
-  CHECK(tc.t().sent[0].url.ends_with("?take=5"));
-  CHECK(tc.t().sent[1].url.find("skip=5") != std::string::npos);
-  CHECK(tc.t().sent[2].url.find("skip=10") != std::string::npos);
+  REQUIRE(tc.t().requests().size() == 3);
+  CHECK(tc.t().requests()[0].url.ends_with("?take=5"));
+  CHECK(tc.t().requests()[1].url.find("skip=5") != std::string::npos);
+  CHECK(tc.t().requests()[2].url.find("skip=10") != std::string::npos);
 }
 
 TEST_CASE(
@@ -270,8 +250,8 @@ TEST_CASE(
   const std::string e3 = sse_frame("3", run_event("engine.run.completed", "Completed"));
   const std::string e4 = sse_frame("4", session_completed());
   // First connection: retry 40 ms, two events, then half of the third and a drop.
-  tc.t().streams.push_back({200, {"retry: 40\n\n" + e1, e2 + e3.substr(0, 20)}, true});
-  tc.t().streams.push_back({200, {e3, e4}, false});
+  tc.t().queue_stream({200, {"retry: 40\n\n" + e1, e2 + e3.substr(0, 20)}, true});
+  tc.t().queue_stream({200, {e3, e4}, false});
   std::vector<std::string> subjects;
   const auto r = tc.c.stream_events(run_id, [&](const result<stream_event>& ev) {
     REQUIRE(ev.has_value());
@@ -280,19 +260,19 @@ TEST_CASE(
   REQUIRE(r.has_value());
   CHECK(subjects == std::vector<std::string>{"engine.run.started", "engine.run.waiting",
                                              "engine.run.completed", "engine.session.completed"});
-  REQUIRE(tc.t().sent.size() == 2);
-  CHECK(tc.t().sent[0].header("Last-Event-ID") == nullptr);
-  REQUIRE(tc.t().sent[1].header("Last-Event-ID") != nullptr);
-  CHECK(*tc.t().sent[1].header("Last-Event-ID") == "2");
+  REQUIRE(tc.t().requests().size() == 2);
+  CHECK(tc.t().requests()[0].header("Last-Event-ID") == nullptr);
+  REQUIRE(tc.t().requests()[1].header("Last-Event-ID") != nullptr);
+  CHECK(*tc.t().requests()[1].header("Last-Event-ID") == "2");
   CHECK(tc.slept == std::vector<milliseconds>{milliseconds(40)});
 }
 
 TEST_CASE("stream_events stops when the callback says so, and gives up on a dead stream") {
   test_client tc;
-  tc.t().streams.push_back({200,
-                            {sse_frame("1", run_event("engine.run.started", "Running")) +
-                             sse_frame("2", session_completed())},
-                            false});
+  tc.t().queue_stream({200,
+                       {sse_frame("1", run_event("engine.run.started", "Running")) +
+                        sse_frame("2", session_completed())},
+                       false});
   int seen = 0;
   const auto stopped = tc.c.stream_events(run_id, [&](const result<stream_event>&) {
     ++seen;
@@ -304,15 +284,15 @@ TEST_CASE("stream_events stops when the callback says so, and gives up on a dead
 
   test_client dead;
   for (int i = 0; i < 10; ++i) {
-    dead.t().streams.push_back({200, {": keepalive\n\n"}, true});
+    dead.t().queue_stream({200, {": keepalive\n\n"}, true});
   }
   const auto gave_up = dead.c.stream_events(run_id, [](const result<stream_event>&) {});
   REQUIRE_FALSE(gave_up.has_value());
   CHECK(gave_up.error().code == errc::transport);
-  CHECK(dead.t().sent.size() == 6); // the first try and max_stream_reconnects (5) more
+  CHECK(dead.t().requests().size() == 6); // the first try and max_stream_reconnects (5) more
 
   test_client unauthorized;
-  unauthorized.t().streams.push_back(
+  unauthorized.t().queue_stream(
       {401, {R"({"statusCode":401,"message":"Invalid API key"})"}, false});
   const auto denied = unauthorized.c.stream_events(run_id, [](const result<stream_event>&) {});
   REQUIRE_FALSE(denied.has_value());
@@ -323,11 +303,11 @@ TEST_CASE("stream_events stops when the callback says so, and gives up on a dead
 TEST_CASE(
     "follow_run polls, answers the pending task through the handler, and returns the output") {
   test_client tc;
-  tc.t().responses.push_back(reply(200, run_body("Running")));
-  tc.t().responses.push_back(reply(200, run_body("WaitingForHITL")));
-  tc.t().responses.push_back(reply(200, phrony_test::fixture("conversation_waiting.json")));
-  tc.t().responses.push_back(reply(202, R"({"status":"Running"})"));
-  tc.t().responses.push_back(reply(200, run_body("Completed", "{\"done\":1}")));
+  tc.t().respond(reply(200, run_body("Running")));
+  tc.t().respond(reply(200, run_body("WaitingForHITL")));
+  tc.t().respond(reply(200, phrony_test::fixture("conversation_waiting.json")));
+  tc.t().respond(reply(202, R"({"status":"Running"})"));
+  tc.t().respond(reply(200, run_body("Completed", "{\"done\":1}")));
   std::vector<std::string> asked;
   follow_handler handler;
   handler.answer_task = [&](const pending_user_task& t) -> std::optional<run_message> {
@@ -339,8 +319,8 @@ TEST_CASE(
   CHECK(outcome->completed);
   CHECK(outcome->output.text == "{\"done\":1}");
   REQUIRE(asked.size() == 1);
-  REQUIRE(tc.t().sent.size() == 5);
-  const auto& answer = tc.t().sent[3];
+  REQUIRE(tc.t().requests().size() == 5);
+  const auto& answer = tc.t().requests()[3];
   CHECK(answer.method == "POST");
   CHECK(answer.body.find("\"userTaskId\":\"" + asked[0] + "\"") != std::string::npos);
   CHECK(answer.body.find("\"approved\":true") != std::string::npos);
@@ -356,7 +336,7 @@ TEST_CASE("follow_run gives up at max_duration on the client's clock") {
   client<fake_transport> c(fake_transport{},
                            api_config{"http://127.0.0.1:9", "phk_secret_key_123", "test"}, o);
   for (int i = 0; i < 20; ++i) {
-    c.transport().responses.push_back(reply(200, run_body("Running")));
+    c.transport().respond(reply(200, run_body("Running")));
   }
   follow_options fo;
   fo.poll_interval = milliseconds{500};
@@ -369,13 +349,13 @@ TEST_CASE("follow_run gives up at max_duration on the client's clock") {
   CHECK(outcome->error.find("max_duration (1800 ms)") != std::string::npos);
   // Polls at 0, 500, 1000 and 1500 ms; the next one (2000 ms) would pass the limit, so it
   // waits out the time left and gives up at the limit.
-  CHECK(c.transport().sent.size() == 4);
+  CHECK(c.transport().requests().size() == 4);
   CHECK(*clock - std::chrono::system_clock::time_point{} == milliseconds{1'800});
 
   // Without a limit the same run is followed to its end.
   test_client unlimited;
-  unlimited.t().responses.push_back(reply(200, run_body("Running")));
-  unlimited.t().responses.push_back(reply(200, run_body("Completed")));
+  unlimited.t().respond(reply(200, run_body("Running")));
+  unlimited.t().respond(reply(200, run_body("Completed")));
   const auto done = unlimited.c.follow_run(run_id, follow_handler{});
   REQUIRE(done.has_value());
   CHECK(done->completed);
@@ -383,8 +363,8 @@ TEST_CASE("follow_run gives up at max_duration on the client's clock") {
 
 TEST_CASE("follow_run ends with the reason when the handler declines") {
   test_client tc;
-  tc.t().responses.push_back(reply(200, run_body("WaitingForHITL")));
-  tc.t().responses.push_back(reply(200, phrony_test::fixture("conversation_waiting.json")));
+  tc.t().respond(reply(200, run_body("WaitingForHITL")));
+  tc.t().respond(reply(200, phrony_test::fixture("conversation_waiting.json")));
   const auto outcome = tc.c.follow_run(run_id, follow_handler{});
   REQUIRE(outcome.has_value());
   CHECK_FALSE(outcome->completed);
@@ -394,14 +374,14 @@ TEST_CASE("follow_run ends with the reason when the handler declines") {
 TEST_CASE("follow_run answers a task once, though the status lags the answer for many polls") {
   test_client tc;
   const std::string waiting = phrony_test::fixture("conversation_waiting.json");
-  tc.t().responses.push_back(reply(200, run_body("WaitingForHITL")));
-  tc.t().responses.push_back(reply(200, waiting));
-  tc.t().responses.push_back(reply(202, R"({"status":"Running"})"));
+  tc.t().respond(reply(200, run_body("WaitingForHITL")));
+  tc.t().respond(reply(200, waiting));
+  tc.t().respond(reply(202, R"({"status":"Running"})"));
   for (int lag = 0; lag < 7; ++lag) { // longer than max_empty_conversations
-    tc.t().responses.push_back(reply(200, run_body("WaitingForHITL")));
-    tc.t().responses.push_back(reply(200, waiting));
+    tc.t().respond(reply(200, run_body("WaitingForHITL")));
+    tc.t().respond(reply(200, waiting));
   }
-  tc.t().responses.push_back(reply(200, run_body("Completed", "{\"done\":1}")));
+  tc.t().respond(reply(200, run_body("Completed", "{\"done\":1}")));
   int asked = 0;
   follow_handler handler;
   handler.answer_task = [&](const pending_user_task& t) -> std::optional<run_message> {
@@ -412,8 +392,8 @@ TEST_CASE("follow_run answers a task once, though the status lags the answer for
   REQUIRE(outcome.has_value());
   CHECK(outcome->end == follow_end::completed);
   CHECK(asked == 1);
-  CHECK(count_posts(tc.t().sent) == 1);
-  CHECK(tc.t().responses.empty());
+  CHECK(count_posts(tc.t().requests()) == 1);
+  CHECK(tc.t().verify().has_value());
 }
 
 TEST_CASE("follow_run never answers a dashboard-only task: it tells the caller once and waits") {
@@ -422,8 +402,8 @@ TEST_CASE("follow_run never answers a dashboard-only task: it tells the caller o
   client<fake_transport> c(fake_transport{}, test_config, clock.options());
   const std::string review = waiting_for("anomaly_review");
   for (int i = 0; i < 40; ++i) {
-    c.transport().responses.push_back(reply(200, run_body("WaitingForHITL")));
-    c.transport().responses.push_back(reply(200, review));
+    c.transport().respond(reply(200, run_body("WaitingForHITL")));
+    c.transport().respond(reply(200, review));
   }
   std::vector<std::string> told;
   follow_handler handler;
@@ -442,18 +422,18 @@ TEST_CASE("follow_run never answers a dashboard-only task: it tells the caller o
   CHECK(outcome->task->kind == "anomaly_review");
   REQUIRE(told.size() == 1);
   CHECK(told[0] == outcome->task->user_task_id);
-  CHECK(count_posts(c.transport().sent) == 0);
+  CHECK(count_posts(c.transport().requests()) == 0);
   CHECK(clock.elapsed(start) <= fo.max_duration);
   // Polls back off meanwhile: 500, 750, 1125 ... ms, capped at 5 s.
-  CHECK(c.transport().sent.size() < 20);
+  CHECK(c.transport().requests().size() < 20);
 
   // A person completes it in the dashboard: the run goes on and is followed to its end.
   test_client tc;
-  tc.t().responses.push_back(reply(200, run_body("WaitingForAITL")));
-  tc.t().responses.push_back(reply(200, waiting_for("aitl_escalation")));
-  tc.t().responses.push_back(reply(200, run_body("WaitingForAITL")));
-  tc.t().responses.push_back(reply(200, waiting_for("aitl_escalation")));
-  tc.t().responses.push_back(reply(200, run_body("Completed")));
+  tc.t().respond(reply(200, run_body("WaitingForAITL")));
+  tc.t().respond(reply(200, waiting_for("aitl_escalation")));
+  tc.t().respond(reply(200, run_body("WaitingForAITL")));
+  tc.t().respond(reply(200, waiting_for("aitl_escalation")));
+  tc.t().respond(reply(200, run_body("Completed")));
   int told_again = 0;
   follow_handler counting;
   counting.on_dashboard_task = [&](const pending_user_task&) { ++told_again; };
@@ -461,28 +441,28 @@ TEST_CASE("follow_run never answers a dashboard-only task: it tells the caller o
   REQUIRE(done.has_value());
   CHECK(done->end == follow_end::completed);
   CHECK(told_again == 1);
-  CHECK(count_posts(tc.t().sent) == 0);
+  CHECK(count_posts(tc.t().requests()) == 0);
 }
 
 TEST_CASE("follow_run tells declines, stuck runs and failures apart") {
   test_client declined;
-  declined.t().responses.push_back(reply(200, run_body("WaitingForHITL")));
-  declined.t().responses.push_back(reply(200, phrony_test::fixture("conversation_waiting.json")));
+  declined.t().respond(reply(200, run_body("WaitingForHITL")));
+  declined.t().respond(reply(200, phrony_test::fixture("conversation_waiting.json")));
   const auto a = declined.c.follow_run(run_id, follow_handler{});
   REQUIRE(a.has_value());
   CHECK(a->end == follow_end::declined);
 
   test_client stuck;
   for (int i = 0; i < 5; ++i) {
-    stuck.t().responses.push_back(reply(200, run_body("WaitingForHITL")));
-    stuck.t().responses.push_back(reply(200, phrony_test::fixture("conversation_small.json")));
+    stuck.t().respond(reply(200, run_body("WaitingForHITL")));
+    stuck.t().respond(reply(200, phrony_test::fixture("conversation_small.json")));
   }
   const auto b = stuck.c.follow_run(run_id, follow_handler{});
   REQUIRE(b.has_value());
   CHECK(b->end == follow_end::stuck);
 
   test_client failed;
-  failed.t().responses.push_back(reply(200, run_body("Cancelled")));
+  failed.t().respond(reply(200, run_body("Cancelled")));
   const auto f = failed.c.follow_run(run_id, follow_handler{});
   REQUIRE(f.has_value());
   CHECK(f->end == follow_end::failed);
@@ -493,8 +473,8 @@ TEST_CASE("max_duration bounds calls in flight: each carries the time left as it
   fake_clock clock;
   const auto start = *clock.at;
   client<fake_transport> c(fake_transport{}, test_config, clock.options());
-  for (int i = 0; i < 20; ++i) {
-    c.transport().responses.push_back(reply(200, run_body("Running")));
+  for (int i = 0; i < 4; ++i) {
+    c.transport().respond(reply(200, run_body("Running")));
   }
   follow_options fo;
   fo.poll_interval = milliseconds(500);
@@ -503,17 +483,18 @@ TEST_CASE("max_duration bounds calls in flight: each carries the time left as it
   const auto outcome = c.follow_run(run_id, follow_handler{}, fo);
   REQUIRE(outcome.has_value());
   CHECK(outcome->end == follow_end::timed_out);
+  CHECK(c.transport().verify().has_value()); // four polls, each answered
   std::vector<milliseconds> timeouts;
-  for (const auto& r : c.transport().sent) {
+  for (const auto& r : c.transport().requests()) {
     timeouts.push_back(r.timeout);
   }
   CHECK(timeouts == std::vector<milliseconds>{milliseconds(1'800), milliseconds(1'300),
                                               milliseconds(800), milliseconds(300)});
 
   // Outside follow_run, a call gets client_options::request_timeout.
-  c.transport().responses.push_front(reply(200, run_body("Running")));
+  c.transport().respond(reply(200, run_body("Running")));
   REQUIRE(c.get_run(run_id).has_value());
-  CHECK(c.transport().sent.back().timeout == milliseconds(60'000));
+  CHECK(c.transport().requests().back().timeout == milliseconds(60'000));
   CHECK(clock.elapsed(start) == milliseconds(1'800));
 }
 
@@ -526,15 +507,15 @@ TEST_CASE("a call that hangs is cut at max_duration, and follow_run ends timed o
     client_options o = clock.options();
     o.retry.max_attempts = 1; // as for a POST: no retry sleeps up to the deadline
     client<fake_transport> c(fake_transport{}, test_config, o);
-    c.transport().responses.push_back(reply(200, run_body("Running")));
-    c.transport().responses.push_back(make_error(errc::transport, "", "timed out"));
+    c.transport().respond(reply(200, run_body("Running")));
+    c.transport().fail(make_error(errc::transport, "", "timed out"));
     // The second call hangs until its timeout (a transport without one would hang an hour).
     int calls = 0;
-    c.transport().on_send = [&, at = clock.at](const http_request& req) {
+    c.transport().on_request([&, at = clock.at](const http_request& req) {
       if (++calls == 2) {
         *at += req.timeout.count() > 0 ? req.timeout - early : milliseconds(3'600'000);
       }
-    };
+    });
     follow_options fo;
     fo.max_duration = milliseconds(10'000);
     const auto outcome = c.follow_run(run_id, follow_handler{}, fo);
@@ -548,7 +529,7 @@ TEST_CASE("a call that hangs is cut at max_duration, and follow_run ends timed o
   fake_clock clock2;
   const auto start2 = *clock2.at;
   client<fake_transport> busy(fake_transport{}, test_config, clock2.options());
-  busy.transport().responses.push_back(reply(503, "busy", {{"Retry-After", "100"}}));
+  busy.transport().respond(reply(503, "busy", {{"Retry-After", "100"}}));
   follow_options fo;
   fo.max_duration = milliseconds(2'000);
   const auto gave_up = busy.follow_run(run_id, follow_handler{}, fo);
@@ -563,8 +544,8 @@ TEST_CASE("a transport error long before max_duration is that error, not a timeo
   client_options o = clock.options();
   o.retry.max_attempts = 1;
   client<fake_transport> c(fake_transport{}, test_config, o);
-  c.transport().responses.push_back(reply(200, run_body("Running")));
-  c.transport().responses.push_back(make_error(errc::transport, "", "connection reset"));
+  c.transport().respond(reply(200, run_body("Running")));
+  c.transport().fail(make_error(errc::transport, "", "connection reset"));
   follow_options fo;
   fo.max_duration = milliseconds(10'000); // so every call's timeout is cut to the time left
   const auto outcome = c.follow_run(run_id, follow_handler{}, fo);
@@ -578,16 +559,16 @@ TEST_CASE("every call carries max_response_body, and a longer body is refused al
   client_options o = tc.make_options();
   o.max_response_body = 64;
   client<fake_transport> c(fake_transport{}, test_config, o);
-  c.transport().responses.push_back(reply(200, run_body("Running", R"({"pad":"0123456789"})")));
+  c.transport().respond(reply(200, run_body("Running", R"({"pad":"0123456789"})")));
   const auto r = c.get_run(run_id);
   REQUIRE_FALSE(r.has_value());
   CHECK(r.error().code == errc::limit_exceeded);
-  CHECK(c.transport().sent.at(0).max_response_body == 64);
-  CHECK(c.transport().sent.size() == 1); // not retried
+  CHECK(c.transport().requests().at(0).max_response_body == 64);
+  CHECK(c.transport().requests().size() == 1); // not retried
 
-  tc.t().responses.push_back(reply(200, run_body("Running")));
+  tc.t().respond(reply(200, run_body("Running")));
   REQUIRE(tc.c.get_run(run_id).has_value());
-  CHECK(tc.t().sent.at(0).max_response_body == std::size_t{64} << 20);
+  CHECK(tc.t().requests().at(0).max_response_body == std::size_t{64} << 20);
 }
 
 TEST_CASE("the API key never survives in part in an error body, wherever the cut falls") {
@@ -608,7 +589,7 @@ TEST_CASE("the API key never survives in part in an error body, wherever the cut
     client_options o = tc.make_options();
     o.max_error_body = max;
     client<fake_transport> c(fake_transport{}, test_config, o);
-    c.transport().responses.push_back(reply(400, body));
+    c.transport().respond(reply(400, body));
     const auto sent = c.get_run(run_id);
     REQUIRE_FALSE(sent.has_value());
     CHECK(sent.error().body.size() <= max);
@@ -616,8 +597,7 @@ TEST_CASE("the API key never survives in part in an error body, wherever the cut
     CHECK_FALSE(leaks(sent.error().what()));
 
     // The stream's error body arrives in pieces: split it at every offset too.
-    c.transport().streams.push_back(
-        {401, {body.substr(0, offset / 2), body.substr(offset / 2)}, false});
+    c.transport().queue_stream({401, {body.substr(0, offset / 2), body.substr(offset / 2)}, false});
     const auto streamed = c.stream_events(run_id, [](const result<stream_event>&) {});
     REQUIRE_FALSE(streamed.has_value());
     CHECK(streamed.error().status == 401);
@@ -630,7 +610,7 @@ TEST_CASE("the API key never survives in part in an error body, wherever the cut
   client_options o = tc.make_options();
   o.max_error_body = 5;
   client<fake_transport> c(fake_transport{}, test_config, o);
-  c.transport().responses.push_back(reply(400, "abcd\xC3\xA9xyz"));
+  c.transport().respond(reply(400, "abcd\xC3\xA9xyz"));
   const auto e = c.get_run(run_id);
   REQUIRE_FALSE(e.has_value());
   CHECK(e.error().body == "abcd");
@@ -642,8 +622,8 @@ TEST_CASE("a sessions pager keeps working after its client moves") {
   REQUIRE(total_at != std::string::npos);
   const std::string five_of_ten = sample.substr(0, total_at) + "\"total\": 10\n}\n";
   auto c = std::make_unique<client<fake_transport>>(fake_transport{}, test_config);
-  c->transport().responses.push_back(reply(200, five_of_ten));
-  c->transport().responses.push_back(reply(200, five_of_ten));
+  c->transport().respond(reply(200, five_of_ten));
+  c->transport().respond(reply(200, five_of_ten));
   auto pager = c->sessions(agent_id, {}, 5);
   REQUIRE(pager.next().has_value());
   const client<fake_transport> moved = std::move(*c);
@@ -675,17 +655,17 @@ TEST_CASE("a copied client is independent of the original") {
 TEST_CASE("stream_events counts tries per failure streak: clean reconnects do not use them up") {
   test_client tc;
   for (int i = 1; i <= 4; ++i) { // more clean reconnects than retry_policy::max_attempts
-    tc.t().streams.push_back(
+    tc.t().queue_stream(
         {200, {sse_frame(std::to_string(i), run_event("engine.run.started", "Running"))}, false});
   }
-  tc.t().streams.push_back({503, {"busy"}, false});
-  tc.t().streams.push_back({503, {"busy"}, false});
-  tc.t().streams.push_back({200, {sse_frame("9", session_completed())}, false});
+  tc.t().queue_stream({503, {"busy"}, false});
+  tc.t().queue_stream({503, {"busy"}, false});
+  tc.t().queue_stream({200, {sse_frame("9", session_completed())}, false});
   int events = 0;
   const auto r = tc.c.stream_events(run_id, [&](const result<stream_event>&) { ++events; });
   REQUIRE(r.has_value());
   CHECK(events == 5);
-  CHECK(tc.t().streams.empty());
+  CHECK(tc.t().verify().has_value());
 }
 
 TEST_CASE("the stream's retry is capped by client_options::max_stream_retry") {
@@ -701,11 +681,11 @@ TEST_CASE("the stream's retry is capped by client_options::max_stream_retry") {
   for (const auto& r : rows) {
     CAPTURE(r.retry);
     test_client tc;
-    tc.t().streams.push_back(
+    tc.t().queue_stream(
         {200,
          {std::string(r.retry) + sse_frame("1", run_event("engine.run.started", "Running"))},
          true});
-    tc.t().streams.push_back({200, {sse_frame("2", session_completed())}, false});
+    tc.t().queue_stream({200, {sse_frame("2", session_completed())}, false});
     REQUIRE(tc.c.stream_events(run_id, [](const result<stream_event>&) {}).has_value());
     CHECK(tc.slept == std::vector<milliseconds>{r.want});
   }

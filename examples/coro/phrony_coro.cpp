@@ -23,6 +23,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -31,6 +32,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace {
@@ -282,9 +284,15 @@ int main(int argc, char** argv) {
       o.stream = a == "--stream";
       continue;
     }
+    static constexpr std::string_view with_value[] = {"--base", "--key",   "--agent",   "--option",
+                                                      "--text", "--input", "--timeout", "--ca-file",
+                                                      "--runs", "--number"};
+    if (std::find(std::begin(with_value), std::end(with_value), a) == std::end(with_value)) {
+      return usage("unknown option " + a);
+    }
     const char* v = i + 1 < argc ? argv[i + 1] : nullptr;
     if (v == nullptr) {
-      return usage(a.starts_with("--") ? "missing value after " + a : "unknown argument " + a);
+      return usage("missing value after " + a);
     }
     ++i;
     long n = 0;

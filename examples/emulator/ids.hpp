@@ -1,7 +1,8 @@
 // phrony-emulator: deterministic UUIDs and ISO-8601 timestamps.
 //
-// Ids come from a counter, not a random source, so two emulator processes fed the same requests
-// hand out the same sessionId, runId, userTaskId ...: tests and demos are reproducible.
+// Ids come from a counter, not a random source, so two emulator processes with the same --seed
+// fed the same requests hand out the same sessionId, runId, userTaskId ...: tests and demos are
+// reproducible. Another seed gives other ids (no --seed is --seed 0).
 #pragma once
 
 #include <chrono>
@@ -56,6 +57,11 @@ namespace emu {
 /// Hands out the emulator's ids in order; the caller serialises access (world::mu).
 class id_source {
 public:
+  /// Seed 0 starts the counter at 1, as before --seed existed; another seed starts it at a
+  /// well-mixed 64-bit offset, so two seeds' id sequences never meet in practice.
+  explicit id_source(std::uint64_t seed = 0) noexcept
+      : counter_(seed == 0 ? 1 : mix64(seed ^ 0x7068726f6e79ULL)) {}
+
   [[nodiscard]] std::string next() { return uuid_from(counter_++); }
   /// `prefix` plus 24 letters and digits, the shape of OpenAI-style tool call ids.
   [[nodiscard]] std::string next_token(std::string_view prefix) {
@@ -74,7 +80,7 @@ public:
   }
 
 private:
-  std::uint64_t counter_ = 1;
+  std::uint64_t counter_;
 };
 
 /// Now as ISO-8601 UTC with milliseconds, as the service writes timestamps.

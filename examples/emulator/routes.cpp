@@ -65,7 +65,7 @@ private:
     std::string path; // without the query: no header or body is kept, so no key either
     int status = 0;
   };
-  static constexpr std::size_t max_entries = 10000;
+  static constexpr std::size_t max_entries = 100000;
   mutable std::mutex mu_;
   std::deque<entry> entries_;
   std::uint64_t first_ = 0; // the index of entries_.front() among all requests

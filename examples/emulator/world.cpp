@@ -127,7 +127,8 @@ std::int64_t session::total_tokens() const {
   return t;
 }
 
-world::world(scenario sc, steady::duration tick) : scenario_(std::move(sc)), tick_(tick) {}
+world::world(scenario sc, steady::duration tick, std::uint64_t seed)
+    : scenario_(std::move(sc)), tick_(tick), ids_(seed) {}
 
 session& world::start_session(const agent_def& agent, const api_key& key, std::string input_json) {
   auto s = std::make_unique<session>();

@@ -142,7 +142,8 @@ struct upload {
 /// The emulated service.
 class world {
 public:
-  world(scenario sc, steady::duration tick);
+  /// `seed` picks the id sequence (--seed; id_source).
+  world(scenario sc, steady::duration tick, std::uint64_t seed = 0);
   world(const world&) = delete;
   world& operator=(const world&) = delete;
 

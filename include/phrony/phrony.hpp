@@ -16,5 +16,6 @@
 #include "phrony/runs.hpp"
 #include "phrony/sessions.hpp"
 #include "phrony/sse.hpp"
+#include "phrony/testing.hpp"
 #include "phrony/transport.hpp"
 #include "phrony/version.hpp"

@@ -60,10 +60,82 @@ check "an agent out of the key's scope exits 1" 1 'HTTP 403' \
   "${run[@]}" --key phk_emulator_approval_only --agent "$(agent 2)"
 check "an unknown agent exits 1" 1 'HTTP 404' \
   "${run[@]}" --key "$key" --agent 00000000-0000-4000-8000-000000000000
-check "malformed --input exits 1" 1 'not a JSON object' \
+check "malformed --input is a usage error (64)" 64 'not a JSON object' \
   "${run[@]}" --key "$key" --agent "$(agent 9)" --input '[1,2'
 check "an unreachable server exits 1" 1 'phrony-run:' \
   "$phrony_run" --base http://127.0.0.1:9 --key "$key" --agent "$(agent 7)"
+
+# --- command-line manners (issue 12): --help, --version, usage errors -------------------------
+version=$(sed -n 's/^#define PHRONY_VERSION_STRING "\(.*\)"$/\1/p' \
+  "$(dirname "$0")/../../include/phrony/version.hpp")
+# manners NAME WANT_EXIT STDOUT_HAS STDERR_HAS COMMAND...: exit status, a fixed string in stdout
+# and one in stderr ("" for: must be empty).
+manners() {
+  local name=$1 want=$2 out_has=$3 err_has=$4
+  shift 4
+  timeout 20 "$@" >"$tmp/out" 2>"$tmp/err" </dev/null
+  local got=$?
+  local why=""
+  [[ $got == "$want" ]] || why="exit $got, want $want"
+  if [[ -z $out_has ]]; then
+    [[ ! -s $tmp/out ]] || why="$why; stdout not empty"
+  else
+    grep -qF -- "$out_has" "$tmp/out" || why="$why; stdout lacks: $out_has"
+  fi
+  if [[ -z $err_has ]]; then
+    [[ ! -s $tmp/err ]] || why="$why; stderr not empty"
+  else
+    grep -qF -- "$err_has" "$tmp/err" || why="$why; stderr lacks: $err_has"
+  fi
+  ! grep -q 'phk_' "$tmp/out" "$tmp/err" || why="$why; OUTPUT SHOWS AN API KEY"
+  if [[ -z $why ]]; then
+    echo "ok   - $name"
+  else
+    echo "FAIL - $name: $why" >&2
+    sed 's/^/       | /' "$tmp/out" "$tmp/err" >&2
+    failures=$((failures + 1))
+  fi
+}
+flunk() {
+  echo "FAIL - $1" >&2
+  failures=$((failures + 1))
+}
+for prog in "$phrony_run" "$emulator" ${coro:+"$coro"}; do
+  n=$(basename "$prog")
+  manners "$n --help: usage on stdout, exit 0" 0 "usage: $n" "" "$prog" --help
+  manners "$n --version" 0 "$n $version" "" "$prog" --version
+  [[ $(cat "$tmp/out") == "$n $version" ]] || flunk "$n --version: one line, \"$n $version\""
+  manners "$n: an unknown option is a usage error (64)" 64 "" "usage: $n" "$prog" --bogus
+  manners "$n: a missing value is a usage error (64)" 64 "" "usage: $n" "$prog" --port-file
+done
+manners "phrony-run without --agent: usage error" 64 "" "--agent is required" \
+  "$phrony_run" --key "$key"
+manners "phrony-run without a key: usage error" 64 "" "no key" \
+  env -u PHRONY_API_KEY "$phrony_run" --agent "$(agent 7)"
+manners "phrony-run --timeout x: usage error" 64 "" "--timeout wants" \
+  "$phrony_run" --key "$key" --agent "$(agent 7)" --timeout x
+if [[ $(basename "$phrony_run") == phrony-run ]]; then # its own wording and --transport
+  manners "phrony-run --help lists the exit codes" 0 "64  a usage error" "" "$phrony_run" --help
+  manners "phrony-run --help gives the default --timeout" 0 "(default 600; 0 = none)" "" \
+    "$phrony_run" --help
+  manners "phrony-run --transport x: usage error" 64 "" "--transport is" \
+    "$phrony_run" --key "$key" --agent "$(agent 7)" --transport x
+fi
+manners "phrony-emulator --seed x: usage error" 64 "" "--seed" "$emulator" --seed x
+printf '{"api_keys":[],"agents":[{"id":"x","steps":[{"type":"wait"}]}]}' >"$tmp/bad.json"
+manners "phrony-emulator: a bad scenario exits 1, naming the field" 1 "" "/agents/0/steps/0/type" \
+  "$emulator" --port 0 --scenario "$tmp/bad.json"
+# --timeout bounds the whole command: a dashboard-only task ends it with 3; an emulator that
+# answers nothing for 3 s (--delay-ms), already the start call, with 1 after about a second.
+check "--timeout 2 on a dashboard-only task exits 3" 3 'waiting for a person' \
+  "${run[@]}" --key "$key" --agent "$(agent 13)" --timeout 2
+fast_base=$base
+start_emulator --delay-ms 3000 || exit 1
+began=$SECONDS
+check "--timeout 1 against a server that does not answer exits 1" 1 'phrony-run:' \
+  "$phrony_run" --base "$base" --key "$key" --agent "$(agent 7)" --timeout 1
+((SECONDS - began <= 3)) || flunk "--timeout 1 ended phrony-run after $((SECONDS - began)) s"
+base=$fast_base
 
 # The same checks for phrony-coro (Boost.Beast, coroutines): client_checks LABEL BASE ARGS...
 client_checks() {
@@ -105,8 +177,16 @@ if [[ -n $coro ]]; then
     "$coro" --base "$tcp_base" --key "$key" --agent "$(agent 9)" --input '[1,2'
   check "phrony-coro: an unreachable server exits 1" 1 'phrony-coro: connecting to' \
     "$coro" --base http://127.0.0.1:9 --key "$key" --agent "$(agent 7)"
-  check "phrony-coro: --help" 0 '3 --timeout ended while a task waited' "$coro" --help
-  check "phrony-coro: --version" 0 'phrony-coro 0.1.0' "$coro" --version
+  check "phrony-coro: --help gives the exit codes" 0 '3 --timeout ended while a task waited' \
+    "$coro" --help
+  check "phrony-coro: --timeout 2 on a dashboard-only task exits 3" 3 'waiting for a person' \
+    "$coro" --base "$tcp_base" --key "$key" --agent "$(agent 13)" --timeout 2
+  start_emulator --delay-ms 3000 || exit 1
+  began=$SECONDS
+  check "phrony-coro: --timeout 1 against a server that does not answer exits 1" 1 \
+    'phrony-coro: --timeout (1 s) ended it before the run started' \
+    "$coro" --base "$base" --key "$key" --agent "$(agent 7)" --timeout 1
+  ((SECONDS - began <= 3)) || flunk "--timeout 1 ended phrony-coro after $((SECONDS - began)) s"
 
   # 429: an emulator allowing one active session per key; the first run is left waiting.
   start_emulator --max-concurrent 1 || exit 1

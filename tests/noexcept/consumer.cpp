@@ -127,6 +127,23 @@ void drive_client(const std::string& fixtures) {
   NOEXCEPT_CHECK(streamed && streamed.value().completed);
 }
 
+/// phrony/testing.hpp without exceptions: a scripted client, and a recording replayed.
+void testing_transports() {
+  phrony::testing::scripted_transport script;
+  script.respond(200,
+                 R"({"runId":")" + std::string(run_id) + R"(","status":"Running","output":null})");
+  client<phrony::testing::scripted_transport> c(script, config, instant_options());
+  NOEXCEPT_CHECK(c.get_run(run_id).has_value());
+  NOEXCEPT_CHECK(script.verify().has_value());
+  NOEXCEPT_CHECK(!c.get_run(run_id).has_value() && !script.verify().has_value());
+  const auto replay = phrony::testing::replay_transport::parse(
+      R"({"v":1,"kind":"send","request":{"method":"GET","target":"/v1/runs/)" +
+      std::string(run_id) +
+      R"(","headers":[],"body":""},"error":{"code":"transport","message":"reset"}})");
+  NOEXCEPT_CHECK(replay.has_value() && replay->size() == 1);
+  NOEXCEPT_CHECK(!phrony::testing::replay_transport::parse("not json").has_value());
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -151,6 +168,7 @@ int main(int argc, char** argv) {
   parse_bodies(fx);
   build_requests();
   drive_client(fixtures);
+  testing_transports();
   if (failures != 0) {
     std::fprintf(stderr, "%d checks failed\n", failures);
     return 1;

@@ -1,9 +1,10 @@
 // The strict-flags program (issue 10, item 5): includes every public header, instantiates every
 // request builder, every parse_* overload, json_writer, the SSE and event decoders, the retry
 // policy, the run follower and client<T> (every call, the streaming ones too) over a fake
-// server, and checks a few results. tests/strict/CMakeLists.txt compiles it with g++ and clang++
-// at -O0, -O2 and -O3 under -Werror and a long warning list, then runs it. A header added to
-// include/phrony must be added to the list below (test strict_all_headers_listed checks it).
+// server, the testing transports (scripted, recording, replay), and checks a few results.
+// tests/strict/CMakeLists.txt compiles it with g++ and clang++ at -O0, -O2 and -O3 under -Werror
+// and a long warning list, then runs it. A header added to include/phrony must be added to the list
+// below (test strict_all_headers_listed checks it).
 //
 // Usage: all_headers <tests/fixtures directory>
 #include <phrony/client.hpp>
@@ -22,12 +23,14 @@
 #include <phrony/runs.hpp>
 #include <phrony/sessions.hpp>
 #include <phrony/sse.hpp>
+#include <phrony/testing.hpp>
 #include <phrony/transport.hpp>
 #include <phrony/version.hpp>
 
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <filesystem>
 #include <limits>
 #include <optional>
 #include <string>
@@ -386,6 +389,53 @@ void client_calls(const std::string& fixtures) {
   STRICT_CHECK(moved.transport().log.back() == "GET /v1/runs/" + std::string(run_id));
 }
 
+/// phrony/testing.hpp: a client over scripted_transport; its exchanges recorded through
+/// recording_transport, then replayed by replay_transport.
+void testing_transports() {
+  using namespace phrony::testing;
+  const api_config cfg{"https://api.example.test", std::string(phrony_strict::api_key), "strict"};
+  const std::string run_body =
+      R"({"runId":")" + std::string(run_id) + R"(","status":"Running","output":null})";
+  const std::string path =
+      (std::filesystem::temp_directory_path() / "phrony_strict_recording.jsonl").string();
+  std::remove(path.c_str());
+
+  scripted_transport script;
+  script.respond(200, run_body).fail(transport_error("reset")).respond(200, run_body);
+  script.respond_stream(200, {phrony_strict::sse_frame("2", phrony_strict::session_completed())});
+  script.respond_stream(scripted_stream{200, {"retry: 5\n\n"}, transport_error("drop"), {}});
+  script.fail_stream(transport_error("refused"));
+  client<recording_transport<scripted_transport>> c(
+      recording_transport<scripted_transport>(script, path), cfg, instant_options());
+  STRICT_CHECK(c.get_run(run_id).has_value()); // the second answer is retried
+  STRICT_CHECK(c.get_run(run_id).has_value());
+  int events = 0;
+  STRICT_CHECK(c.stream_events(run_id, [&](const result<stream_event>&) { ++events; }).has_value());
+  stream_handler h;
+  h.on_head = [](const response_head&) { return true; };
+  h.on_data = [](std::string_view) { return true; };
+  http_request req = stream_request(cfg, run_id).value_or(http_request{});
+  STRICT_CHECK(!c.transport().stream(req, h) && !c.transport().stream(req, h));
+  STRICT_CHECK(c.transport().verify().has_value() && c.transport().inner().verify().has_value());
+  STRICT_CHECK(script.verify().has_value() && script.unused().empty() && events == 1);
+  STRICT_CHECK(script.requests().size() == 6 &&
+               script.log().find(phrony_strict::api_key) == std::string::npos);
+  STRICT_CHECK(!script.send(req) && !script.verify()); // nothing was queued for it
+
+  auto replay = replay_transport::load(path);
+  STRICT_CHECK(replay && replay->size() == 6);
+  if (replay) {
+    client<replay_transport> offline(*replay, cfg, instant_options());
+    STRICT_CHECK(offline.get_run(run_id).has_value() && offline.get_run(run_id).has_value());
+    STRICT_CHECK(offline.stream_events(run_id, [](const result<stream_event>&) {}).has_value());
+    STRICT_CHECK(!offline.transport().stream(req, h) && !offline.transport().stream(req, h));
+    STRICT_CHECK(replay->verify().has_value() && replay->unused().empty());
+    STRICT_CHECK(!offline.get_run(run_id)); // not recorded
+  }
+  STRICT_CHECK(!replay_transport::parse("{}\n"));
+  std::remove(path.c_str());
+}
+
 } // namespace
 
 /// The sans-IO call layer the client and async stacks share: exchange, api_call, the stream
@@ -454,6 +504,7 @@ int main(int argc, char** argv) {
   follower(fx);
   sans_io(fx);
   client_calls(fixtures);
+  testing_transports();
   STRICT_CHECK(std::string_view(PHRONY_VERSION_STRING).size() >= 5);
   if (failures != 0) {
     std::fprintf(stderr, "%d checks failed\n", failures);
