@@ -14,19 +14,17 @@
 // transport, a bad response, no answer given, --timeout ended), 2 the run failed or was
 // cancelled, 3 --timeout ended while a task waited for a person in the dashboard, 64 a usage
 // error.
+#include "common/timeline.hpp"
 #include "transports/curl_transport.hpp"
 #include "transports/httplib_transport.hpp"
 
 #include <phrony/client.hpp>
 #include <phrony/version.hpp>
 
-#include <simdjson.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <iostream>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -37,157 +35,11 @@ struct options {
   phrony::api_config api;
   std::string agent_id;
   std::optional<phrony::raw_json> input;
-  std::optional<bool> approve; // --approve / --reject
-  std::optional<std::string> option, text;
-  std::optional<double> number;
+  phrony_examples::answers given;
   bool stream = true;
   std::chrono::seconds timeout{600}; // the whole command; 0: until the run ends
   std::string transport = "curl";
 };
-
-// `text` with control characters shown as \xNN: whatever a server sends must not drive the
-// terminal (escape sequences) or forge lines.
-std::string printable(std::string_view text) {
-  std::string out;
-  for (const char c : text) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7F) {
-      constexpr char hex[] = "0123456789abcdef";
-      out += {'\\', 'x', hex[u >> 4], hex[u & 0xF]};
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
-// One timeline line: a time column (from the event, or blank), a label, the detail (cut to
-// about two lines, never inside a UTF-8 sequence).
-void line(std::string_view time, std::string_view label, std::string_view text) {
-  std::string detail = printable(text);
-  if (detail.size() > 160) {
-    std::size_t cut = 157;
-    while (cut > 0 && (static_cast<unsigned char>(detail[cut]) & 0xC0) == 0x80) {
-      --cut;
-    }
-    detail = detail.substr(0, cut) + "...";
-  }
-  std::printf("%-12.12s  %-14s %.*s\n", printable(time).c_str(), printable(label).c_str(),
-              static_cast<int>(detail.size()), detail.data());
-  std::fflush(stdout);
-}
-
-// A string (or, for other values, the compact JSON) at `pointer` in `doc`, "" when absent.
-std::string at(simdjson::dom::element doc, std::string_view pointer) {
-  simdjson::dom::element v;
-  if (doc.at_pointer(pointer).get(v) != simdjson::SUCCESS || v.is_null()) {
-    return "";
-  }
-  return v.is_string() ? std::string(v.get_string().value()) : simdjson::minify(v);
-}
-
-// One line per stream event; the step payloads are the conversation's item contents.
-void print_event(const phrony::stream_event& e) {
-  static simdjson::dom::parser parser;
-  simdjson::dom::element d;
-  if (parser.parse(e.data.text).get(d) != simdjson::SUCCESS) {
-    return line("", "?", e.subject);
-  }
-  const std::string time = e.ts.size() >= 23 ? e.ts.substr(11, 12) : e.ts;
-  const std::string type = at(d, "/type");
-  if (type == "reasoning") {
-    line(time, "reasoning", at(d, "/content/message"));
-  } else if (type == "ToolCall") {
-    line(time, "tool call", at(d, "/content/name") + " " + at(d, "/content/arguments"));
-  } else if (type == "ToolResult") {
-    const std::string err = at(d, "/content/result/error");
-    line(time, "tool result", at(d, "/content/name") + (err.empty() ? " ok" : " error: " + err));
-  } else if (e.kind == "step") {
-    if (type != "llm_request_prepared" && type != "UserTaskReq" && type != "output") { // noise
-      line(time, type, "");
-    }
-  } else if (e.kind == "user_task") {
-    line(time, "user task", at(d, "/kind") + " " + at(d, "/status") + ": " + at(d, "/prompt"));
-  } else if (e.kind == "run" || e.kind == "session") {
-    const bool sub = !at(d, "/parent_run_id").empty() || !at(d, "/parentRunId").empty();
-    line(time, sub ? "sub-agent run" : e.kind,
-         e.subject.substr(e.subject.rfind('.') + 1) + " " + at(d, "/status"));
-  }
-}
-
-// The answer the command line gives to `task`, or nullopt (the run then stops waiting on us).
-std::optional<phrony::run_message> answer(const options& o, const phrony::pending_user_task& t) {
-  const std::string kind = t.kind.value_or("unknown");
-  line("", "? " + kind, t.prompt.value_or(""));
-  for (const auto& opt : t.options) {
-    line("", "", "  - " + opt.id + " (" + opt.label + ")");
-  }
-  std::optional<phrony::run_message> m;
-  if ((kind == "approval" || kind == "hitl") && o.approve) {
-    m = *o.approve ? phrony::run_message::approve(t.user_task_id)
-                   : phrony::run_message::reject(t.user_task_id);
-  } else if (kind == "multi_option" && o.option) {
-    m = phrony::run_message::choose_option(t.user_task_id, *o.option);
-  } else if (kind == "text" && o.text) {
-    m = phrony::run_message::answer_text(t.user_task_id, *o.text);
-  } else if (kind == "number" && o.number) {
-    m = phrony::run_message::answer_number(t.user_task_id, *o.number);
-  }
-  char number[32] = "";
-  if (m && m->number_value) {
-    std::snprintf(number, sizeof number, "%g", *m->number_value);
-  }
-  line("", "> decision",
-       !m                ? "none given on the command line"
-       : m->approved     ? (*m->approved ? "approve" : "reject")
-       : m->number_value ? number
-                         : m->selected_option_id.value_or(m->text_value.value_or("")));
-  return m;
-}
-
-phrony::follow_handler make_handler(const options& o) {
-  phrony::follow_handler h;
-  h.answer_task = [&o](const phrony::pending_user_task& t) { return answer(o, t); };
-  h.send_text = [&o](const std::string&) -> std::optional<phrony::run_message> {
-    line("", "? response", "the agent waits for a message");
-    line("", "> decision", o.text ? "send \"" + *o.text + "\"" : "none (use --text)");
-    return o.text ? std::optional(phrony::run_message::chat(*o.text)) : std::nullopt;
-  };
-  h.on_dashboard_task = [](const phrony::pending_user_task& t) {
-    line("", "? " + t.kind.value_or("task"), t.prompt.value_or(""));
-    line("", "> decision", "waiting for a person in the dashboard (the API cannot answer this)");
-  };
-  return h;
-}
-
-// The end of following: 0 completed, 2 failed or cancelled, 3 still waiting for a person in
-// the dashboard, 1 when we stopped following for another reason.
-int report(const phrony::run_outcome& out) {
-  using end = phrony::follow_end;
-  switch (out.end) {
-  case end::completed: line("", "completed", out.output.text); return 0;
-  case end::failed: line("", "failed", out.status + ": " + out.error); return 2;
-  case end::waiting_for_dashboard:
-    line("", "stopped",
-         "waiting for a person in the dashboard: " +
-             (out.task ? out.task->prompt.value_or("") : ""));
-    return 3;
-  case end::declined:
-    line("", "stopped", "no answer given on the command line (" + out.error + ")");
-    return 1;
-  case end::stuck:
-  case end::timed_out: break;
-  }
-  std::fprintf(stderr, "phrony-run: stopped (%s): %s\n", printable(out.status).c_str(),
-               printable(out.error).c_str());
-  return 1;
-}
-
-int fail(const phrony::error& e) {
-  // Errors never hold the key, but may quote what a server sent.
-  std::fprintf(stderr, "phrony-run: %s\n", printable(e.what()).c_str());
-  return 1;
-}
 
 // client::follow_run(_streaming) does the work: it answers through the handler and confirms
 // every stream event with the run's status, so odd event payloads cannot stall it.
@@ -200,12 +52,13 @@ template <class T> int run(const options& o) {
     co.request_timeout = std::min<std::chrono::milliseconds>(co.request_timeout, o.timeout);
   }
   phrony::client<T> api{T{}, o.api, co};
+  const phrony_examples::timeline out("phrony-run");
   auto started = api.start_run(o.agent_id, o.input);
   if (!started) {
-    return fail(started.error());
+    return out.fail(started.error().what()); // errors never hold the key
   }
-  line("", "started", "run " + started->run_id + " (session " + started->session_id + ")");
-  auto handler = make_handler(o);
+  out.line("", "started", "run " + started->run_id + " (session " + started->session_id + ")");
+  auto handler = out.handler(o.given);
   phrony::follow_options fo;
   if (o.timeout.count() > 0) {
     const auto spent = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -213,21 +66,21 @@ template <class T> int run(const options& o) {
     fo.max_duration = std::max(o.timeout - spent, std::chrono::milliseconds{1});
   }
   if (o.stream) {
-    handler.on_event = [](const phrony::result<phrony::stream_event>& e) {
-      e ? print_event(*e) : line("", "?", "undecodable event: " + e.error().what());
+    handler.on_event = [&out](const phrony::result<phrony::stream_event>& e) {
+      e ? out.event(*e) : out.line("", "?", "undecodable event: " + e.error().what());
     };
   } else {
     std::string shown;
-    handler.on_action = [shown](const phrony::follow_action& a) mutable {
+    handler.on_action = [&out, shown](const phrony::follow_action& a) mutable {
       if (a.status != shown && !a.status.empty()) {
-        line("", "status", a.status);
+        out.line("", "status", a.status);
         shown = a.status;
       }
     };
   }
-  auto out = o.stream ? api.follow_run_streaming(started->run_id, handler, fo)
-                      : api.follow_run(started->run_id, handler, fo);
-  return out ? report(*out) : fail(out.error());
+  auto followed = o.stream ? api.follow_run_streaming(started->run_id, handler, fo)
+                           : api.follow_run(started->run_id, handler, fo);
+  return followed ? out.report(*followed) : out.fail(followed.error().what());
 }
 
 constexpr int exit_usage = 64; // sysexits.h's EX_USAGE
@@ -288,7 +141,7 @@ int main(int argc, char** argv) {
       return usage("missing value after " + a);
     }
     if (flag) {
-      (a == "--approve" || a == "--reject" ? void(o.approve = a == "--approve")
+      (a == "--approve" || a == "--reject" ? void(o.given.approve = a == "--approve")
                                            : void(o.stream = a == "--stream"));
       continue;
     }
@@ -300,9 +153,9 @@ int main(int argc, char** argv) {
     } else if (a == "--agent") {
       o.agent_id = v;
     } else if (a == "--option") {
-      o.option = v;
+      o.given.option = v;
     } else if (a == "--text") {
-      o.text = v;
+      o.given.text = v;
     } else if (a == "--transport") {
       o.transport = v;
     } else if (a == "--input") {
@@ -321,7 +174,7 @@ int main(int argc, char** argv) {
       o.timeout = std::chrono::seconds(seconds);
     } else if (a == "--number") {
       char* end = nullptr;
-      o.number = std::strtod(v, &end);
+      o.given.number = std::strtod(v, &end);
       if (end == v || *end != '\0') {
         return usage("--number wants a number");
       }

@@ -12,8 +12,8 @@
 // an answer means (status -> http_error with Retry-After, body -> value), whether and when to
 // retry, what a stream event means, when to reconnect and what to do next (run_follower). This
 // file and net.hpp only move bytes and run the timers, as docs/async.md describes.
+#include "common/timeline.hpp"
 #include "net.hpp"
-#include "timeline.hpp"
 
 #include <phrony/exchange.hpp>
 #include <phrony/version.hpp>
@@ -38,6 +38,9 @@
 namespace {
 
 using namespace phrony_coro;
+using phrony_examples::answers;
+using phrony_examples::printable;
+using phrony_examples::timeline;
 using std::chrono::milliseconds;
 
 struct options {
@@ -156,12 +159,11 @@ phrony::run_outcome given_up(const phrony::run_follower& f, const app& a) {
 /// Starts one run and follows it to its end; the exit status it deserves.
 awaitable<int> one_run(app& a, std::string tag) {
   const options& o = a.o;
-  const timeline out(std::move(tag));
+  const timeline out("phrony-coro", std::move(tag));
   auto started = co_await call(a, phrony::calls::start_run(o.api, o.agent_id, o.input));
   if (!started) {
-    out.fail(a.stopped() ? a.stopped_by + " ended it before the run started"
-                         : started.error().what());
-    co_return 1;
+    co_return out.fail(a.stopped() ? a.stopped_by + " ended it before the run started"
+                                   : started.error().what());
   }
   out.line("", "started", "run " + started->run_id + " (session " + started->session_id + ")");
   phrony::run_follower follower{started->run_id, a.follow};
@@ -212,8 +214,7 @@ awaitable<int> one_run(app& a, std::string tag) {
       continue;
     }
     if (auto failed = phrony::follow_apply(follower, outcome, scratch)) {
-      out.fail(failed->what());
-      co_return 1;
+      co_return out.fail(failed->what());
     }
   }
 }

@@ -1,9 +1,11 @@
-// phrony-coro's timeline: the lines phrony-run prints (examples/phrony_run.cpp, same format, so
-// the same end-to-end scripts read both), each prefixed with "[N] " when several runs share the
-// terminal.
+// The timeline phrony-run and phrony-coro print (one format, so the same end-to-end scripts read
+// both): a line per stream event, task and decision, each prefixed with "[N] " when several runs
+// share the terminal; the command-line answers to tasks; the exit status a run's end deserves.
 #pragma once
 
-#include <phrony/client.hpp>
+#include <phrony/events.hpp>
+#include <phrony/follow.hpp>
+#include <phrony/request.hpp>
 
 #include <simdjson.h>
 
@@ -12,7 +14,7 @@
 #include <string>
 #include <string_view>
 
-namespace phrony_coro {
+namespace phrony_examples {
 
 /// The answers the command line gives.
 struct answers {
@@ -40,7 +42,9 @@ inline std::string printable(std::string_view text) {
 /// Prints one run's lines.
 class timeline {
 public:
-  explicit timeline(std::string tag) : tag_(std::move(tag)) {}
+  /// `program` names error lines; `tag` starts every line ("" for a single run).
+  explicit timeline(std::string program, std::string tag = {})
+      : program_(std::move(program)), tag_(std::move(tag)) {}
 
   // One timeline line: a time column (from the event, or blank), a label, the detail (cut to
   // about two lines, never inside a UTF-8 sequence).
@@ -58,9 +62,10 @@ public:
     std::fflush(stdout);
   }
 
-  /// An error line on stderr: "phrony-coro: [N] why".
-  void fail(std::string_view why) const {
-    std::fprintf(stderr, "phrony-coro: %s%s\n", tag_.c_str(), printable(why).c_str());
+  /// An error line on stderr: "<program>: [N] why"; 1, the exit status of an error.
+  int fail(std::string_view why) const {
+    std::fprintf(stderr, "%s: %s%s\n", program_.c_str(), tag_.c_str(), printable(why).c_str());
+    return 1;
   }
 
   // One line per stream event; the step payloads are the conversation's item contents.
@@ -157,8 +162,7 @@ public:
     case end::stuck:
     case end::timed_out: break;
     }
-    fail("stopped (" + out.status + "): " + out.error);
-    return 1;
+    return fail("stopped (" + out.status + "): " + out.error);
   }
 
 private:
@@ -171,7 +175,8 @@ private:
     return v.is_string() ? std::string(v.get_string().value()) : simdjson::minify(v);
   }
 
+  std::string program_;
   std::string tag_;
 };
 
-} // namespace phrony_coro
+} // namespace phrony_examples
