@@ -6,13 +6,13 @@
 
 #include <phrony/client.hpp>
 
+#include "emulator_process.hpp"
+
 #include <doctest/doctest.h>
 
 #include <chrono>
 #include <condition_variable>
-#include <csignal>
 #include <cstdio>
-#include <fstream>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -21,17 +21,14 @@
 #include <thread>
 #include <vector>
 
-#include <fcntl.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 using namespace phrony;
 using namespace std::chrono_literals;
 using phrony_examples::curl_transport;
 using phrony_examples::httplib_transport;
 using std::chrono::milliseconds;
 using std::chrono::steady_clock;
+
+using phrony_e2e::emulator;
 
 namespace {
 
@@ -42,70 +39,6 @@ constexpr const char* key_approval_only = "phk_emulator_approval_only";
 constexpr const char* unknown_id = "00000000-0000-4000-8000-000000000000";
 enum agent_no { refund = 1, questions, chat, poller, orchestrator, flaky, instant, widget, echo };
 std::string agent(agent_no n) { return "a1000000-0000-4000-8000-00000000000" + std::to_string(n); }
-
-/// A phrony-emulator child process on a free loopback port; killed when this object dies, and
-/// by the kernel when this program dies (PR_SET_PDEATHSIG), so no emulator outlives a test run.
-class emulator {
-public:
-  explicit emulator(const std::vector<std::string>& flags) {
-    char dir[] = "/tmp/phrony-e2e-XXXXXX";
-    REQUIRE(mkdtemp(dir) != nullptr);
-    dir_ = dir;
-    const std::string port_file = dir_ + "/port";
-    std::vector<std::string> args{PHRONY_EMULATOR, "--port", "0", "--port-file", port_file};
-    args.insert(args.end(), flags.begin(), flags.end());
-    std::vector<char*> argv;
-    for (auto& a : args) {
-      argv.push_back(a.data());
-    }
-    argv.push_back(nullptr);
-    const pid_t parent = getpid();
-    pid_ = fork();
-    REQUIRE(pid_ >= 0);
-    if (pid_ == 0) {
-      prctl(PR_SET_PDEATHSIG, SIGKILL);
-      if (getppid() != parent) {
-        _exit(1);
-      }
-      // Not freopen: that would flush this process's buffered output a second time.
-      const int null = open("/dev/null", O_WRONLY);
-      dup2(null, STDOUT_FILENO);
-      execv(argv[0], argv.data());
-      _exit(127);
-    }
-    for (int i = 0; i < 200 && base_.empty(); ++i) { // at most 10 s
-      std::ifstream f(port_file);
-      int port = 0;
-      if (f >> port && port > 0) {
-        base_ = "http://127.0.0.1:" + std::to_string(port);
-      } else {
-        std::this_thread::sleep_for(50ms);
-      }
-    }
-    REQUIRE_MESSAGE(!base_.empty(), "phrony-emulator did not start");
-  }
-  emulator(const emulator&) = delete;
-  emulator& operator=(const emulator&) = delete;
-  ~emulator() {
-    kill(pid_, SIGTERM);
-    int status = 0;
-    for (int i = 0; i < 100 && waitpid(pid_, &status, WNOHANG) == 0; ++i) {
-      std::this_thread::sleep_for(50ms);
-    }
-    if (waitpid(pid_, &status, WNOHANG) == 0) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, &status, 0);
-    }
-    std::remove((dir_ + "/port").c_str());
-    rmdir(dir_.c_str());
-  }
-  [[nodiscard]] const std::string& base() const { return base_; }
-
-private:
-  pid_t pid_ = -1;
-  std::string dir_;
-  std::string base_;
-};
 
 /// The emulator started with `flags`, started on first use and shared by later tests.
 const emulator& emulator_with(const std::vector<std::string>& flags = {}) {

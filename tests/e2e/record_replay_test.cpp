@@ -8,10 +8,11 @@
 #include <phrony/client.hpp>
 #include <phrony/testing.hpp>
 
+#include "emulator_process.hpp"
+
 #include <doctest/doctest.h>
 
 #include <chrono>
-#include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -20,9 +21,6 @@
 #include <thread>
 #include <vector>
 
-#include <fcntl.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 using namespace phrony;
@@ -32,73 +30,14 @@ using phrony::testing::replay_transport;
 using phrony_examples::curl_transport;
 using std::chrono::milliseconds;
 
+using phrony_e2e::emulator;
+
 namespace {
 
 // examples/emulator/scenarios/default.json: a key with every scope, the refund agent (one
 // approval task before its gated tool call).
 constexpr const char* emulator_key = "phk_emulator_all";
 constexpr const char* refund_agent = "a1000000-0000-4000-8000-000000000001";
-
-/// phrony-emulator on a free loopback port, killed (SIGTERM, then SIGKILL) when this dies.
-class emulator {
-public:
-  emulator() {
-    char dir[] = "/tmp/phrony-replay-XXXXXX";
-    REQUIRE(mkdtemp(dir) != nullptr);
-    dir_ = dir;
-    std::string port_file = dir_ + "/port";
-    std::vector<std::string> args{PHRONY_EMULATOR, "--port", "0", "--port-file", port_file};
-    std::vector<char*> argv;
-    for (auto& a : args) {
-      argv.push_back(a.data());
-    }
-    argv.push_back(nullptr);
-    const pid_t parent = getpid();
-    pid_ = fork();
-    REQUIRE(pid_ >= 0);
-    if (pid_ == 0) {
-      prctl(PR_SET_PDEATHSIG, SIGKILL);
-      if (getppid() != parent) {
-        _exit(1);
-      }
-      const int null = open("/dev/null", O_WRONLY);
-      dup2(null, STDOUT_FILENO);
-      execv(argv[0], argv.data());
-      _exit(127);
-    }
-    for (int i = 0; i < 200 && base_.empty(); ++i) { // at most 10 s
-      std::ifstream f(port_file);
-      int port = 0;
-      if (f >> port && port > 0) {
-        base_ = "http://127.0.0.1:" + std::to_string(port);
-      } else {
-        std::this_thread::sleep_for(50ms);
-      }
-    }
-    REQUIRE_MESSAGE(!base_.empty(), "phrony-emulator did not start");
-  }
-  emulator(const emulator&) = delete;
-  emulator& operator=(const emulator&) = delete;
-  ~emulator() {
-    kill(pid_, SIGTERM);
-    int status = 0;
-    for (int i = 0; i < 100 && waitpid(pid_, &status, WNOHANG) == 0; ++i) {
-      std::this_thread::sleep_for(50ms);
-    }
-    if (waitpid(pid_, &status, WNOHANG) == 0) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, &status, 0);
-    }
-    std::remove((dir_ + "/port").c_str());
-    rmdir(dir_.c_str());
-  }
-  [[nodiscard]] const std::string& base() const { return base_; }
-
-private:
-  pid_t pid_ = -1;
-  std::string dir_;
-  std::string base_;
-};
 
 /// Client options whose clock only sleep moves: the follower's decisions (poll backoff, stream
 /// hint debounce) then depend on the answers alone, so a replay takes the recorded path.
