@@ -35,6 +35,8 @@
 #include <string_view>
 #include <vector>
 
+#include <sys/resource.h>
+
 namespace {
 
 using namespace phrony_coro;
@@ -347,6 +349,13 @@ int main(int argc, char** argv) {
   if (!tls) {
     std::fprintf(stderr, "phrony-coro: %s\n", printable(why).c_str());
     return 1;
+  }
+
+  // Each run holds a connection or two at once: lift the soft descriptor limit (often 1024) to
+  // the hard one, so --runs in the thousands does not run out of sockets.
+  if (rlimit lim{}; getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max;
+    (void)setrlimit(RLIMIT_NOFILE, &lim);
   }
 
   net::io_context io(1);
