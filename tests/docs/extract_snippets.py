@@ -123,7 +123,9 @@ def main():
                 continue
             if kind == "file" and all(w == "norun" for w in words[1:]):
                 counts["file"] += 1
-                text = f"#line {line} {cxx_string(shown)}\n" + "\n".join(code) + "\n"
+                # A Release build's -DNDEBUG must not turn the blocks' checks off.
+                text = (f"#undef NDEBUG // the blocks' asserts are their checks\n"
+                        f"#line {line} {cxx_string(shown)}\n" + "\n".join(code) + "\n")
                 path = os.path.join(args.out, name + ".cpp")
                 write_if_changed(path, text)
                 has_main = any(MAIN.search(c) for c in code)
