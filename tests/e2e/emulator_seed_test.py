@@ -11,30 +11,17 @@ for seed 8. The agent's own ids come from the scenario and stay.
 import json
 import os
 import re
-import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from emulator_load import start_emulator  # noqa: E402 (beside this file)
+
 KEY = "phk_emulator_all"
 AGENT = "a1000000-0000-4000-8000-000000000001"  # Refund Approver
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-
-
-def start(exe, seed, workdir):
-    port_file = os.path.join(workdir, "port%d" % len(os.listdir(workdir)))
-    proc = subprocess.Popen([exe, "--port", "0", "--port-file", port_file, "--seed", str(seed)],
-                            stdout=subprocess.DEVNULL)
-    for _ in range(500):
-        if os.path.exists(port_file):
-            with open(port_file) as f:
-                return proc, "http://127.0.0.1:%d" % int(f.read())
-        if proc.poll() is not None:
-            break
-        time.sleep(0.01)
-    proc.kill()
-    sys.exit("phrony-emulator --seed %d did not start" % seed)
 
 
 def call(base, method, path, body=None):
@@ -84,7 +71,9 @@ def main():
         try:
             results = {}
             for name, seed in (("a", 7), ("b", 7), ("c", 8)):
-                proc, base = start(exe, seed, tmp)
+                workdir = os.path.join(tmp, name)
+                os.mkdir(workdir)
+                proc, base = start_emulator(exe, ["--seed", str(seed)], workdir)
                 procs.append(proc)
                 results[name] = flow(base)
         finally:
