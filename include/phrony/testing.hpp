@@ -360,6 +360,24 @@ join_split_secrets(std::vector<std::string> chunks, const std::vector<std::strin
   return std::nullopt;
 }
 
+/// Plays a stream through `h`: the head, each chunk, then `end` (a clean end when empty);
+/// errc::cancelled as soon as a callback returns false.
+inline result<void> play_stream(const response_head& head, const std::vector<std::string>& chunks,
+                                const std::optional<error>& end, const stream_handler& h) {
+  if (h.on_head && !h.on_head(head)) {
+    return make_error(errc::cancelled, "", "stopped by the stream handler");
+  }
+  for (const auto& c : chunks) {
+    if (h.on_data && !h.on_data(c)) {
+      return make_error(errc::cancelled, "", "stopped by the stream handler");
+    }
+  }
+  if (end) {
+    return *end;
+  }
+  return {};
+}
+
 } // namespace detail
 
 /// One scripted streaming response: the head, the body in the chunks stream() hands over, then
@@ -447,18 +465,7 @@ public:
     response_head head;
     head.status = next->status;
     head.headers = next->headers;
-    if (h.on_head && !h.on_head(head)) {
-      return make_error(errc::cancelled, "", "stopped by the stream handler");
-    }
-    for (const auto& c : next->chunks) {
-      if (h.on_data && !h.on_data(c)) {
-        return make_error(errc::cancelled, "", "stopped by the stream handler");
-      }
-    }
-    if (next->end_error) {
-      return *next->end_error;
-    }
-    return {};
+    return detail::play_stream(head, next->chunks, next->end_error, h);
   }
 
   /// Every request so far, in order, secret header values "[redacted]" and scrubbed elsewhere.
@@ -766,20 +773,10 @@ public:
     if (x == nullptr) {
       return unrecorded(req, kind::stream);
     }
-    if (x->has_head) {
-      if (h.on_head && !h.on_head(x->response)) {
-        return make_error(errc::cancelled, "", "stopped by the stream handler");
-      }
-      for (const auto& c : x->chunks) {
-        if (h.on_data && !h.on_data(c)) {
-          return make_error(errc::cancelled, "", "stopped by the stream handler");
-        }
-      }
+    if (!x->has_head) { // it failed before a response came
+      return x->failure ? result<void>(*x->failure) : result<void>{};
     }
-    if (x->failure) {
-      return *x->failure;
-    }
-    return {};
+    return detail::play_stream(x->response, x->chunks, x->failure, h);
   }
 
   /// How many exchanges the recording holds.
