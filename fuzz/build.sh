@@ -55,9 +55,9 @@ if [ -n "${SIMDJSON_SRC:-}" ]; then
   obj="$WORK/simdjson.o"
   if [ ! -f "$obj" ] || [ "$SIMDJSON_SRC/simdjson.cpp" -nt "$obj" ]; then
     echo "build.sh: compiling $SIMDJSON_SRC/simdjson.cpp"
-    "${cxx[@]}" -std=c++20 "${cxxflags[@]}" -I"$SIMDJSON_SRC" -c "$SIMDJSON_SRC/simdjson.cpp" -o "$obj"
+    "${cxx[@]}" -std=c++20 "${cxxflags[@]}" -isystem "$SIMDJSON_SRC" -c "$SIMDJSON_SRC/simdjson.cpp" -o "$obj"
   fi
-  simdjson_cflags=(-I"$SIMDJSON_SRC")
+  simdjson_cflags=(-isystem "$SIMDJSON_SRC")
   simdjson_libs=("$obj")
 elif [ -n "${SIMDJSON_CFLAGS:-}${SIMDJSON_LIBS:-}" ]; then
   read -r -a simdjson_cflags <<<"${SIMDJSON_CFLAGS:-}"
