@@ -272,3 +272,23 @@ TEST_CASE("result::value throws phrony::exception carrying the error") {
     CHECK(std::string_view(e.what()).find("/runId") != std::string_view::npos);
   }
 }
+
+TEST_CASE("a true or false document with trailing whitespace is JSON of the wrong type") {
+  // Found by AFL++ with the nlohmann oracle: simdjson 3.0.1's document::get_bool() refuses
+  // "false" followed by two or more whitespace bytes, which made the body invalid_json.
+  for (const std::string_view body :
+       {"false  ", "\tfalse\t\t", "false\n\n\n \n", "false\r\n\r\n", "true   ", " true \n"}) {
+    CAPTURE(body);
+    for (const parse_options opts : {parse_options{}, parse_options{.strict = true}}) {
+      const auto got = parse_run_status(body, opts);
+      REQUIRE_FALSE(got.has_value());
+      CHECK(got.error().code == errc::wrong_type);
+    }
+  }
+  for (const std::string_view body : {"false  x", "false  false", "fals  ", "truex  "}) {
+    CAPTURE(body);
+    const auto got = parse_run_status(body);
+    REQUIRE_FALSE(got.has_value());
+    CHECK(got.error().code == errc::invalid_json);
+  }
+}

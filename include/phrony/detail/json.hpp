@@ -1043,6 +1043,11 @@ struct thread_buffer_sizes {
     // simdjson 3.0.1's document::is_null() rejects "null" followed by whitespace.
     return trim_json_space(body) == "null";
   }
+  if (t == od::json_type::boolean) {
+    // and document::get_bool() "false" followed by two or more whitespace bytes.
+    const auto literal = trim_json_space(body);
+    return literal == "true" || literal == "false";
+  }
   bool ok = false;
   switch (t) {
   case od::json_type::string: ok = doc.get_string().error() == simdjson::SUCCESS; break;
