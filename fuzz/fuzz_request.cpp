@@ -600,11 +600,21 @@ void fuzz_send_message(gen& g, const phrony::api_config& cfg) {
   switch (g.fdp.ConsumeIntegralInRange(0, 7)) {
   case 0: m = phrony::run_message::approve(g.uuid()); break;
   case 1: m = phrony::run_message::reject(g.text()); break;
-  case 2: m = phrony::run_message::choose_option(g.uuid(), g.text()); break;
-  case 3: m = phrony::run_message::answer_text(g.uuid(), g.text()); break;
-  case 4:
-    m = phrony::run_message::answer_number(g.uuid(), g.fdp.ConsumeFloatingPoint<double>());
+  case 2: {
+    auto task = g.uuid(); // (one statement each: argument order is unspecified)
+    m = phrony::run_message::choose_option(std::move(task), g.text());
     break;
+  }
+  case 3: {
+    auto task = g.uuid(); // (one statement each: argument order is unspecified)
+    m = phrony::run_message::answer_text(std::move(task), g.text());
+    break;
+  }
+  case 4: {
+    auto task = g.uuid();
+    m = phrony::run_message::answer_number(std::move(task), g.fdp.ConsumeFloatingPoint<double>());
+    break;
+  }
   case 5: m = phrony::run_message::chat(g.text()); break;
   case 6: m = phrony::run_message::with_files({make_file(g)}); break;
   default: break;
@@ -895,10 +905,12 @@ void fuzz_upload(gen& g) {
       "https://h.test/#frag",
       "https://h.test/p?a&token=t0k3nt0k3n#x",
       "https://h.test/p?=&&X-Goog-Credential="};
-  p.upload_url = g.fdp.ConsumeBool()
-                     ? std::string(urls[g.fdp.ConsumeIntegralInRange<std::size_t>(0, 5)]) +
-                           g.fdp.ConsumeRandomLengthString(24)
-                     : g.base_url();
+  if (g.fdp.ConsumeBool()) {
+    p.upload_url = urls[g.fdp.ConsumeIntegralInRange<std::size_t>(0, 5)];
+    p.upload_url += g.fdp.ConsumeRandomLengthString(24);
+  } else {
+    p.upload_url = g.base_url();
+  }
   p.http_method = g.fdp.ConsumeBool() ? std::string("PUT") : g.fdp.ConsumeRandomLengthString(8);
   const auto n = g.fdp.ConsumeIntegralInRange(0, 4);
   for (int i = 0; i < n; ++i) {

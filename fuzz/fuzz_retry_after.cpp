@@ -156,12 +156,13 @@ case_t make_case(FuzzedDataProvider& fdp, std::int64_t now_s) {
   }
   // Optional surrounding blanks (trimmed) and, now and then, one byte changed (no expectation).
   if (fdp.ConsumeBool()) {
-    c.text = std::string(fdp.ConsumeIntegralInRange<std::size_t>(0, 2), ' ') + c.text +
-             std::string(fdp.ConsumeIntegralInRange<std::size_t>(0, 2), '\t');
+    const auto before = fdp.ConsumeIntegralInRange<std::size_t>(0, 2);
+    const auto after = fdp.ConsumeIntegralInRange<std::size_t>(0, 2);
+    c.text = std::string(before, ' ') + c.text + std::string(after, '\t');
   }
   if (fdp.ConsumeIntegralInRange(0, 7) == 0 && !c.text.empty()) {
-    c.text[fdp.ConsumeIntegralInRange<std::size_t>(0, c.text.size() - 1)] =
-        fdp.ConsumeIntegral<char>();
+    const auto at = fdp.ConsumeIntegralInRange<std::size_t>(0, c.text.size() - 1);
+    c.text[at] = fdp.ConsumeIntegral<char>();
     c.known = false;
   }
   return c;
@@ -178,11 +179,9 @@ void check_delay(const phrony::retry_hint& hint, system_clock::time_point now) {
 }
 
 void fuzz_retry_after(FuzzedDataProvider& fdp) {
-  // now: any instant from 1970 to the clock's end (system_clock::now() is never earlier).
-  const auto now_s = fdp.ConsumeIntegralInRange<std::int64_t>(
-      0, std::chrono::duration_cast<seconds>(system_clock::time_point::max().time_since_epoch())
-                 .count() -
-             1);
+  // now: any instant from 1970 to 2255 (system_clock::now() is never earlier; the same range
+  // for every clock resolution, so an input means the same with libstdc++ and libc++).
+  const auto now_s = fdp.ConsumeIntegralInRange<std::int64_t>(0, 9'000'000'000);
   const system_clock::time_point now{seconds{now_s}};
   const auto c = make_case(fdp, now_s);
   const auto hint = phrony::parse_retry_after(c.text, now);
@@ -314,7 +313,10 @@ void fuzz_http_error(FuzzedDataProvider& fdp) {
     w.begin_object().key("statusCode").value(status).key("message");
     const auto text = fdp.ConsumeRandomLengthString(32);
     if (fdp.ConsumeBool()) {
-      w.value(text + (fdp.ConsumeBool() ? key : "") + fdp.ConsumeRandomLengthString(8));
+      // (One call a statement: the order of operands is unspecified.)
+      auto message = text + (fdp.ConsumeBool() ? key : "");
+      message += fdp.ConsumeRandomLengthString(8);
+      w.value(message);
     } else {
       w.begin_array().value(text).value(key).end_array();
     }
@@ -323,7 +325,8 @@ void fuzz_http_error(FuzzedDataProvider& fdp) {
     break;
   }
   case 1:
-    body = fdp.ConsumeRandomLengthString(256) + key + fdp.ConsumeRandomLengthString(64);
+    body = fdp.ConsumeRandomLengthString(256) + key;
+    body += fdp.ConsumeRandomLengthString(64);
     break;
   case 2: body = "{\"message\":\"\"}"; break;
   default: body = fdp.ConsumeRandomLengthString(512); break;
@@ -400,7 +403,8 @@ void fuzz_retry_policy(FuzzedDataProvider& fdp) {
     phrony::http_response r;
     r.status = pick_status(fdp);
     if (fdp.ConsumeBool()) {
-      const auto value = make_case(fdp, now.time_since_epoch().count() / 1'000'000'000).text;
+      const auto value =
+          make_case(fdp, std::chrono::duration_cast<seconds>(now.time_since_epoch()).count()).text;
       r.headers.push_back({fdp.ConsumeBool() ? "Retry-After" : "retry-after", value});
       hint = phrony::parse_retry_after(value);
     }
