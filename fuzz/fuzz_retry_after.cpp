@@ -370,6 +370,15 @@ void fuzz_http_error(FuzzedDataProvider& fdp) {
   }
   check(e.route.find("X-Amz-Signature=" + key) == std::string::npos,
         "presigned credentials are redacted from the route");
+
+  // An error body made by hand (api_error_body is a plain aggregate): message_text() copes with
+  // any text in message, valid JSON or not. (Read last, so earlier inputs keep their meaning.)
+  if (fdp.ConsumeBool()) {
+    phrony::api_error_body hand;
+    hand.message = phrony::raw_json{fdp.ConsumeRandomLengthString(64)};
+    const auto text = hand.message_text();
+    check(text.has_value() == !hand.message->is_null(), "a non-null message has a text");
+  }
 }
 
 // ---- retry_policy ------------------------------------------------------------------------------

@@ -239,6 +239,8 @@ def request_seeds():
     s["get_run_base_not_rfc3986"] = R().start(2, base=14).id(RUN)
     s["get_run_base_non_ascii"] = R().start(2, base=12).id(RUN)
     s["get_run_base_credentials"] = R().start(2, base=7).id(RUN)
+    s["get_run_base_ipv6_bad_char"] = R().start(2, base="https://[::g]/").id(RUN)
+    s["get_run_base_ipv6_empty_port"] = R().start(2, base="https://[::1]:").id(RUN)
     s["get_run_short_key"] = R().start(2, key="phk_ab").id(RUN)
     s["get_run_key_with_newline"] = R().start(2, key="phk_abc\n").id(RUN)
     s["get_run_user_agent_ctl"] = R().start(2, user_agent="ua\r\nX: y").id(RUN)
@@ -328,6 +330,8 @@ def request_seeds():
     s["parse_raw_json_trailing"] = helper(3).json("1 2")
     s["parse_raw_json_null_spaces"] = helper(3).json(" null \n")
     s["parse_raw_json_bad_surrogate"] = helper(3).json("{\"a\":\"\\ud800\"}")
+    for i, text in enumerate(["\"\\x\"", "x", "-", "tru", "\"abc", "true ", "1e999", "\"\\ud800\""]):
+        s["parse_raw_json_scalar_%d" % i] = helper(3).json(text)
 
     def printed(url, headers, body, cut):
         r = helper(4).string("GET", 8).boolean(False).text(url).int32(len(headers), 0, 4)
@@ -447,7 +451,8 @@ def retry_seeds():
     ra("raw_tabs").case_raw("\t \t")
     done(ra("imf_now_at_start", now=0).case_date(2, 3, 1, 1, 0, 0, 0, 1969))
 
-    def err(name, req_kind, status_kind, status, body, retry=None, key_letters="abcdefghijkl"):
+    def err(name, req_kind, status_kind, status, body, retry=None, key_letters="abcdefghijkl",
+            hand=None):
         r = R().int32(1, 0, 2).size(len(key_letters), 0, 24)
         for c in key_letters:
             r.int32(ord(c) - ord("a"), 0, 25)
@@ -475,6 +480,9 @@ def retry_seeds():
         r.boolean(retry is not None)
         if retry is not None:
             retry(r)
+        r.boolean(hand is not None)
+        if hand is not None:
+            r.string(hand, 64)
         s[name] = r
 
     err("error_401_echoes_key", 0, 0, 401, (0, ("bad key ", True, True, "!", "Unauthorized")))
@@ -496,6 +504,12 @@ def retry_seeds():
     err("error_status_any", 0, 2, -7, (3, "x"))
     err("error_status_1xx", 0, 1, 150, (3, ""))
     err("error_short_key", 0, 0, 401, (0, ("k", True, True, "", "")), key_letters="")
+    err("error_message_null", 0, 0, 500, (3, "{\"message\":null}"))
+    # message_text() of a hand-made body, whatever its message holds
+    for i, text in enumerate(["[\"a\",1,{\"b\":[2]},null]", "[1,", "\"\\x\"", "{", "[\"a\",tru]",
+                              "[\"\\x\"]", "nul", "\"ok\"", "7", "[]", "null", "", b"\xff",
+                              "[,1]", "[1 2]", "[\"a\"\"b\"]", "[1,,2]"]):
+        err("hand_message_%d" % i, 0, 0, 500, (2, None), hand=text)
 
     def pol(name, attempts, method, attempt, outcome, status=None, retry=None,
             non_idem=False, base=250, max_delay=20000, max_after=120):
