@@ -67,6 +67,23 @@ TEST_CASE("retry hints give a non-negative delay from now") {
   }
 }
 
+TEST_CASE("a hint's delay is clamped from any now, the clock's ends included") {
+  // Found by fuzz_retry_after: at - now overflowed the clock's count (UB) for a now far before
+  // the date, and a date's delay had no upper bound while delay-seconds are clamped.
+  using std::chrono::seconds;
+  using std::chrono::system_clock;
+  const seconds most{detail::max_retry_after_seconds};
+  const retry_hint far{system_clock::time_point{} + std::chrono::hours(24 * 365 * 230)};
+  CHECK(far.delay_from(system_clock::time_point::min()) == most);
+  CHECK(far.delay_from(system_clock::time_point{}) == most);
+  CHECK(far.delay_from(system_clock::time_point::max()) == seconds(0));
+  const retry_hint end{system_clock::time_point::max()};
+  CHECK(end.delay_from(system_clock::time_point::min()) == most);
+  CHECK(end.delay_from(system_clock::time_point::max() - seconds(3)) == seconds(3));
+  CHECK(retry_hint{seconds(-5)}.delay_from(system_clock::time_point{}) == seconds(0));
+  CHECK(retry_hint{most + seconds(1)}.delay_from(system_clock::time_point{}) == most);
+}
+
 TEST_CASE("every error code has a distinct name") {
   const errc all[] = {errc::invalid_json, errc::missing_field,    errc::wrong_type,
                       errc::out_of_range, errc::invalid_argument, errc::limit_exceeded,

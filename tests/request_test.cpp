@@ -292,6 +292,8 @@ TEST_CASE("base URLs join without a double slash and keep their path prefix") {
       {"HTTPS://API.PHRONY.COM", "HTTPS://API.PHRONY.COM/v1/runs/" + run},
       {"http://[::1]:3000", "http://[::1]:3000/v1/runs/" + run},
       {"http://10.0.0.7:65535/a/b", "http://10.0.0.7:65535/a/b/v1/runs/" + run},
+      {"https://x.test/a%20b/~p!$&'()*+,;=:@",
+       "https://x.test/a%20b/~p!$&'()*+,;=:@/v1/runs/" + run},
   };
   for (const auto& r : rows) {
     CAPTURE(r.base);
@@ -336,6 +338,32 @@ TEST_CASE("base URLs that are not http(s) with a host are invalid_argument") {
     CHECK(got.error().message.find(key) == std::string::npos);
   }
   CHECK(join_url("https://x.test", "/v1/a b").error().code == errc::invalid_argument);
+}
+
+TEST_CASE("a base path or a path that is not RFC 3986 text is invalid_argument, never sent") {
+  // Found by fuzz_request: these went into the request target byte for byte.
+  const std::string bases[] = {
+      "https://x.test/%zz",      "https://x.test/a%2",  "https://x.test/%",
+      "https://x.test/\xc3\xa9", "https://x.test/<x>",  "https://x.test/a\"b",
+      "https://x.test/{a}|^`",   "https://x.test/p\\q",
+  };
+  for (const auto& b : bases) {
+    CAPTURE(b);
+    const auto got = get_run_request(config(b), run);
+    REQUIRE_FALSE(got.has_value());
+    CHECK(got.error().code == errc::invalid_argument);
+    CHECK(got.error().message.find("base_url") != std::string::npos);
+    CHECK_FALSE(join_url(b, "/v1").has_value());
+  }
+  CHECK(join_url("https://x.test", "/v1/%zz").error().code == errc::invalid_argument);
+  CHECK(join_url("https://x.test", "/v1/\xc3\xa9").error().code == errc::invalid_argument);
+  CHECK(join_url("https://x.test", "/v1/a#f").error().code == errc::invalid_argument);
+  CHECK(join_url("https://x.test", "/v1/a%2Fb?c=%C3%A9").value() ==
+        "https://x.test/v1/a%2Fb?c=%C3%A9");
+  CHECK(detail::is_url_path_text("/a-b._~!$&'()*+,;=:@/?%00%fF"));
+  CHECK_FALSE(detail::is_url_path_text("%0"));
+  CHECK_FALSE(detail::is_url_path_text("#"));
+  CHECK_FALSE(detail::is_url_path_text("[::1]"));
 }
 
 TEST_CASE("hostile ids are invalid_argument for every builder and never reach a URL") {
@@ -756,6 +784,28 @@ TEST_CASE("printed requests never show the API key") {
   by_hand.headers = {{"x-api-key", key}, {"authorization", "Bearer abcdefghijkl"}};
   CHECK(to_string(by_hand) == "GET https://api.phrony.com/v1/runs/" + run +
                                   "\nx-api-key: [redacted]\nauthorization: [redacted]\n");
+}
+
+TEST_CASE("errors naming a caller's JSON field never show a key pasted into that field") {
+  // Found by fuzz_request: extra field names and input/metadata keys went into the error's
+  // path and message as they were.
+  const auto hidden = [](const error& e) {
+    CAPTURE(e.what());
+    CHECK(e.code == errc::invalid_argument);
+    CHECK(e.what().find(key) == std::string::npos);
+    CHECK(e.what().find("[redacted]") != std::string::npos);
+  };
+  run_message m = run_message::chat("hi");
+  m.extra = {{"x" + key, raw_json{"{"}}};
+  hidden(send_message_request(config(), run, m).error());
+  m.extra = {{key + "\xff", raw_json{"1"}}};
+  const auto bad_name = send_message_request(config(), run, m);
+  hidden(bad_name.error());
+  CHECK(bad_name.error().message == "an extra field's name is not UTF-8");
+  m.extra.clear();
+  m.metadata = raw_json{"{\"" + key + "\":[1,}"};
+  hidden(send_message_request(config(), run, m).error());
+  hidden(start_run_request(config(), agent, raw_json{"{\"a\":{\"" + key + "\":tru}}"}).error());
 }
 
 TEST_CASE("printed requests have a fixed layout; binary and long bodies are summarised") {

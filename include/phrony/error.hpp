@@ -1,6 +1,7 @@
 // phrony: error codes, the error value, result<T> and the thin throwing layer.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -55,20 +56,38 @@ enum class errc {
   return "unknown";
 }
 
+namespace detail {
+/// Retry-After delays above this are clamped, so later arithmetic in milliseconds cannot overflow.
+inline constexpr std::int64_t max_retry_after_seconds = 1'000'000'000;
+} // namespace detail
+
 /// A server's Retry-After: either a delay or an absolute time (HTTP-date form).
 struct retry_hint {
   std::variant<std::chrono::seconds, std::chrono::system_clock::time_point> value;
 
-  /// The delay to wait from `now` (never negative).
+  /// The delay to wait from `now`: never negative, never above detail::max_retry_after_seconds
+  /// (for a date, from any `now`, the clock's ends included).
   [[nodiscard]] std::chrono::seconds delay_from(std::chrono::system_clock::time_point now) const {
-    if (const auto* s = std::get_if<std::chrono::seconds>(&value)) {
-      return *s;
+    using std::chrono::seconds;
+    constexpr seconds most{detail::max_retry_after_seconds};
+    if (const auto* s = std::get_if<seconds>(&value)) {
+      return std::clamp(*s, seconds{0}, most);
     }
     const auto at = std::get<std::chrono::system_clock::time_point>(value);
     if (at <= now) {
-      return std::chrono::seconds{0};
+      return seconds{0};
     }
-    return std::chrono::ceil<std::chrono::seconds>(at - now);
+    // at - now may not fit the clock's signed count (a date of 2200 from the clock's minimum);
+    // unsigned, the difference of the two counts is exact.
+    using period = std::chrono::system_clock::period;
+    static_assert(period::num == 1, "system_clock ticks are fractions of a second");
+    const std::uint64_t ticks = static_cast<std::uint64_t>(at.time_since_epoch().count()) -
+                                static_cast<std::uint64_t>(now.time_since_epoch().count());
+    constexpr auto per_second = static_cast<std::uint64_t>(period::den);
+    const std::uint64_t whole = ticks / per_second + (ticks % per_second != 0 ? 1 : 0); // ceil
+    return whole > static_cast<std::uint64_t>(most.count())
+               ? most
+               : seconds{static_cast<seconds::rep>(whole)};
   }
 
   friend bool operator==(const retry_hint&, const retry_hint&) = default;

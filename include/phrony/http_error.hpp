@@ -22,9 +22,6 @@ namespace phrony {
 
 namespace detail {
 
-/// Delays above this are clamped, so later arithmetic in milliseconds cannot overflow.
-inline constexpr std::int64_t max_retry_after_seconds = 1'000'000'000;
-
 /// A left-to-right reader for the fixed layouts of RFC 9110 HTTP-dates.
 struct date_cursor {
   std::string_view s;

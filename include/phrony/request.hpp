@@ -152,7 +152,8 @@ inline std::ostream& operator<<(std::ostream& os, const http_request& r) {
 }
 
 /// base + path, with no "//" when the base ends in '/'. The base must be an absolute http:// or
-/// https:// URL with a host, optionally a path prefix, and no query, fragment or credentials.
+/// https:// URL with a host, optionally a path prefix, and no query, fragment or credentials;
+/// the prefix and the path hold only characters RFC 3986 allows there (detail::is_url_path_text).
 [[nodiscard]] inline result<std::string> join_url(std::string_view base, std::string_view path) {
   auto parts = detail::split_http_url(base, "base_url");
   if (!parts) {
@@ -161,11 +162,21 @@ inline std::ostream& operator<<(std::ostream& os, const http_request& r) {
   if (parts->rest.find_first_of("?#") != std::string_view::npos) {
     return make_error(errc::invalid_argument, "", "base_url must not contain a query or fragment");
   }
+  // Every byte of the target goes on the wire as it is: RFC 3986 characters only.
+  if (!detail::is_url_path_text(parts->rest)) {
+    return make_error(errc::invalid_argument, "",
+                      "base_url has a path character that must be percent-encoded (a space, "
+                      "non-ASCII text, '%' without two hex digits, ...)");
+  }
   for (char c : path) {
     const auto u = static_cast<unsigned char>(c);
     if (u <= 0x20 || u == 0x7F) {
       return make_error(errc::invalid_argument, "", "path contains a space or control character");
     }
+  }
+  if (!detail::is_url_path_text(path)) {
+    return make_error(errc::invalid_argument, "",
+                      "path has a character that must be percent-encoded");
   }
   while (base.ends_with('/')) {
     base.remove_suffix(1);
@@ -488,6 +499,14 @@ inline constexpr std::string_view message_fields[] = {
     "textValue", "numberValue", "metadata",         "text",
     "message",   "files",       "completedByEmail", "skipAgentWait"};
 
+/// `e` with every occurrence of the API key in its path and message scrubbed: errors about a
+/// caller's JSON name its fields, and a caller may have pasted the key into one.
+[[nodiscard]] inline error scrub_error(error e, std::string_view api_key) {
+  e.path = scrub(std::move(e.path), api_key);
+  e.message = scrub(std::move(e.message), api_key);
+  return e;
+}
+
 /// SPEC.md's body rule and every field's own rule, checked before anything is sent.
 [[nodiscard]] inline maybe_error check_message(const run_message& m) {
   if (m.user_task_id) {
@@ -542,7 +561,10 @@ inline constexpr std::string_view message_fields[] = {
   const path root;
   for (const auto& [key, value] : m.extra) {
     const std::string at = root.field(key).pointer();
-    PHRONY_TRY(check_utf8(key, at));
+    if (!is_valid_utf8(key)) {
+      // Not echoed: the message would not be UTF-8 either.
+      return bad_arg(at, "an extra field's name is not UTF-8");
+    }
     for (auto known : message_fields) {
       if (key == known) {
         return bad_arg(at, "extra field " + std::string(key) +
@@ -629,7 +651,7 @@ start_run_request(const api_config& cfg, std::string_view agent_id,
   if (input) {
     auto r = detail::check_raw(*input, "/input", true);
     if (!r) {
-      return std::move(r).error();
+      return detail::scrub_error(std::move(r).error(), cfg.api_key);
     }
     body += r->text;
   } else {
@@ -721,14 +743,16 @@ stream_request(const api_config& cfg, std::string_view run_id,
   return r;
 }
 
-/// POST /v1/runs/{runId}/messages (or /input) with `message`, runId filled in from the path.
+/// POST /v1/runs/{runId}/messages (or /input) with `message`, runId filled in from the path. An
+/// error names the offending field (extra field names and metadata keys included), the API key
+/// scrubbed from it.
 [[nodiscard]] inline result<http_request>
 send_message_request(const api_config& cfg, std::string_view run_id, const run_message& message,
                      message_route route = message_route::messages) {
   PHRONY_TRY(detail::check_id(run_id, "runId", ""));
   auto body = detail::message_body(run_id, message);
   if (!body) {
-    return std::move(body).error();
+    return detail::scrub_error(std::move(body).error(), cfg.api_key);
   }
   return detail::api_request(cfg, "POST",
                              "/v1/runs/" + std::string(run_id) +

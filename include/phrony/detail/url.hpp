@@ -122,6 +122,28 @@ inline constexpr std::size_t max_last_event_id = 1024;
   return true;
 }
 
+/// True when every byte of `s` may stand in a URL's path or query as it is (RFC 3986 pchar, '/'
+/// and '?'): unreserved, sub-delims, ':', '@', or a "%" with two hex digits. Anything else (a
+/// space, '"', '<', '#', a stray '%', a byte of non-ASCII text) must be percent-encoded first.
+[[nodiscard]] constexpr bool is_url_path_text(std::string_view s) noexcept {
+  constexpr std::string_view marks = "-._~!$&'()*+,;=:@/?";
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    if (c == '%') {
+      if (i + 2 >= s.size() || !is_hex_digit(s[i + 1]) || !is_hex_digit(s[i + 2])) {
+        return false;
+      }
+      i += 2;
+      continue;
+    }
+    const bool alnum = is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    if (!alnum && marks.find(c) == std::string_view::npos) {
+      return false;
+    }
+  }
+  return true;
+}
+
 /// An absolute http(s) URL split at the end of its authority.
 struct url_split {
   std::string_view scheme;    // "http" or "https", as written
