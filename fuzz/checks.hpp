@@ -87,7 +87,7 @@ void check_body(std::string_view body, Parse parse, oracle_rules rules = {}) {
   check_parse_modes(body, parse, rules);
 }
 
-inline void check_run_status(std::string_view body) {
+template <class = void> void check_run_status(std::string_view body) {
   check_body(body, phrony::parse_run_status);
   if (const auto r = phrony::parse_run_status(body)) {
     check(r->state() == phrony::parse_run_state(r->status), "state() maps the wire status");
@@ -103,13 +103,15 @@ inline void check_run_status(std::string_view body) {
   }
 }
 
-inline void check_start_run(std::string_view body) { check_body(body, phrony::parse_start_run); }
+template <class = void> void check_start_run(std::string_view body) {
+  check_body(body, phrony::parse_start_run);
+}
 
-inline void check_accept(std::string_view body) {
+template <class = void> void check_accept(std::string_view body) {
   check_body(body, phrony::parse_accept, {.empty_body_ok = true});
 }
 
-inline void check_sessions(std::string_view body) {
+template <class = void> void check_sessions(std::string_view body) {
   check_body(body, phrony::parse_sessions_page);
   if (const auto r = phrony::parse_sessions_page(body)) {
     for (const auto& row : r->items) {
@@ -119,9 +121,11 @@ inline void check_sessions(std::string_view body) {
   }
 }
 
-inline void check_presign(std::string_view body) { check_body(body, phrony::parse_presign); }
+template <class = void> void check_presign(std::string_view body) {
+  check_body(body, phrony::parse_presign);
+}
 
-inline void check_finalize(std::string_view body) {
+template <class = void> void check_finalize(std::string_view body) {
   check_body(body, phrony::parse_finalize);
   if (const auto r = phrony::parse_finalize(body)) {
     // file_ref::from accepts exactly the object keys with a leaf.
@@ -136,7 +140,7 @@ inline void check_finalize(std::string_view body) {
 }
 
 /// The error-body checks; the bytes also go through parse_retry_after as a header value.
-inline void check_error_body(std::string_view body) {
+template <class = void> void check_error_body(std::string_view body) {
   check_body(body, phrony::parse_error_body);
   if (const auto parsed = phrony::parse_error_body(body)) {
     const auto text = parsed->message_text();
@@ -158,7 +162,7 @@ inline void check_error_body(std::string_view body) {
 
 /// The conversation checks: round trip in both modes, the padded overload, kept contents,
 /// pending tasks and sorting.
-inline void check_conversation(std::string_view body) {
+template <class = void> void check_conversation(std::string_view body) {
   round_trip(body, phrony::parse_conversation);
   check_parse_modes(body, phrony::parse_conversation, {.duplicate_item_type_refused = true});
 
@@ -222,7 +226,7 @@ inline void check_conversation(std::string_view body) {
 }
 
 /// One /stream payload: round trip in both modes, the oracle, and the picked ids.
-inline void check_stream_event(std::string_view payload) {
+template <class = void> void check_stream_event(std::string_view payload) {
   check_body(payload, phrony::parse_stream_event);
   if (const auto e = phrony::parse_stream_event(payload)) {
     check(e->kind_enum() == phrony::parse_event_kind(e->kind), "kind_enum maps the wire kind");
@@ -234,15 +238,16 @@ inline void check_stream_event(std::string_view payload) {
 namespace detail {
 
 // One event as compared: canonical JSON when good, else "error <code> <path>".
-inline std::string describe(const phrony::result<phrony::stream_event>& r) {
+template <class = void> std::string describe(const phrony::result<phrony::stream_event>& r) {
   if (!r) {
     return "error " + std::string(phrony::to_string(r.error().code)) + " " + r.error().path;
   }
   return phrony::to_json(*r);
 }
 
-inline std::vector<std::string> decode(const std::vector<std::string_view>& pieces,
-                                       phrony::sse_limits limits) {
+template <class = void>
+std::vector<std::string> decode(const std::vector<std::string_view>& pieces,
+                                phrony::sse_limits limits) {
   phrony::event_stream_decoder d(limits);
   std::vector<std::string> out;
   for (const auto piece : pieces) {
@@ -277,7 +282,7 @@ inline std::uint64_t fnv1a(std::string_view s) {
 /// the events are the same fed whole, byte by byte and in pieces derived from a hash of the
 /// input, and the same as sse_decoder + parse_stream_event; each payload's verdict agrees with
 /// the JSON oracle.
-inline void check_event_stream(std::string_view input) {
+template <class = void> void check_event_stream(std::string_view input) {
   // The default limits, with max_line raised to the input's size (only non-data lines need it).
   phrony::sse_limits limits;
   limits.max_line = std::max(limits.max_line, input.size());

@@ -154,13 +154,18 @@ inline void agree_with_oracle(std::string_view body, const phrony::error* err,
                               oracle_rules rules = {}) {
   using phrony::errc;
   // The plain verdict first (fast); the trace only when the verdicts need explaining.
-  const bool accepted = nlohmann::json::accept(body.begin(), body.end());
+  // Difference of nlohmann's, not phrony's: its lexer takes a NUL byte for the end of the input,
+  // so "1\0x" is JSON to it. A raw NUL is JSON nowhere (RFC 8259: not between tokens, not in a
+  // string), so a body holding one is not JSON.
+  const bool has_nul = body.find('\0') != std::string_view::npos;
+  const bool nlohmann_accepts = nlohmann::json::accept(body.begin(), body.end());
+  const bool accepted = nlohmann_accepts && !has_nul;
   if (accepted ? err == nullptr || err->code != errc::invalid_json
                : err != nullptr && err->code == errc::invalid_json) {
     return;
   }
   const auto t = oracle_trace::of(body);
-  check(t.accepted == accepted, "nlohmann's accept and sax_parse agree");
+  check(t.accepted == nlohmann_accepts, "nlohmann's accept and sax_parse agree");
   const auto blank = [&] {
     for (const char c : body) {
       if (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
@@ -171,6 +176,11 @@ inline void agree_with_oracle(std::string_view body, const phrony::error* err,
   };
   if (t.accepted) {
     if (err == nullptr || err->code != errc::invalid_json) {
+      return;
+    }
+    // Difference: nlohmann skips a UTF-8 byte order mark before the value (RFC 8259 lets a
+    // parser ignore one); phrony refuses it, as the API never sends one.
+    if (body.starts_with("\xEF\xBB\xBF") && err->path.empty()) {
       return;
     }
     // Difference: a second "type" in a timeline item.
