@@ -135,6 +135,20 @@ template <class = void> void check_finalize(std::string_view body) {
       check(!ref->leaf().empty() && ref->leaf().find('/') == std::string_view::npos,
             "a file_ref's leaf is the object key after its last '/'");
       check(ref->size_bytes() == r->size_bytes, "a file_ref keeps the size");
+      check(ref->as_message_file().object_key == r->object_key, "a message file names the key");
+      check(ref->input_value().text.starts_with(R"({"phronyFile":true,"filename":)"),
+            "an input file reference is a phronyFile object");
+    }
+    // The object key as file name and media type too: from() checks them (1-512 code points,
+    // non-empty UTF-8).
+    const auto named = phrony::file_ref::from(*r, r->object_key, r->object_key);
+    check_result_api(named);
+    check(!named ||
+              (ref && named->filename() == r->object_key && named->media_type() == r->object_key),
+          "a named file_ref keeps its name and media type");
+    if (named) {
+      agree_with_oracle_on(named->input_value().text,
+                           phrony::parse_finalize(named->input_value().text));
     }
   }
 }

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -68,6 +69,7 @@ public:
   bool end_object() override { return close(); }
   bool end_array() override { return close(); }
   bool key(string_t& k) override {
+    expecting_value_ = true;
     auto& f = frames_.back();
     if (k == "type") {
       if (f.has_type) {
@@ -80,8 +82,13 @@ public:
   }
   bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& e) override {
     error_id = e.id;
+    if (expecting_value_) {
+      failed_value = current();
+    }
     return false;
   }
+  /// The pointer of the value whose text nlohmann failed to read, if it failed inside one.
+  std::optional<std::string> failed_value;
 
 private:
   struct frame {
@@ -108,7 +115,8 @@ private:
   }
   std::string current() const { return pointer_of(frames_.size()); }
   void advance() {
-    if (!frames_.empty() && frames_.back().is_array) {
+    expecting_value_ = !frames_.empty() && frames_.back().is_array;
+    if (expecting_value_) {
       ++frames_.back().index;
     }
   }
@@ -120,6 +128,7 @@ private:
   bool open(bool is_array) {
     started.push_back(current());
     frames_.push_back(frame{is_array, 0, {}, false});
+    expecting_value_ = is_array;
     max_depth = std::max(max_depth, frames_.size());
     return true;
   }
@@ -131,6 +140,7 @@ private:
   }
 
   std::vector<frame> frames_;
+  bool expecting_value_ = true; ///< the next token is a value (not a key, comma or bracket)
 };
 
 inline bool contains(const std::vector<std::string>& v, std::string_view s) {
@@ -206,6 +216,12 @@ inline void agree_with_oracle(std::string_view body, const phrony::error* err,
     // Phrony reads in document order and stops at the first problem: a value of the wrong type
     // (or range) that nlohmann read whole before the malformed byte.
     if (contains(t.started, err->path)) {
+      return;
+    }
+    // Difference: phrony types a value by its first byte, so a string where an object or number
+    // belongs is wrong_type without its escapes being read ("session":"\ud800"); nlohmann
+    // fails inside that very value.
+    if (err->code == errc::wrong_type && t.failed_value == err->path) {
       return;
     }
     // Difference: a number beyond double's range (1e400) is out_of_range to phrony and no
