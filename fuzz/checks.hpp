@@ -115,6 +115,7 @@ template <class = void> void check_sessions(std::string_view body) {
   check_body(body, phrony::parse_sessions_page);
   if (const auto r = phrony::parse_sessions_page(body)) {
     for (const auto& row : r->items) {
+      check(row.state() == phrony::parse_run_state(row.status), "a row's state() maps its status");
       check(row.start_context.is_null() || row.start_context.text.front() == '{',
             "a row's startContext is an object or null");
     }
@@ -198,8 +199,29 @@ template <class = void> void check_conversation(std::string_view body) {
   if (!plain) {
     return;
   }
+  check(plain->session.state() == phrony::parse_run_state(plain->session.status),
+        "the session's state() maps its status");
+  for (const auto& run : plain->runs) {
+    check(run.state() == phrony::parse_run_state(run.status), "a run's state() maps its status");
+  }
   for (std::size_t i = 0; i < plain->items.size(); ++i) {
     const auto& item = plain->items[i];
+    const auto kind = item.kind();
+    check(phrony::to_string(kind).empty() == (kind == phrony::item_type::unknown) &&
+              (kind == phrony::item_type::unknown ||
+               phrony::parse_item_type(phrony::to_string(kind)) == kind),
+          "a known item type's wire name maps back to it");
+    if (const auto* done = item.content_as<phrony::run_completed_content>()) {
+      check(done->state() == phrony::parse_run_state(done->status), "completion state() maps");
+    }
+    if (const auto* done = item.content_as<phrony::session_completed_content>()) {
+      check(done->state() == phrony::parse_run_state(done->status), "completion state() maps");
+    }
+    if (const auto* result = item.content_as<phrony::tool_result_content>()) {
+      const auto text = result->result.error_text();
+      check(text.has_value() == (result->result.error.text.front() == '"'),
+            "a tool result's error has a text exactly when it is a string");
+    }
     check(item.content_as<std::monostate>() != nullptr ||
               (item.content_as<phrony::unknown_content>() != nullptr) ==
                   (item.kind() == phrony::item_type::unknown || item.content_error.has_value()),
@@ -229,6 +251,10 @@ template <class = void> void check_conversation(std::string_view body) {
           "api_can_answer follows the kind");
     check(!task.kind || phrony::parse_user_task_kind(*task.kind) == task.kind_enum(),
           "kind_enum maps the wire kind");
+    const auto wire = phrony::to_string(task.kind_enum());
+    check(wire.empty() == (task.kind_enum() == phrony::user_task_kind::unknown) &&
+              (wire.empty() || phrony::parse_user_task_kind(wire) == task.kind_enum()),
+          "a known task kind's wire name maps back to it");
   }
   auto sorted = *plain;
   sorted.sort_by_ordinal();
