@@ -36,6 +36,8 @@ template <class T> void check_result_api(const phrony::result<T>& r) {
     check(ok.has_value() && std::move(ok).error().code == phrony::errc::invalid_argument,
           "error() && of a success says there is none");
     (void)r.value();
+    auto copy = r;
+    check(copy.operator->() != nullptr && *std::move(copy) == *r, "a value moves out whole");
     return;
   }
   const phrony::error& e = r.error();
@@ -66,6 +68,15 @@ template <class T> void check_result_api(const phrony::result<T>& r) {
   }
   check(threw, "result<void>::value() of an error throws");
   check(std::move(failed).error() == e, "error() && hands out the error");
+  auto copy = r;
+  check(std::move(copy).error() == e, "error() && of a result hands out the error");
+  static const bool names_checked = [] {
+    for (int c = 0; c <= static_cast<int>(phrony::errc::cancelled); ++c) {
+      check(phrony::to_string(static_cast<phrony::errc>(c)) != "unknown", "every errc has a name");
+    }
+    return true;
+  }();
+  (void)names_checked;
 }
 
 /// For each mode: the verdict agrees with the JSON oracle, and the result keeps its API.
@@ -105,10 +116,16 @@ template <class = void> void check_run_status(std::string_view body) {
 
 template <class = void> void check_start_run(std::string_view body) {
   check_body(body, phrony::parse_start_run);
+  if (const auto r = phrony::parse_start_run(body)) {
+    check(r->state() == phrony::parse_run_state(r->status), "state() maps the wire status");
+  }
 }
 
 template <class = void> void check_accept(std::string_view body) {
   check_body(body, phrony::parse_accept, {.empty_body_ok = true});
+  if (const auto r = phrony::parse_accept(body)) {
+    check(r->state() == phrony::parse_run_state(r->status), "state() maps the wire status");
+  }
 }
 
 template <class = void> void check_sessions(std::string_view body) {
@@ -142,10 +159,15 @@ template <class = void> void check_finalize(std::string_view body) {
     }
     // The object key as file name and media type too: from() checks them (1-512 code points,
     // non-empty UTF-8).
-    const auto named = phrony::file_ref::from(*r, r->object_key, r->object_key);
+    // Pieces of the object key as file name and media type: from() checks them (1-512 code
+    // points, non-empty UTF-8; a cut may split a UTF-8 sequence).
+    const std::string& key = r->object_key;
+    const std::string filename = key.substr(0, r->size_bytes % (key.size() + 1));
+    const std::string media_type = key.substr(key.size() / 2);
+    const auto named = phrony::file_ref::from(*r, filename, media_type);
     check_result_api(named);
-    check(!named ||
-              (ref && named->filename() == r->object_key && named->media_type() == r->object_key),
+    check(!named || (ref && named->object_key() == key && named->filename() == filename &&
+                     named->media_type() == media_type),
           "a named file_ref keeps its name and media type");
     if (named) {
       agree_with_oracle_on(named->input_value().text,
@@ -164,7 +186,20 @@ template <class = void> void check_error_body(std::string_view body) {
   }
   // A fixed `now` keeps runs reproducible (it only matters for rfc850's two-digit years).
   const std::chrono::system_clock::time_point now{};
+  if (const auto parsed = phrony::parse_error_body(body)) {
+    // What http_error makes of it: the message in what() after "HTTP <status> from ...".
+    phrony::error e =
+        phrony::make_error(phrony::errc::http_status, "", parsed->message_text().value_or(""));
+    e.status = static_cast<int>(parsed->status_code.value_or(500) % 1000);
+    e.method = "GET";
+    e.route = "/v1/runs/r";
+    const std::string what = e.what();
+    check(what.starts_with("HTTP " + std::to_string(e.status) + " from GET /v1/runs/r") &&
+              what.ends_with(e.message),
+          "an HTTP error's what() names status, method, route and message");
+  }
   if (const auto hint = phrony::parse_retry_after(body, now)) {
+    check(*hint == *hint, "a retry hint equals itself");
     check(hint->delay_from(now) >= std::chrono::seconds{0},
           "a Retry-After delay is never negative");
     if (std::holds_alternative<std::chrono::system_clock::time_point>(hint->value)) {
@@ -270,6 +305,10 @@ template <class = void> void check_stream_event(std::string_view payload) {
   check_body(payload, phrony::parse_stream_event);
   if (const auto e = phrony::parse_stream_event(payload)) {
     check(e->kind_enum() == phrony::parse_event_kind(e->kind), "kind_enum maps the wire kind");
+    const auto wire = phrony::to_string(e->kind_enum());
+    check(wire.empty() == (e->kind_enum() == phrony::event_kind::unknown) &&
+              (wire.empty() || wire == e->kind),
+          "a known event kind's wire name is the kind");
     check(!(e->run_id || e->session_id || e->status) || e->data.text.front() == '{',
           "ids are picked from an object only");
   }
@@ -336,6 +375,23 @@ template <class = void> void check_event_stream(std::string_view input) {
     layered.push_back(detail::describe(parsed));
   });
   check(layered == whole, "event_stream_decoder == sse_decoder + parse_stream_event");
+  {
+    phrony::event_stream_decoder d(limits);
+    (void)d.feed(input, [](const phrony::result<phrony::stream_event>&) {});
+    check(d.last_event_id() == sse.last_event_id() && d.retry() == sse.retry() &&
+              d.sse().consumed() == sse.consumed(),
+          "the decoder's SSE state is sse_decoder's");
+    const std::chrono::milliseconds fallback{1000};
+    check(phrony::reconnect_delay(d, fallback) == phrony::reconnect_delay(sse, fallback) &&
+              phrony::reconnect_last_event_id(d) == phrony::reconnect_last_event_id(sse),
+          "reconnecting from the decoder is reconnecting from its sse_decoder");
+    d.reset();
+    std::vector<std::string> again;
+    (void)d.feed(input, [&](const phrony::result<phrony::stream_event>& r) {
+      again.push_back(detail::describe(r));
+    });
+    check(again == layered, "a reset decoder decodes the same events");
+  }
 
   if (input.size() <= 4096) { // big inputs: the random pieces below suffice, and stay fast
     std::vector<std::string_view> bytewise;
