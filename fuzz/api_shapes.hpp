@@ -729,9 +729,10 @@ inline void stanza(writer& w, bool slim, std::string_view run_id) {
 /// A UserTaskReq content: approval, choices, text or number; pending or answered.
 inline void user_task(writer& w) {
   w.field("user_task_id", [&] { w.str(text::id); });
-  const std::size_t kind = w.pick(5);
-  static constexpr std::string_view kinds[] = {"approval", "multi_option", "text", "number",
-                                               "aitl_escalation"};
+  const std::size_t kind = w.pick(8);
+  static constexpr std::string_view kinds[] = {"approval",       "multi_option",    "text",
+                                               "number",         "aitl_escalation", "hitl",
+                                               "anomaly_review", "anomaly_alert"};
   w.field("kind", [&] {
     w.sometimes(10) ? w.str(text::task_kind) : w.raw("\"" + std::string(kinds[kind]) + "\"");
   });

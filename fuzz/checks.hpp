@@ -231,6 +231,16 @@ template <class = void> void check_conversation(std::string_view body) {
     }
   }
   const auto plain = phrony::parse_conversation(body);
+  if (body.size() % 8 == 0) { // now and then: from fresh buffers, the same result
+    phrony::release_thread_buffers();
+    const auto sizes = phrony::detail::thread_buffers();
+    check(sizes.parser == 0 && sizes.buffer == 0 && sizes.deferred_parser == 0 &&
+              sizes.deferred_text == 0,
+          "release_thread_buffers frees the parse buffers");
+    const auto fresh = phrony::parse_conversation(body);
+    check(fresh.has_value() == plain.has_value() && (!fresh || *fresh == *plain),
+          "parsing after release_thread_buffers gives the same result");
+  }
   if (!plain) {
     return;
   }
