@@ -234,8 +234,9 @@ template <class = void> void check_conversation(std::string_view body) {
   if (body.size() % 8 == 0) { // now and then: from fresh buffers, the same result
     phrony::release_thread_buffers();
     const auto sizes = phrony::detail::thread_buffers();
-    check(sizes.parser == 0 && sizes.buffer == 0 && sizes.deferred_parser == 0 &&
-              sizes.deferred_text == 0,
+    const std::size_t sso = std::string().capacity(); // an empty string's: 15 or 22 bytes
+    check(sizes.parser == 0 && sizes.buffer <= sso && sizes.deferred_parser == 0 &&
+              sizes.deferred_text <= 2 * sso,
           "release_thread_buffers frees the parse buffers");
     const auto fresh = phrony::parse_conversation(body);
     check(fresh.has_value() == plain.has_value() && (!fresh || *fresh == *plain),
