@@ -211,6 +211,49 @@ TEST_CASE("start-run counts must be non-negative integers") {
   }
 }
 
+TEST_CASE("every well-formed JSON number is JSON, whichever of simdjson's parsers reads it") {
+  // Found by the fuzz oracle (nlohmann::json): simdjson 3.0.1's get_number refuses integers
+  // beyond 64 bits and get_double exponents with many leading zeros, which made valid bodies
+  // invalid_json.
+  const auto status = [](std::string_view output) {
+    return std::string(R"({"runId":"r","status":"Running","output":)") + std::string(output) + "}";
+  };
+  for (const std::string_view n :
+       {"18446744073709551616", "123456789012345678901234567890", "-123456789012345678901234567890",
+        "3e0000000000000000000000000000000003", "[1,99999999999999999999999,2]"}) {
+    CAPTURE(n);
+    const auto got = parse_run_status(status(n));
+    REQUIRE(got.has_value());
+    CHECK(got->output.text == n);
+    // A scalar document is JSON of the wrong type, not malformed.
+    const auto root = parse_run_status(n);
+    REQUIRE_FALSE(root.has_value());
+    CHECK(root.error().code == errc::wrong_type);
+  }
+  // As a typed field: a wrong type or out of range, never invalid_json.
+  const auto tokens = [](std::string_view n) {
+    return std::string(R"({"sessionId":"s","runId":"r","status":"Running","totalTokensUsed":)") +
+           std::string(n) + R"(,"output":null})";
+  };
+  CHECK(parse_start_run(tokens("3e0000000000000000000000000000000003")).error().code ==
+        errc::wrong_type);
+  CHECK(parse_start_run(tokens("123456789012345678901234567890")).error().code ==
+        errc::out_of_range);
+  CHECK(parse_run_status(R"({"runId":123456789012345678901234567890,"status":"","output":1})")
+            .error()
+            .code == errc::wrong_type);
+  // A lone minus is malformed JSON in an integer field too (it said wrong_type).
+  for (const std::string_view body :
+       {R"({"sessionId":"s","runId":"r","status":"Running","totalTokensUsed":-,"output":null})",
+        R"({"sessionId":"s","runId":"r","status":"Running","totalTokensUsed":-)"}) {
+    CAPTURE(body);
+    const auto got = parse_start_run(body);
+    REQUIRE_FALSE(got.has_value());
+    CHECK(got.error().code == errc::invalid_json);
+    CHECK(got.error().path == "/totalTokensUsed");
+  }
+}
+
 TEST_CASE("canonical JSON round-trips to an equal value") {
   for (const char* name : {"run_completed.json", "run_failed.json", "run_waiting_hitl.json"}) {
     CAPTURE(name);

@@ -155,6 +155,22 @@ using maybe_error = std::optional<error>;
          c == 'f' || c == 'n';
 }
 
+/// Reads the number at `v` (or a scalar document) as a double. simdjson 3.0.1's two number
+/// parsers each refuse some well-formed JSON numbers the other reads: get_double an exponent
+/// with many leading zeros ("3e0000000000000000000000000000000003"), get_number an integer
+/// beyond 64 bits ("18446744073709551616"); a number is well-formed when either reads it.
+template <class V> [[nodiscard]] simdjson::error_code read_any_number(V& v, double& out) {
+  const auto ec = v.get_double().get(out);
+  if (ec == simdjson::NUMBER_ERROR) {
+    od::number n;
+    if (v.get_number().get(n) == simdjson::SUCCESS) {
+      out = n.as_double();
+      return simdjson::SUCCESS;
+    }
+  }
+  return ec;
+}
+
 /// json_error for a failed read of `v`: INCORRECT_TYPE on something that is no JSON value at
 /// all becomes invalid_json.
 [[nodiscard]] inline error read_error(simdjson::error_code ec, od::value& v, const path& p,
@@ -173,8 +189,8 @@ using maybe_error = std::optional<error>;
     }
     if (c == '-' || (c >= '0' && c <= '9')) {
       // As validate_typed reports it in an opaque value (a huge exponent: out_of_range).
-      od::number n;
-      if (auto number_ec = v.get_number().get(n)) {
+      double d = 0;
+      if (auto number_ec = read_any_number(v, d)) {
         return number_ec == simdjson::INCORRECT_TYPE
                    ? error_at(errc::invalid_json, p, "invalid number")
                    : json_error(number_ec, p, "number");
@@ -440,6 +456,10 @@ template <class F>
   case od::json_type::number: {
     od::number n;
     if (auto ec = v.get_number().get(n)) {
+      double d = 0;
+      if (read_any_number(v, d) == simdjson::SUCCESS) {
+        return {}; // an integer beyond 64 bits: JSON all the same, kept verbatim
+      }
       return fail_read(ec, v, p, "number");
     }
     return {};
@@ -600,8 +620,8 @@ template <> struct codec<std::int64_t> {
     }
     const std::string_view token = v.raw_json_token();
     double d = 0;
-    if (auto ec = v.get_double().get(d)) {
-      return fail_json(ec, p, "integer");
+    if (auto ec = read_any_number(v, d)) {
+      return fail_read(ec, v, p, "integer"); // "-" is malformed JSON, not a wrong type
     }
     if (token.find_first_of(".eE") != std::string_view::npos) {
       return fail_at(errc::wrong_type, p, "expected integer");
@@ -613,7 +633,7 @@ template <> struct codec<std::int64_t> {
 
 template <> struct codec<double> {
   static read_status read(od::value& v, const path& p, read_context&, double& out) {
-    if (auto ec = v.get_double().get(out)) {
+    if (auto ec = read_any_number(v, out)) {
       return fail_read(ec, v, p, "number");
     }
     return {};
@@ -1051,7 +1071,11 @@ struct thread_buffer_sizes {
   bool ok = false;
   switch (t) {
   case od::json_type::string: ok = doc.get_string().error() == simdjson::SUCCESS; break;
-  case od::json_type::number: ok = doc.get_double().error() == simdjson::SUCCESS; break;
+  case od::json_type::number: {
+    double d = 0;
+    ok = read_any_number(doc, d) == simdjson::SUCCESS;
+    break;
+  }
   case od::json_type::boolean: ok = doc.get_bool().error() == simdjson::SUCCESS; break;
   default: break;
   }

@@ -1,0 +1,426 @@
+// The invariants of the parser targets, one function per endpoint, shared by the raw targets
+// (fuzz_<endpoint>.cpp: the input is the body) and the structure-aware one (fuzz_shaped.cpp:
+// the input is a program that api_shapes.hpp turns into an API-shaped body).
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <phrony/conversation.hpp>
+#include <phrony/error.hpp>
+#include <phrony/events.hpp>
+#include <phrony/files.hpp>
+#include <phrony/http_error.hpp>
+#include <phrony/runs.hpp>
+#include <phrony/sessions.hpp>
+
+#include "fuzz_check.hpp"
+#include "json_oracle.hpp"
+
+namespace phrony_fuzz {
+
+/// result<T>'s own promises (error.hpp), for any parse result: value() throws
+/// phrony::exception carrying the error exactly when there is one; error() of a value says
+/// "no error"; an error has a known code, a message, and what() shows its path and message.
+template <class T> void check_result_api(const phrony::result<T>& r) {
+  check(static_cast<bool>(r) == r.has_value(), "operator bool is has_value");
+  if (r) {
+    check(r.error().code == phrony::errc::invalid_argument && !r.error().message.empty(),
+          "error() of a value says there is none");
+    phrony::result<void> ok;
+    check(ok.has_value() && std::move(ok).error().code == phrony::errc::invalid_argument,
+          "error() && of a success says there is none");
+    (void)r.value();
+    auto copy = r;
+    check(copy.operator->() != nullptr && *std::move(copy) == *r, "a value moves out whole");
+    return;
+  }
+  const phrony::error& e = r.error();
+  check(!e.message.empty(), "an error has a message");
+  check(phrony::to_string(e.code) != "unknown", "an error's code has a name");
+  const std::string what = e.what();
+  check(what.size() >= e.message.size() &&
+            what.compare(what.size() - e.message.size(), e.message.size(), e.message) == 0,
+        "what() ends with the message");
+  check(e.path.empty() || what.compare(0, e.path.size(), e.path) == 0,
+        "what() starts with the path");
+  check(e.path.empty() || e.path.front() == '/', "an error path is a JSON Pointer");
+  bool threw = false;
+  try {
+    (void)r.value();
+  } catch (const phrony::exception& ex) {
+    threw = true;
+    check(ex.error() == e && ex.what() == what, "value() throws the error");
+  }
+  check(threw, "value() of an error throws");
+  phrony::result<void> failed = e;
+  check(!failed && failed.error() == e, "result<void> holds an error");
+  threw = false;
+  try {
+    failed.value();
+  } catch (const phrony::exception&) {
+    threw = true;
+  }
+  check(threw, "result<void>::value() of an error throws");
+  check(std::move(failed).error() == e, "error() && hands out the error");
+  auto copy = r;
+  check(std::move(copy).error() == e, "error() && of a result hands out the error");
+  static const bool names_checked = [] {
+    for (int c = 0; c <= static_cast<int>(phrony::errc::cancelled); ++c) {
+      check(phrony::to_string(static_cast<phrony::errc>(c)) != "unknown", "every errc has a name");
+    }
+    return true;
+  }();
+  (void)names_checked;
+}
+
+/// For each mode: the verdict agrees with the JSON oracle, and the result keeps its API.
+template <class Parse>
+void check_parse_modes(std::string_view body, Parse parse, oracle_rules rules = {}) {
+  for (const bool strict : {false, true}) {
+    const auto r = parse(body, phrony::parse_options{.strict = strict});
+    oracle_rules mode_rules = rules;
+    mode_rules.empty_body_ok = rules.empty_body_ok && !strict;
+    agree_with_oracle_on(body, r, mode_rules);
+    check_result_api(r);
+  }
+}
+
+/// The checks every small-body parser gets: round_trip (fuzz_check.hpp) and check_parse_modes.
+template <class Parse>
+void check_body(std::string_view body, Parse parse, oracle_rules rules = {}) {
+  round_trip(body, parse);
+  check_parse_modes(body, parse, rules);
+}
+
+template <class = void> void check_run_status(std::string_view body) {
+  check_body(body, phrony::parse_run_status);
+  if (const auto r = phrony::parse_run_status(body)) {
+    check(r->state() == phrony::parse_run_state(r->status), "state() maps the wire status");
+    const auto s = r->state();
+    check(phrony::to_string(s).empty() == (s == phrony::run_state::unknown),
+          "known states have a wire name");
+    check(s == phrony::run_state::unknown || phrony::to_string(s) == r->status,
+          "a known state's wire name is the status");
+    check(!(phrony::is_terminal(s) && phrony::is_waiting(s)), "terminal runs do not wait");
+    check((phrony::needs(s) == phrony::run_need::nothing) ==
+              (s == phrony::run_state::running || phrony::is_terminal(s)),
+          "only running and terminal runs need nothing");
+  }
+}
+
+template <class = void> void check_start_run(std::string_view body) {
+  check_body(body, phrony::parse_start_run);
+  if (const auto r = phrony::parse_start_run(body)) {
+    check(r->state() == phrony::parse_run_state(r->status), "state() maps the wire status");
+  }
+}
+
+template <class = void> void check_accept(std::string_view body) {
+  check_body(body, phrony::parse_accept, {.empty_body_ok = true});
+  if (const auto r = phrony::parse_accept(body)) {
+    check(r->state() == phrony::parse_run_state(r->status), "state() maps the wire status");
+  }
+}
+
+template <class = void> void check_sessions(std::string_view body) {
+  check_body(body, phrony::parse_sessions_page);
+  if (const auto r = phrony::parse_sessions_page(body)) {
+    for (const auto& row : r->items) {
+      check(row.state() == phrony::parse_run_state(row.status), "a row's state() maps its status");
+      check(row.start_context.is_null() || row.start_context.text.front() == '{',
+            "a row's startContext is an object or null");
+    }
+  }
+}
+
+template <class = void> void check_presign(std::string_view body) {
+  check_body(body, phrony::parse_presign);
+}
+
+template <class = void> void check_finalize(std::string_view body) {
+  check_body(body, phrony::parse_finalize);
+  if (const auto r = phrony::parse_finalize(body)) {
+    // file_ref::from accepts exactly the object keys with a leaf.
+    const auto ref = phrony::file_ref::from(*r);
+    check_result_api(ref);
+    if (ref) {
+      check(!ref->leaf().empty() && ref->leaf().find('/') == std::string_view::npos,
+            "a file_ref's leaf is the object key after its last '/'");
+      check(ref->size_bytes() == r->size_bytes, "a file_ref keeps the size");
+      check(ref->as_message_file().object_key == r->object_key, "a message file names the key");
+      check(ref->input_value().text.starts_with(R"({"phronyFile":true,"filename":)"),
+            "an input file reference is a phronyFile object");
+    }
+    // The object key as file name and media type too: from() checks them (1-512 code points,
+    // non-empty UTF-8).
+    // Pieces of the object key as file name and media type: from() checks them (1-512 code
+    // points, non-empty UTF-8; a cut may split a UTF-8 sequence).
+    const std::string& key = r->object_key;
+    const std::string filename = key.substr(0, r->size_bytes % (key.size() + 1));
+    const std::string media_type = key.substr(key.size() / 2);
+    const auto named = phrony::file_ref::from(*r, filename, media_type);
+    check_result_api(named);
+    check(!named || (ref && named->object_key() == key && named->filename() == filename &&
+                     named->media_type() == media_type),
+          "a named file_ref keeps its name and media type");
+    if (named) {
+      agree_with_oracle_on(named->input_value().text,
+                           phrony::parse_finalize(named->input_value().text));
+    }
+  }
+}
+
+/// The error-body checks; the bytes also go through parse_retry_after as a header value.
+template <class = void> void check_error_body(std::string_view body) {
+  check_body(body, phrony::parse_error_body);
+  if (const auto parsed = phrony::parse_error_body(body)) {
+    const auto text = parsed->message_text();
+    check(text.has_value() == (parsed->message && !parsed->message->is_null()),
+          "a present, non-null message has a text");
+  }
+  // A fixed `now` keeps runs reproducible (it only matters for rfc850's two-digit years).
+  const std::chrono::system_clock::time_point now{};
+  if (const auto parsed = phrony::parse_error_body(body)) {
+    // What http_error makes of it: the message in what() after "HTTP <status> from ...".
+    phrony::error e =
+        phrony::make_error(phrony::errc::http_status, "", parsed->message_text().value_or(""));
+    e.status = static_cast<int>(parsed->status_code.value_or(500) % 1000);
+    e.method = "GET";
+    e.route = "/v1/runs/r";
+    const std::string what = e.what();
+    check(what.starts_with("HTTP " + std::to_string(e.status) + " from GET /v1/runs/r") &&
+              what.ends_with(e.message),
+          "an HTTP error's what() names status, method, route and message");
+  }
+  if (const auto hint = phrony::parse_retry_after(body, now)) {
+    check(*hint == *hint, "a retry hint equals itself");
+    check(hint->delay_from(now) >= std::chrono::seconds{0},
+          "a Retry-After delay is never negative");
+    if (std::holds_alternative<std::chrono::system_clock::time_point>(hint->value)) {
+      check(hint->delay_from(std::chrono::system_clock::time_point::max()) ==
+                std::chrono::seconds{0},
+            "a Retry-After date's delay runs out");
+    }
+  }
+}
+
+/// The conversation checks: round trip in both modes, the padded overload, kept contents,
+/// pending tasks and sorting.
+template <class = void> void check_conversation(std::string_view body) {
+  round_trip(body, phrony::parse_conversation);
+  check_parse_modes(body, phrony::parse_conversation, {.duplicate_item_type_refused = true});
+
+  const simdjson::padded_string padded(body);
+  for (const bool strict : {true, false}) {
+    const phrony::parse_options opts{.strict = strict};
+    const auto plain = phrony::parse_conversation(body, opts);
+    const auto from_padded = phrony::parse_conversation(padded, opts);
+    check(plain.has_value() == from_padded.has_value(), "padded and plain parses agree");
+    if (!plain) {
+      check(plain.error().code == from_padded.error().code &&
+                plain.error().path == from_padded.error().path,
+            "padded and plain parses fail alike");
+    } else {
+      check(*plain == *from_padded, "padded and plain parses give equal values");
+    }
+  }
+  const auto plain = phrony::parse_conversation(body);
+  if (body.size() % 8 == 0) { // now and then: from fresh buffers, the same result
+    phrony::release_thread_buffers();
+    const auto sizes = phrony::detail::thread_buffers();
+    const std::size_t sso = std::string().capacity(); // an empty string's: 15 or 22 bytes
+    check(sizes.parser == 0 && sizes.buffer <= sso && sizes.deferred_parser == 0 &&
+              sizes.deferred_text <= 2 * sso,
+          "release_thread_buffers frees the parse buffers");
+    const auto fresh = phrony::parse_conversation(body);
+    check(fresh.has_value() == plain.has_value() && (!fresh || *fresh == *plain),
+          "parsing after release_thread_buffers gives the same result");
+  }
+  if (!plain) {
+    return;
+  }
+  check(plain->session.state() == phrony::parse_run_state(plain->session.status),
+        "the session's state() maps its status");
+  for (const auto& run : plain->runs) {
+    check(run.state() == phrony::parse_run_state(run.status), "a run's state() maps its status");
+  }
+  for (std::size_t i = 0; i < plain->items.size(); ++i) {
+    const auto& item = plain->items[i];
+    const auto kind = item.kind();
+    check(phrony::to_string(kind).empty() == (kind == phrony::item_type::unknown) &&
+              (kind == phrony::item_type::unknown ||
+               phrony::parse_item_type(phrony::to_string(kind)) == kind),
+          "a known item type's wire name maps back to it");
+    if (const auto* done = item.content_as<phrony::run_completed_content>()) {
+      check(done->state() == phrony::parse_run_state(done->status), "completion state() maps");
+    }
+    if (const auto* done = item.content_as<phrony::session_completed_content>()) {
+      check(done->state() == phrony::parse_run_state(done->status), "completion state() maps");
+    }
+    if (const auto* result = item.content_as<phrony::tool_result_content>()) {
+      const auto text = result->result.error_text();
+      check(text.has_value() == (result->result.error.text.front() == '"'),
+            "a tool result's error has a text exactly when it is a string");
+    }
+    check(item.content_as<std::monostate>() != nullptr ||
+              (item.content_as<phrony::unknown_content>() != nullptr) ==
+                  (item.kind() == phrony::item_type::unknown || item.content_error.has_value()),
+          "a content is typed exactly when its type is known and it has the type's shape");
+    if (!item.content_error) {
+      continue;
+    }
+    check(item.content_as<phrony::unknown_content>() != nullptr &&
+              item.kind() != phrony::item_type::unknown,
+          "a kept content is verbatim, of a known type");
+    const std::string prefix = "/items/" + std::to_string(i) + "/content";
+    check(item.content_error->path.compare(0, prefix.size(), prefix) == 0,
+          "a kept content's error names a path inside it");
+  }
+  const auto tasks = phrony::pending_user_tasks(*plain);
+  for (std::size_t t = 0; t < tasks.size(); ++t) {
+    const auto& task = tasks[t];
+    const auto run = std::find_if(plain->runs.begin(), plain->runs.end(),
+                                  [&](const auto& r) { return r.id == task.run_id; });
+    check(run != plain->runs.end(), "a pending task belongs to a listed run");
+    check(!phrony::is_terminal(run->state()), "a pending task's run is not finished");
+    check(t == 0 || tasks[t - 1].ordinal <= task.ordinal, "pending tasks come by ordinal");
+    check(std::none_of(tasks.begin(), tasks.begin() + static_cast<std::ptrdiff_t>(t),
+                       [&](const auto& other) { return other.run_id == task.run_id; }),
+          "one pending task per run");
+    check(task.api_can_answer() == phrony::api_can_answer(task.kind_enum()),
+          "api_can_answer follows the kind");
+    check(!task.kind || phrony::parse_user_task_kind(*task.kind) == task.kind_enum(),
+          "kind_enum maps the wire kind");
+    const auto wire = phrony::to_string(task.kind_enum());
+    check(wire.empty() == (task.kind_enum() == phrony::user_task_kind::unknown) &&
+              (wire.empty() || phrony::parse_user_task_kind(wire) == task.kind_enum()),
+          "a known task kind's wire name maps back to it");
+  }
+  auto sorted = *plain;
+  sorted.sort_by_ordinal();
+  check(std::is_sorted(sorted.items.begin(), sorted.items.end(),
+                       [](const auto& a, const auto& b) { return a.ordinal < b.ordinal; }) &&
+            sorted.items.size() == plain->items.size(),
+        "sort_by_ordinal sorts and keeps every item");
+  check(phrony::pending_user_tasks(sorted) == tasks, "pending tasks do not depend on item order");
+}
+
+/// One /stream payload: round trip in both modes, the oracle, and the picked ids.
+template <class = void> void check_stream_event(std::string_view payload) {
+  check_body(payload, phrony::parse_stream_event);
+  if (const auto e = phrony::parse_stream_event(payload)) {
+    check(e->kind_enum() == phrony::parse_event_kind(e->kind), "kind_enum maps the wire kind");
+    const auto wire = phrony::to_string(e->kind_enum());
+    check(wire.empty() == (e->kind_enum() == phrony::event_kind::unknown) &&
+              (wire.empty() || wire == e->kind),
+          "a known event kind's wire name is the kind");
+    check(!(e->run_id || e->session_id || e->status) || e->data.text.front() == '{',
+          "ids are picked from an object only");
+  }
+}
+
+namespace detail {
+
+// One event as compared: canonical JSON when good, else "error <code> <path>".
+template <class = void> std::string describe(const phrony::result<phrony::stream_event>& r) {
+  if (!r) {
+    return "error " + std::string(phrony::to_string(r.error().code)) + " " + r.error().path;
+  }
+  return phrony::to_json(*r);
+}
+
+template <class = void>
+std::vector<std::string> decode(const std::vector<std::string_view>& pieces,
+                                phrony::sse_limits limits) {
+  phrony::event_stream_decoder d(limits);
+  std::vector<std::string> out;
+  for (const auto piece : pieces) {
+    const auto fed = d.feed(piece, [&](const phrony::result<phrony::stream_event>& r) {
+      if (r) {
+        round_trip(phrony::to_json(*r), phrony::parse_stream_event);
+        const auto again = phrony::parse_stream_event(phrony::to_json(*r));
+        check(again && *again == *r, "a decoded event survives to_json -> parse");
+      } else {
+        check(!r.error().message.empty(), "an event error has a message");
+      }
+      out.push_back(describe(r));
+    });
+    check(fed.has_value(), "limits as large as the input hold");
+  }
+  check(d.finish().has_value(), "finish succeeds");
+  return out;
+}
+
+inline std::uint64_t fnv1a(std::string_view s) {
+  std::uint64_t h = 14695981039346656037ull;
+  for (const char c : s) {
+    h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ull;
+  }
+  return h;
+}
+
+} // namespace detail
+
+/// A whole /stream body through event_stream_decoder: each good event survives
+/// parse -> to_json -> parse; a bad payload is an error with a message and decoding goes on;
+/// the events are the same fed whole, byte by byte and in pieces derived from a hash of the
+/// input, and the same as sse_decoder + parse_stream_event; each payload's verdict agrees with
+/// the JSON oracle.
+template <class = void> void check_event_stream(std::string_view input) {
+  // The default limits, with max_line raised to the input's size (only non-data lines need it).
+  phrony::sse_limits limits;
+  limits.max_line = std::max(limits.max_line, input.size());
+  const auto whole = detail::decode({input}, limits);
+
+  std::vector<std::string> layered;
+  phrony::sse_decoder sse(limits);
+  (void)sse.feed(input, [&](const phrony::sse_event& e) {
+    const auto parsed = phrony::parse_stream_event(e.data);
+    agree_with_oracle_on(e.data, parsed);
+    layered.push_back(detail::describe(parsed));
+  });
+  check(layered == whole, "event_stream_decoder == sse_decoder + parse_stream_event");
+  {
+    phrony::event_stream_decoder d(limits);
+    (void)d.feed(input, [](const phrony::result<phrony::stream_event>&) {});
+    check(d.last_event_id() == sse.last_event_id() && d.retry() == sse.retry() &&
+              d.sse().consumed() == sse.consumed(),
+          "the decoder's SSE state is sse_decoder's");
+    const std::chrono::milliseconds fallback{1000};
+    check(phrony::reconnect_delay(d, fallback) == phrony::reconnect_delay(sse, fallback) &&
+              phrony::reconnect_last_event_id(d) == phrony::reconnect_last_event_id(sse),
+          "reconnecting from the decoder is reconnecting from its sse_decoder");
+    d.reset();
+    std::vector<std::string> again;
+    (void)d.feed(input, [&](const phrony::result<phrony::stream_event>& r) {
+      again.push_back(detail::describe(r));
+    });
+    check(again == layered, "a reset decoder decodes the same events");
+  }
+
+  if (input.size() <= 4096) { // big inputs: the random pieces below suffice, and stay fast
+    std::vector<std::string_view> bytewise;
+    for (std::size_t i = 0; i < input.size(); ++i) {
+      bytewise.push_back(input.substr(i, 1));
+    }
+    check(detail::decode(bytewise, limits) == whole, "byte by byte == whole");
+  }
+
+  std::uint64_t h = detail::fnv1a(input);
+  std::vector<std::string_view> pieces;
+  for (std::size_t at = 0; at < input.size();) {
+    h = h * 6364136223846793005ull + 1442695040888963407ull;
+    const std::size_t n = (h >> 33) % 64;
+    pieces.push_back(input.substr(at, n));
+    at += n;
+  }
+  check(detail::decode(pieces, limits) == whole, "random pieces == whole");
+}
+
+} // namespace phrony_fuzz
