@@ -203,7 +203,7 @@ void fuzz_session(FuzzedDataProvider& in) {
         if (exact && id) {
           last_id = *id;
         }
-        ended = ended || (ends && events > 0);
+        ended = ended || (exact && ends && events > 0); // raw bytes before may merge with it
       }
       switch (in.ConsumeIntegralInRange<int>(0, 3)) {
       case 1: end = phrony::make_error(phrony::errc::transport, "", "connection reset"); break;
