@@ -169,6 +169,11 @@ void fuzz_round_trip(FuzzedDataProvider& in) {
   bool raw_sig = false;
   std::vector<planned> plan;
   pt::scripted_transport script;
+  std::size_t keyed = 0; // requests on_request saw, each with its key
+  script.on_request([&](const phrony::http_request& r) {
+    const auto* k = r.header("X-API-Key");
+    keyed += k != nullptr && *k == key ? 1 : 0;
+  });
   const int n = in.ConsumeIntegralInRange<int>(1, 6);
   for (int i = 0; i < n; ++i) {
     planned p;
@@ -205,7 +210,11 @@ void fuzz_round_trip(FuzzedDataProvider& in) {
         }
         r.body = text_with_secrets(in, raw_sig);
         p.response = r;
-        script.respond(std::move(r));
+        if (in.ConsumeBool()) {
+          script.respond(std::move(r));
+        } else {
+          script.respond(r.status, r.body, r.headers);
+        }
       }
     } else if (in.ConsumeIntegralInRange<int>(0, 4) == 0) {
       p.failure = some_error(in, raw_sig);
@@ -227,7 +236,11 @@ void fuzz_round_trip(FuzzedDataProvider& in) {
       }
       p.stop_at = in.ConsumeBool() ? in.ConsumeIntegralInRange<std::size_t>(0, 4) : SIZE_MAX;
       p.stream_reply = s;
-      script.respond_stream(std::move(s));
+      if (!s.end_error && s.headers.empty() && in.ConsumeBool()) {
+        script.respond_stream(s.status, s.chunks);
+      } else {
+        script.respond_stream(std::move(s));
+      }
     }
     plan.push_back(std::move(p));
   }
@@ -264,6 +277,17 @@ void fuzz_round_trip(FuzzedDataProvider& in) {
     (void)play(rec, p);
   }
   check(rec.verify().has_value(), "every exchange was written");
+  check(script.verify().has_value() && script.unused().empty() && keyed == plan.size(),
+        "the script was used up, each request seen with its key");
+  check(script.requests().size() == plan.size() && script.log().find(key) == std::string::npos &&
+            script.log().find(token) == std::string::npos,
+        "the script's log is scrubbed");
+  // One request too many: an error naming it, and verify() says so.
+  const auto over = script.send(plan.front().req);
+  check(!over && over.error().code == phrony::errc::invalid_argument &&
+            script.unanswered().size() == 1 && !script.verify(),
+        "a request finding the queue empty is named");
+  check(over.error().message.find(key) == std::string::npos, "an unanswered request is scrubbed");
   const std::string text = read_all(fd);
   check(text.find(key) == std::string::npos, "a recording never holds the API key");
   check(text.find(token) == std::string::npos, "a recording never holds a Bearer token");
@@ -272,10 +296,25 @@ void fuzz_round_trip(FuzzedDataProvider& in) {
           "a recording never holds a presigned query or secret-named member");
   }
 
-  // Parse back and replay.
+  // Parse back and replay; first a request the recording lacks (another body, the other kind).
   auto replay = pt::replay_transport::parse(text, "recorded");
   check(replay.has_value(), "a recording parses back");
   check(replay->size() == plan.size(), "one exchange per call");
+  {
+    planned probe = plan[in.ConsumeIntegralInRange<std::size_t>(0, plan.size() - 1)];
+    probe.req.body += "~not recorded~";
+    probe.stream = in.ConsumeBool();
+    const got g = play(*replay, probe);
+    const auto& e = probe.stream
+                        ? g.end
+                        : phrony::result<void>(g.send ? phrony::result<void>{}
+                                                      : phrony::result<void>(g.send.error()));
+    check(!e && e.error().code == phrony::errc::invalid_argument &&
+              e.error().message.find("no recorded exchange for") != std::string::npos &&
+              e.error().message.find(key) == std::string::npos,
+          "an unrecorded request fails naming itself and the nearest, scrubbed");
+    check(replay->unused().size() == plan.size(), "a request the recording lacks uses nothing");
+  }
   for (const auto& p : plan) {
     const auto secrets = pt::detail::secrets_of(p.req);
     const auto scrub = [&](std::string_view s) { return pt::detail::scrub_text(s, secrets); };
