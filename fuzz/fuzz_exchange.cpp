@@ -133,6 +133,7 @@ void fuzz_session(FuzzedDataProvider& in) {
   std::string last_id; // the last event id the stream set ("" when none or cleared)
   bool exact = true;   // every byte fed came from sse_event (raw bytes may set ids too)
   int fruitless = 0;
+  bool session_over = false; // an event ending the session was delivered (it stays so)
   int refusals = 0;
   const auto now = phrony_fuzz::t0;
   for (int connection = 0; connection < 24; ++connection) {
@@ -150,7 +151,6 @@ void fuzz_session(FuzzedDataProvider& in) {
     bool refused = false;
     bool got_bytes = false;
     bool got_event = false;
-    bool ended = false;
     bool stopped = false;
     phrony::result<void> end;
     if (shape == 5) { // the connection failed before a head
@@ -181,10 +181,13 @@ void fuzz_session(FuzzedDataProvider& in) {
         got_bytes = got_bytes || (!refused && !chunk.empty());
         const bool stop = in.ConsumeIntegralInRange<int>(0, 15) == 15;
         int events = 0;
-        const bool more = session.on_data(chunk, [&](const phrony::result<phrony::stream_event>&) {
-          ++events;
-          return !stop;
-        });
+        bool ending = false; // an event delivered ends the session
+        const bool more =
+            session.on_data(chunk, [&](const phrony::result<phrony::stream_event>& ev) {
+              ++events;
+              ending = ending || (ev && phrony::ends_session(*ev));
+              return !stop;
+            });
         if (refused) {
           check(more && events == 0, "a refused connection's body is kept, not decoded");
           continue;
@@ -203,7 +206,10 @@ void fuzz_session(FuzzedDataProvider& in) {
         if (exact && id) {
           last_id = *id;
         }
-        ended = ended || (exact && ends && events > 0); // raw bytes before may merge with it
+        if (exact) { // else raw bytes fed before may have merged with this event
+          check(ending == (ends && events > 0), "the session-ending event is the one sent");
+        }
+        session_over = session_over || ending;
       }
       switch (in.ConsumeIntegralInRange<int>(0, 3)) {
       case 1: end = phrony::make_error(phrony::errc::transport, "", "connection reset"); break;
@@ -222,7 +228,7 @@ void fuzz_session(FuzzedDataProvider& in) {
     }
     if (step.reconnect_in) {
       check(step.reconnect_in->count() >= 0, "a reconnect wait is never negative");
-      check(!ended, "the session's end is not followed by a reconnect");
+      check(!session_over, "the session's end is not followed by a reconnect");
       check(!cancelled, "a cancelled stream does not reconnect");
     }
     if (!cancelled && end && refused) {
@@ -239,7 +245,7 @@ void fuzz_session(FuzzedDataProvider& in) {
               "a refusal given up is an http_status error with a bounded body");
       }
     } else if (!cancelled) {
-      if (ended) {
+      if (session_over) {
         check(!step.reconnect_in && step.outcome.has_value(), "the session's end ends it");
         return;
       }
