@@ -189,10 +189,10 @@ void fuzz_round_trip(FuzzedDataProvider& in) {
     case 2: p.req.url = "https://api.example.test/v1/q?token=" + signature + "&a=1"; break;
     default: p.req.url = "https://api.example.test/v1/" + in.ConsumeRandomLengthString(12);
     }
+    // Every request carries both secrets: a secret is scrubbed from the exchanges it is sent in.
     p.req.headers = {{"X-API-Key", key}, {"Accept", "application/json"}};
-    if (in.ConsumeBool()) {
-      p.req.headers.push_back({"Authorization", "Bearer " + token});
-    }
+    p.req.headers.insert(p.req.headers.begin() + (in.ConsumeBool() ? 0 : 1),
+                         {"Authorization", "Bearer " + token});
     p.req.body = in.ConsumeBool() ? text_with_secrets(in, raw_sig) : "";
     if (!p.stream) {
       if (in.ConsumeIntegralInRange<int>(0, 3) == 0) {
