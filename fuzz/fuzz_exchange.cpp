@@ -19,6 +19,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -35,38 +36,55 @@ using std::chrono::milliseconds;
 const std::string run_id = "c98cd9df-f9ef-4b3c-b11e-281cf7ab62a8";
 const std::string agent_id = "7b87a9e2-5fef-4911-bf22-a27b02c7bff2";
 
-/// A request of every endpoint (or another method), and its well-formed 2xx body.
-std::pair<phrony::result<phrony::http_request>, std::string> request_of(FuzzedDataProvider& in) {
+/// A call of some endpoint (or another method): its request, a well-formed 2xx body, and
+/// api_call::finish of an outcome (as a result<void>).
+struct call {
+  phrony::result<phrony::http_request> request;
+  std::string good;
+  std::function<phrony::result<void>(const phrony::result<phrony::http_response>&)> finish;
+};
+
+template <class T> call make_call(phrony::api_call<T> c, std::string good) {
+  auto req = c.request;
+  return {std::move(req), std::move(good),
+          [c = std::move(c)](const phrony::result<phrony::http_response>& o) {
+            auto r = c.finish(o);
+            return r ? phrony::result<void>{} : phrony::result<void>(std::move(r).error());
+          }};
+}
+
+call request_of(FuzzedDataProvider& in) {
+  namespace calls = phrony::calls;
   const auto& cfg = phrony_fuzz::fuzz_config;
   switch (in.ConsumeIntegralInRange<int>(0, 9)) {
   case 0:
-    return {phrony::get_run_request(cfg, run_id),
-            R"({"runId":")" + run_id + R"(","status":"Running","output":null})"};
-  case 1: return {phrony::get_conversation_request(cfg, run_id, phrony::step_content::slim), "{}"};
-  case 2: return {phrony::list_sessions_request(cfg, agent_id, {}), R"({"items":[]})"};
+    return make_call(calls::get_run(cfg, run_id),
+                     R"({"runId":")" + run_id + R"(","status":"Running","output":null})");
+  case 1: return make_call(calls::get_conversation(cfg, run_id, phrony::step_content::slim), "{}");
+  case 2: return make_call(calls::list_sessions(cfg, agent_id, {}), R"({"items":[]})");
   case 3:
-    return {phrony::start_run_request(cfg, agent_id, phrony::raw_json{R"({"a":1})"}),
-            R"({"sessionId":"s","runId":")" + run_id +
-                R"(","status":"Running","totalTokensUsed":0,"output":null})"};
+    return make_call(calls::start_run(cfg, agent_id, phrony::raw_json{R"({"a":1})"}),
+                     R"({"sessionId":"s","runId":")" + run_id +
+                         R"(","status":"Running","totalTokensUsed":0,"output":null})");
   case 4:
-    return {phrony::send_message_request(cfg, run_id, phrony::run_message::chat("hi")),
-            R"({"status":"Running"})"};
-  case 5: return {phrony::skip_agent_wait_request(cfg, run_id), ""};
-  case 6: return {phrony::stream_request(cfg, run_id), ""};
+    return make_call(calls::send_message(cfg, run_id, phrony::run_message::chat("hi")),
+                     R"({"status":"Running"})");
+  case 5: return make_call(calls::skip_agent_wait(cfg, run_id), "");
+  case 6: return {phrony::stream_request(cfg, run_id), "", nullptr};
   default: {
     static constexpr std::array<std::string_view, 6> methods = {"HEAD",    "PUT",   "DELETE",
                                                                 "OPTIONS", "PATCH", "post"};
     auto req = phrony::get_run_request(cfg, run_id);
     req->method =
         std::string(methods[in.ConsumeIntegralInRange<std::size_t>(0, methods.size() - 1)]);
-    return {std::move(req), "{}"};
+    return {std::move(req), "{}", nullptr};
   }
   }
 }
 
 void fuzz_exchange(FuzzedDataProvider& in) {
   const auto opts = phrony_fuzz::exchange_options_from(in);
-  auto [req, good] = request_of(in);
+  auto [req, good, finish] = request_of(in);
   check(req.has_value(), "a valid request builds");
   phrony_fuzz::check_key_only_in_auth(*req);
   const std::size_t own_bound =
@@ -85,6 +103,11 @@ void fuzz_exchange(FuzzedDataProvider& in) {
     check(ex.tries() == i + 1, "each response is a try");
     phrony_fuzz::check_step(s, copy, method, ex.tries(), opts);
     if (!s.retry_in) {
+      if (finish) {
+        const auto value = finish(s.outcome);
+        check(s.outcome || (!value && value.error() == s.outcome.error()),
+              "a call's value is its exchange's error");
+      }
       return;
     }
   }

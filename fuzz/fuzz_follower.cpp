@@ -262,6 +262,10 @@ public:
         check(!phrony::follow_request(follower_, handler_, phrony_fuzz::fuzz_config),
               "nothing is sent once the follower is done or failed");
         check(follower_.next().what == action.what, "an ended follower stays ended");
+        const auto o = phrony::outcome_of(action);
+        check(o.completed == (action.what == kind::done) && o.end == action.end &&
+                  o.status == action.status && o.error == action.error,
+              "the outcome is the last step's");
         return;
       }
       if (action.what == kind::wait_for_dashboard) {
