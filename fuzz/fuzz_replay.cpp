@@ -15,6 +15,7 @@
 // goes to a memfd (Linux; in memory), so no file is touched; elsewhere only raw bytes are fuzzed.
 #include <phrony/testing.hpp>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -157,8 +158,11 @@ std::string read_all(int fd) {
 phrony::error some_error(FuzzedDataProvider& in, bool& raw_sig) {
   static constexpr phrony::errc codes[] = {phrony::errc::transport, phrony::errc::cancelled,
                                            phrony::errc::http_status, phrony::errc::invalid_json};
-  return phrony::make_error(codes[in.ConsumeIntegralInRange<int>(0, 3)], "",
-                            text_with_secrets(in, raw_sig));
+  const auto code = codes[in.ConsumeIntegralInRange<int>(0, 3)];
+  if (code == phrony::errc::transport) {
+    return pt::transport_error(text_with_secrets(in, raw_sig));
+  }
+  return phrony::make_error(code, "", text_with_secrets(in, raw_sig));
 }
 
 void fuzz_round_trip(FuzzedDataProvider& in) {
@@ -245,9 +249,10 @@ void fuzz_round_trip(FuzzedDataProvider& in) {
     plan.push_back(std::move(p));
   }
 
+  check(script.unused().size() == plan.size(), "every queued answer is unused at first");
   // Record.
-  pt::recording_transport<pt::scripted_transport> rec(script,
-                                                      "/proc/self/fd/" + std::to_string(fd));
+  const std::string path = "/proc/self/fd/" + std::to_string(fd);
+  pt::recording_transport<pt::scripted_transport> rec(script, path);
   struct got {
     phrony::result<phrony::http_response> send = phrony::http_response{};
     std::optional<phrony::response_head> head;
@@ -300,6 +305,24 @@ void fuzz_round_trip(FuzzedDataProvider& in) {
   auto replay = pt::replay_transport::parse(text, "recorded");
   check(replay.has_value(), "a recording parses back");
   check(replay->size() == plan.size(), "one exchange per call");
+  {
+    // load() reads the same text (from the memfd), within its line bound.
+    std::size_t longest = 0;
+    for (std::size_t at = 0; at < text.size();) {
+      const auto nl = std::min(text.find('\n', at), text.size());
+      longest = std::max(longest, nl - at);
+      at = nl + 1;
+    }
+    pt::replay_options bound;
+    bound.max_line = in.ConsumeIntegralInRange<std::size_t>(0, longest + 1);
+    const auto loaded = pt::replay_transport::load(path, bound);
+    if (bound.max_line >= longest) {
+      check(loaded.has_value() && loaded->size() == plan.size(), "load() reads what parse() does");
+    } else {
+      check(!loaded && loaded.error().code == phrony::errc::limit_exceeded,
+            "a line over max_line is limit_exceeded");
+    }
+  }
   {
     planned probe = plan[in.ConsumeIntegralInRange<std::size_t>(0, plan.size() - 1)];
     probe.req.body += "~not recorded~";
