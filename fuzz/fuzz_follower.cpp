@@ -219,6 +219,10 @@ public:
         follower_(main_run, options_),
         stream_(phrony_fuzz::fuzz_config, main_run, stream_options()) {
     handler_.answer_task = [this](const phrony::pending_user_task& t) { return answer(t); };
+    handler_.on_event = [this](const phrony::result<phrony::stream_event>& ev) {
+      check(ev.has_value() || !ev.error().message.empty(), "a bad event says why");
+      ++events_;
+    };
     if (in_.ConsumeIntegralInRange<int>(0, 7) != 7) {
       handler_.send_text = [this](const std::string& run) -> std::optional<phrony::run_message> {
         check(run == main_run, "text is asked for the followed run");
@@ -262,6 +266,12 @@ public:
         check(!phrony::follow_request(follower_, handler_, phrony_fuzz::fuzz_config),
               "nothing is sent once the follower is done or failed");
         check(follower_.next().what == action.what, "an ended follower stays ended");
+        phrony::http_response late;
+        late.status = 200;
+        late.body = R"({"status":"Running"})";
+        check(!phrony::follow_apply(follower_, late, scratch_) &&
+                  follower_.next().what == action.what,
+              "an ended follower ignores a late answer");
         const auto o = phrony::outcome_of(action);
         check(o.completed == (action.what == kind::done) && o.end == action.end &&
                   o.status == action.status && o.error == action.error,
@@ -498,6 +508,15 @@ private:
       for (;;) {
         auto response = phrony_fuzz::outcome(in_, good_body(action.what), hostility_);
         const auto copy = response;
+        if (copy && (copy->status < 200 || copy->status > 299)) {
+          // A caller feeding a response without an exchange: still an error with the status,
+          // and the follower does not move.
+          auto shadow = follower_;
+          const auto e = phrony::follow_apply(shadow, copy, scratch_);
+          check(e && e->code == phrony::errc::http_status && e->status == copy->status &&
+                    shadow.next().what == action.what,
+                "a non-2xx response fed directly is an error");
+        }
         auto s = ex.on_response(std::move(response), random01(), now_);
         phrony_fuzz::check_step(s, copy, ex.request().method, ex.tries(), exchange_options_);
         check(ex.tries() <= std::max(exchange_options_.retry.max_attempts, 1),
@@ -590,6 +609,7 @@ private:
   std::set<std::string> accepted_; ///< task ids whose answer got a 2xx
   std::set<std::string> told_;     ///< dashboard task ids reported
   std::string last_conversation_;
+  int events_ = 0; ///< stream events shown to the handler
   std::chrono::system_clock::time_point now_ = phrony_fuzz::t0;
 };
 
