@@ -24,7 +24,6 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
 #include <limits>
 #include <optional>
 #include <set>
@@ -254,17 +253,6 @@ public:
               "a cooperative server ends following within a few steps");
       }
       const phrony::follow_action action = follower_.next();
-#ifdef PHRONY_FUZZ_STATS
-      PHRONY_FUZZ_STATS("action " + std::to_string(static_cast<int>(action.what)));
-      if (action.task) {
-        PHRONY_FUZZ_STATS(accepted_.count(action.task->user_task_id) ? "task again" : "task new");
-      }
-#endif
-#ifdef PHRONY_FUZZ_TRACE
-      std::fprintf(stderr, "step %d: %d %s listen=%d task=%s\n", step,
-                   static_cast<int>(action.what), action.status.c_str(), action.listen ? 1 : 0,
-                   action.task ? action.task->user_task_id.c_str() : "-");
-#endif
       check_action(action);
       if (action.what == kind::done || action.what == kind::failed) {
         check(!phrony::follow_request(follower_, handler_, phrony_fuzz::fuzz_config),
@@ -548,11 +536,6 @@ private:
       accepted_.insert(task_id);
     }
     const auto failed = phrony::follow_apply(follower_, outcome, scratch_);
-#ifdef PHRONY_FUZZ_TRACE
-    std::fprintf(stderr, "  outcome %s, %s\n",
-                 outcome ? std::to_string(outcome->status).c_str() : outcome.error().what().c_str(),
-                 failed ? failed->what().c_str() : "applied");
-#endif
     if (failed) {
       phrony_fuzz::check_keyless(*failed);
     }
