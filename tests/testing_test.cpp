@@ -384,6 +384,49 @@ TEST_CASE("bodies that are not UTF-8 round-trip through base64") {
   }
 }
 
+TEST_CASE("header values, error messages and targets that are not UTF-8 are recorded and "
+          "replay") {
+  // Found by fuzz_replay: json_writer refuses such strings, so the whole exchange went
+  // unrecorded (a header may carry obs-text, e.g. a Latin-1 filename).
+  const std::string latin1("attachment; filename=\"caf\xE9.pdf\"", 31);
+  const std::string message("connection reset (\xFF)", 20);
+  const std::string url("http://h/u\xE9", 11);
+  temp_file file("phrony_testing_binary_headers.jsonl");
+  scripted_transport server;
+  server.respond(200, "{}", {{"Content-Disposition", latin1}, {std::string("X-\xE9", 3), "v"}})
+      .fail(transport_error(message));
+  server.respond_stream(scripted_stream{200, {"data: x\n\n"}, std::nullopt, {{"X-Id", latin1}}});
+  recording_transport rec(server, file.path);
+  REQUIRE(rec.send(request("GET", url)).has_value());
+  REQUIRE_FALSE(rec.send(request("POST", "http://h/m")).has_value());
+  stream_handler h;
+  std::optional<response_head> head;
+  h.on_head = [&](const response_head& got) {
+    head = got;
+    return true;
+  };
+  REQUIRE(rec.stream(request("GET", "http://h/s"), h).has_value());
+  REQUIRE_MESSAGE(rec.verify(), rec.verify().error().what());
+
+  auto replay = replay_transport::load(file.path);
+  REQUIRE_MESSAGE(replay, replay.error().what());
+  CHECK(replay->size() == 3);
+  const auto r = replay->send(request("GET", url));
+  REQUIRE_MESSAGE(r, r.error().what());
+  REQUIRE(r->headers.size() == 2);
+  CHECK(r->headers[0].value == latin1);
+  CHECK(r->headers[1].name == std::string("X-\xE9", 3));
+  const auto failed = replay->send(request("POST", "http://h/m"));
+  REQUIRE_FALSE(failed.has_value());
+  CHECK(failed.error().message == message);
+  head.reset();
+  REQUIRE(replay->stream(request("GET", "http://h/s"), h).has_value());
+  REQUIRE(head.has_value());
+  REQUIRE(head->headers.size() == 1);
+  CHECK(head->headers[0].value == latin1);
+  CHECK(replay->verify().has_value());
+}
+
 TEST_CASE("recording_transport reports a file it cannot write") {
   scripted_transport server;
   server.respond(200, "{}");

@@ -296,16 +296,21 @@ inline void write_bytes(json_writer& w, std::string_view bytes) {
   }
 }
 
+/// Headers as [name, value] pairs, each written by write_bytes (a value may carry obs-text).
 inline void write_headers(json_writer& w, const std::vector<http_header>& headers) {
   w.begin_array();
   for (const auto& h : headers) {
-    w.begin_array().value(h.name).value(h.value).end_array();
+    w.begin_array();
+    write_bytes(w, h.name);
+    write_bytes(w, h.value);
+    w.end_array();
   }
   w.end_array();
 }
 
 inline void write_error(json_writer& w, const error& e) {
-  w.begin_object().key("code").value(to_string(e.code)).key("message").value(e.message);
+  w.begin_object().key("code").value(to_string(e.code)).key("message");
+  write_bytes(w, e.message);
   w.end_object();
 }
 
@@ -541,8 +546,9 @@ static_assert(streaming_transport<scripted_transport>);
 /// target (path and query), headers and body; the response's status, headers and body, or the
 /// error; for a stream, its head, the chunks as they came and how it ended. The API key (every
 /// secret header's value) becomes "[redacted]" wherever it appears, and presigned URLs (upload
-/// URLs in presign responses, the upload request's own target) lose their query. Bodies that
-/// are not UTF-8 are written as {"base64": ...}. Each line is written when its exchange ends.
+/// URLs in presign responses, the upload request's own target) lose their query. Bodies,
+/// header names and values, targets and error messages that are not UTF-8 are written as
+/// {"base64": ...}. Each line is written when its exchange ends.
 template <transport Inner> class recording_transport {
 public:
   /// Records to `path`, appending (remove the file first for a fresh recording).
@@ -626,8 +632,10 @@ private:
   static void begin_line(json_writer& w, std::string_view kind, const http_request& req,
                          const std::vector<std::string>& secrets) {
     w.begin_object().key("v").value(1).key("kind").value(kind);
-    w.key("request").begin_object().key("method").value(req.method);
-    w.key("target").value(detail::scrub_all(detail::target_of(req.url), secrets));
+    w.key("request").begin_object().key("method");
+    detail::write_bytes(w, req.method);
+    w.key("target");
+    detail::write_bytes(w, detail::scrub_all(detail::target_of(req.url), secrets));
     w.key("headers");
     auto headers = detail::redacted(req).headers;
     for (auto& h : headers) {
@@ -941,13 +949,14 @@ private:
     }
     for (element pair : a) {
       simdjson::dom::array nv;
-      std::string_view name;
-      std::string_view value;
-      if (pair.get_array().get(nv) || nv.size() != 2 || nv.at(0).get_string().get(name) ||
-          nv.at(1).get_string().get(value)) {
+      element name;
+      element value;
+      http_header h;
+      if (pair.get_array().get(nv) || nv.size() != 2 || nv.at(0).get(name) || nv.at(1).get(value) ||
+          read_bytes(name, "headers", h.name) || read_bytes(value, "headers", h.value)) {
         return bad("headers: expected an array of [name, value]");
       }
-      out.push_back({std::string(name), std::string(value)});
+      out.push_back(std::move(h));
     }
     return std::nullopt;
   }
@@ -995,10 +1004,10 @@ private:
         req.at_key("body").get(body)) {
       return bad("request: needs method, target and body");
     }
-    if (auto e = read_string(method, "request/method", x.method)) {
+    if (auto e = read_bytes(method, "request/method", x.method)) {
       return e;
     }
-    if (auto e = read_string(target, "request/target", x.target)) {
+    if (auto e = read_bytes(target, "request/target", x.target)) {
       return e;
     }
     if (auto e = read_bytes(body, "request/body", x.body)) {
@@ -1020,7 +1029,7 @@ private:
       element c;
       element m;
       if (failure.at_key("code").get(c) || failure.at_key("message").get(m) ||
-          read_string(c, "error/code", code) || read_string(m, "error/message", message) ||
+          read_string(c, "error/code", code) || read_bytes(m, "error/message", message) ||
           !detail::errc_named(code)) {
         return bad("error: expected {\"code\": an errc name, \"message\": ...}");
       }
