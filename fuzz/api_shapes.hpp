@@ -17,7 +17,7 @@
 #include <string_view>
 #include <vector>
 
-#include <fuzzer/FuzzedDataProvider.h>
+#include "FuzzedDataProvider.h"
 
 namespace phrony_fuzz::shapes {
 

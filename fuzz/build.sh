@@ -78,21 +78,6 @@ if [ -z "${PHRONY_FUZZ_ORACLE:-}" ]; then
   fi
 fi
 
-# <fuzzer/FuzzedDataProvider.h> comes with clang; other compilers (g++) take a copy of an
-# installed clang's (Debian: libclang-rt-14-dev), alone in its directory.
-extra_includes=()
-if ! echo '#include <fuzzer/FuzzedDataProvider.h>' |
-   "${cxx[@]}" -std=c++20 "${cxxflags[@]}" -fsyntax-only -x c++ - >/dev/null 2>&1; then
-  for fdp in /usr/lib/llvm-*/lib/clang/*/include/fuzzer/FuzzedDataProvider.h; do
-    if [ -f "$fdp" ]; then
-      mkdir -p "$WORK/fdp/fuzzer"
-      cp "$fdp" "$WORK/fdp/fuzzer/"
-      extra_includes=(-isystem "$WORK/fdp")
-      break
-    fi
-  done
-fi
-
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
   for src in "$here"/fuzz/fuzz_*.cpp; do
@@ -104,7 +89,7 @@ fi
 build_one() {
   local t="$1" bin="$OUT/fuzz_$1"
   "${cxx[@]}" -std=c++20 "${cxxflags[@]}" -DPHRONY_FUZZ_ORACLE="$PHRONY_FUZZ_ORACLE" \
-    -I"$here/include" -I"$here/fuzz" "${simdjson_cflags[@]}" "${extra_includes[@]}" \
+    -I"$here/include" -I"$here/fuzz" "${simdjson_cflags[@]}" \
     "$here/fuzz/fuzz_$t.cpp" \
     "${engine[@]}" "${simdjson_libs[@]}" -o "$bin"
   "$here/fuzz/dict/make" "$t" >"$bin.dict"
