@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,6 +28,25 @@ namespace phrony_fuzz {
 /// result<T>'s own promises (error.hpp), for any parse result: value() throws
 /// phrony::exception carrying the error exactly when there is one; error() of a value says
 /// "no error"; an error has a known code, a message, and what() shows its path and message.
+/// A control byte (C0 or DEL): error::what() writes each as \u00XX.
+inline bool is_control(char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7F; }
+
+/// `text` as error::what() shows it (written here independently of phrony).
+inline std::string escaped(std::string_view text) {
+  std::string out;
+  for (const char c : text) {
+    if (is_control(c)) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x",
+                    static_cast<unsigned>(static_cast<unsigned char>(c)));
+      out += buf;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
 template <class T> void check_result_api(const phrony::result<T>& r) {
   check(static_cast<bool>(r) == r.has_value(), "operator bool is has_value");
   if (r) {
@@ -44,11 +64,10 @@ template <class T> void check_result_api(const phrony::result<T>& r) {
   check(!e.message.empty(), "an error has a message");
   check(phrony::to_string(e.code) != "unknown", "an error's code has a name");
   const std::string what = e.what();
-  check(what.size() >= e.message.size() &&
-            what.compare(what.size() - e.message.size(), e.message.size(), e.message) == 0,
-        "what() ends with the message");
-  check(e.path.empty() || what.compare(0, e.path.size(), e.path) == 0,
-        "what() starts with the path");
+  check(std::none_of(what.begin(), what.end(), is_control), "what() holds no control byte");
+  const std::string message = escaped(e.message);
+  check(what.ends_with(message), "what() ends with the message");
+  check(what.starts_with(escaped(e.path)), "what() starts with the path");
   check(e.path.empty() || e.path.front() == '/', "an error path is a JSON Pointer");
   bool threw = false;
   try {
@@ -195,7 +214,7 @@ template <class = void> void check_error_body(std::string_view body) {
     e.route = "/v1/runs/r";
     const std::string what = e.what();
     check(what.starts_with("HTTP " + std::to_string(e.status) + " from GET /v1/runs/r") &&
-              what.ends_with(e.message),
+              what.ends_with(escaped(e.message)),
           "an HTTP error's what() names status, method, route and message");
   }
   if (const auto hint = phrony::parse_retry_after(body, now)) {

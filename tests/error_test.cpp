@@ -43,6 +43,24 @@ TEST_CASE("error::what puts the JSON Pointer first, and HTTP errors name the rou
   CHECK(http.what() == "HTTP 429 from POST /v1/agents/a/runs: rate limited");
 }
 
+TEST_CASE("error::what stays one line: control bytes from a peer are written as \\u00XX") {
+  // A hostile body's key ("expir\0conds", found by AFL++) used to cut what() at the NUL, and a
+  // newline or an escape sequence went into the log line as it was.
+  using namespace std::string_literals;
+  const error key = make_error(errc::wrong_type, "/expir\0conds/a\nb"s, "expected number");
+  CHECK(key.path == "/expir\0conds/a\nb"s); // the pointer itself is kept exact
+  CHECK(key.what() == "/expir\\u0000conds/a\\u000ab: expected number");
+  const phrony::exception thrown(key);
+  CHECK(std::string(thrown.what()) == key.what());
+
+  error http = make_error(errc::http_status, "", "\x1b[2Jdone\x7f");
+  http.status = 500;
+  http.method = "GET";
+  http.route = "/v1/runs/r";
+  CHECK(http.what() == "HTTP 500 from GET /v1/runs/r: \\u001b[2Jdone\\u007f");
+  CHECK(make_error(errc::invalid_json, "", "caf\xc3\xa9 \\ ok").what() == "caf\xc3\xa9 \\ ok");
+}
+
 TEST_CASE("exception carries the error and its one-line description") {
   const phrony::exception e(make_error(errc::missing_field, "/runId", "missing required field"));
   CHECK(e.error().code == errc::missing_field);

@@ -93,6 +93,34 @@ struct retry_hint {
   friend bool operator==(const retry_hint&, const retry_hint&) = default;
 };
 
+namespace detail {
+/// `text` with every control byte (C0 and DEL) written as \u00XX, so text from a peer (a body's
+/// keys, a server's message) cannot break a log line or carry terminal escapes.
+[[nodiscard]] inline std::string escape_controls(std::string text) {
+  const auto is_control = [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return u < 0x20 || u == 0x7F;
+  };
+  if (std::none_of(text.begin(), text.end(), is_control)) {
+    return text;
+  }
+  constexpr std::string_view hex = "0123456789abcdef";
+  std::string out;
+  out.reserve(text.size() + 16);
+  for (const char c : text) {
+    if (!is_control(c)) {
+      out += c;
+      continue;
+    }
+    const auto u = static_cast<unsigned char>(c);
+    out += "\\u00";
+    out += hex[u >> 4U];
+    out += hex[u & 0xFU];
+  }
+  return out;
+}
+} // namespace detail
+
 /// Everything known about a failure. Never contains the API key.
 struct error {
   errc code = errc::invalid_json;
@@ -106,7 +134,9 @@ struct error {
   std::string body;                      ///< raw response body text
   std::optional<retry_hint> retry_after; ///< parsed Retry-After header (429/503)
 
-  /// One line for logs: "<path>: <message>" (or "<message>" when there is no path).
+  /// One line for logs: "<path>: <message>" (or "<message>" when there is no path); for
+  /// http_status "HTTP <status> from <method> <route>[: <message>]". Control bytes (a NUL or a
+  /// newline in a hostile body's key, an escape sequence in a server's message) appear as \u00XX.
   [[nodiscard]] std::string what() const {
     std::string out;
     if (code == errc::http_status) {
@@ -114,13 +144,13 @@ struct error {
       if (!message.empty()) {
         out += ": " + message;
       }
-      return out;
+    } else {
+      if (!path.empty()) {
+        out = path + ": ";
+      }
+      out += message;
     }
-    if (!path.empty()) {
-      out = path + ": ";
-    }
-    out += message;
-    return out;
+    return detail::escape_controls(std::move(out));
   }
 
   friend bool operator==(const error&, const error&) = default;
