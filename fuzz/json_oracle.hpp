@@ -71,13 +71,13 @@ public:
   bool key(string_t& k) override {
     expecting_value_ = true;
     auto& f = frames_.back();
+    f.key = k; // first, so pointer_of names this key ("/items/2/type"), not the one before it
     if (k == "type") {
       if (f.has_type) {
         duplicate_type_at.push_back(pointer_of(frames_.size()));
       }
       f.has_type = true;
     }
-    f.key = k;
     return true;
   }
   bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& e) override {
