@@ -1059,24 +1059,21 @@ struct thread_buffer_sizes {
   if (doc.type().get(t)) {
     return false;
   }
-  if (t == od::json_type::null) {
-    // simdjson 3.0.1's document::is_null() rejects "null" followed by whitespace.
-    return trim_json_space(body) == "null";
-  }
-  if (t == od::json_type::boolean) {
-    // and document::get_bool() "false" followed by two or more whitespace bytes.
+  bool ok = false;
+  switch (t) {
+  // The literals are compared as text: simdjson 3.0.1's document::is_null() rejects "null"
+  // followed by whitespace, and get_bool() "false" followed by two or more whitespace bytes.
+  case od::json_type::null: return trim_json_space(body) == "null";
+  case od::json_type::boolean: {
     const auto literal = trim_json_space(body);
     return literal == "true" || literal == "false";
   }
-  bool ok = false;
-  switch (t) {
   case od::json_type::string: ok = doc.get_string().error() == simdjson::SUCCESS; break;
   case od::json_type::number: {
     double d = 0;
     ok = read_any_number(doc, d) == simdjson::SUCCESS;
     break;
   }
-  case od::json_type::boolean: ok = doc.get_bool().error() == simdjson::SUCCESS; break;
   default: break;
   }
   const char* trailing = nullptr;
