@@ -25,9 +25,6 @@
 
 namespace phrony_fuzz {
 
-/// result<T>'s own promises (error.hpp), for any parse result: value() throws
-/// phrony::exception carrying the error exactly when there is one; error() of a value says
-/// "no error"; an error has a known code, a message, and what() shows its path and message.
 /// A control byte (C0 or DEL): error::what() writes each as \u00XX.
 inline bool is_control(char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7F; }
 
@@ -47,6 +44,9 @@ inline std::string escaped(std::string_view text) {
   return out;
 }
 
+/// result<T>'s own promises (error.hpp), for any parse result: value() throws
+/// phrony::exception carrying the error exactly when there is one; error() of a value says
+/// "no error"; an error has a known code, a message, and what() shows its path and message.
 template <class T> void check_result_api(const phrony::result<T>& r) {
   check(static_cast<bool>(r) == r.has_value(), "operator bool is has_value");
   if (r) {

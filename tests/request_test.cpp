@@ -328,6 +328,16 @@ TEST_CASE("base URLs that are not http(s) with a host are invalid_argument") {
       "https://[::1]x",
       "https://api.phrony.com/p\x7f",
       "https://ápi.phrony.com",
+      // A path prefix that is not RFC 3986 text (found by fuzz_request: these went into the
+      // request target byte for byte).
+      "https://x.test/%zz",
+      "https://x.test/a%2",
+      "https://x.test/%",
+      "https://x.test/\xc3\xa9",
+      "https://x.test/<x>",
+      "https://x.test/a\"b",
+      "https://x.test/{a}|^`",
+      "https://x.test/p\\q",
   };
   for (const auto& b : bases) {
     CAPTURE(b);
@@ -336,25 +346,12 @@ TEST_CASE("base URLs that are not http(s) with a host are invalid_argument") {
     CHECK(got.error().code == errc::invalid_argument);
     CHECK(got.error().message.find("base_url") != std::string::npos);
     CHECK(got.error().message.find(key) == std::string::npos);
+    CHECK_FALSE(join_url(b, "/v1").has_value());
   }
   CHECK(join_url("https://x.test", "/v1/a b").error().code == errc::invalid_argument);
 }
 
-TEST_CASE("a base path or a path that is not RFC 3986 text is invalid_argument, never sent") {
-  // Found by fuzz_request: these went into the request target byte for byte.
-  const std::string bases[] = {
-      "https://x.test/%zz",      "https://x.test/a%2",  "https://x.test/%",
-      "https://x.test/\xc3\xa9", "https://x.test/<x>",  "https://x.test/a\"b",
-      "https://x.test/{a}|^`",   "https://x.test/p\\q",
-  };
-  for (const auto& b : bases) {
-    CAPTURE(b);
-    const auto got = get_run_request(config(b), run);
-    REQUIRE_FALSE(got.has_value());
-    CHECK(got.error().code == errc::invalid_argument);
-    CHECK(got.error().message.find("base_url") != std::string::npos);
-    CHECK_FALSE(join_url(b, "/v1").has_value());
-  }
+TEST_CASE("a path that is not RFC 3986 text is invalid_argument, never sent") {
   CHECK(join_url("https://x.test", "/v1/%zz").error().code == errc::invalid_argument);
   CHECK(join_url("https://x.test", "/v1/\xc3\xa9").error().code == errc::invalid_argument);
   CHECK(join_url("https://x.test", "/v1/a#f").error().code == errc::invalid_argument);
