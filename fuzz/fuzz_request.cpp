@@ -914,8 +914,8 @@ void fuzz_upload(gen& g) {
       "https://h.test/p?a&token=t0k3nt0k3n#x",
       "https://h.test/p?=&&X-Goog-Credential="};
   if (g.fdp.ConsumeBool()) {
-    p.upload_url = urls[g.fdp.ConsumeIntegralInRange<std::size_t>(0, 5)];
-    p.upload_url += g.fdp.ConsumeRandomLengthString(24);
+    p.upload_url = std::string(urls[g.fdp.ConsumeIntegralInRange<std::size_t>(0, 5)]) +
+                   g.fdp.ConsumeRandomLengthString(24);
   } else {
     p.upload_url = g.base_url();
   }

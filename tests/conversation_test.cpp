@@ -224,7 +224,7 @@ const step_stanza* stanza_of(const timeline_item& item) {
           return nullptr;
         }
       },
-      item.content);
+      *item.content);
 }
 
 /// What stepContent=slim removes from every content.
@@ -241,7 +241,7 @@ void drop_slim_keys(conversation& c) {
             alt.event_id.reset();
           }
         },
-        item.content);
+        *item.content);
   }
 }
 
@@ -328,7 +328,7 @@ TEST_CASE("a conversation with every known item type parses into typed contents"
   CHECK(sc.root_agent_execution_mode == "AUTO");
   CHECK(sc.max_depth == 3);
   REQUIRE(sc.extra.size() == 1);
-  CHECK(sc.extra[0] == std::pair<std::string, raw_json>{"memory", {R"({"kind":"vector"})"}});
+  CHECK(sc.extra[0] == std::pair<phrony::text, raw_json>{"memory", {R"({"kind":"vector"})"}});
 
   REQUIRE(c->runs.size() == 2);
   CHECK_FALSE(c->runs[0].parent_run_id.has_value());
@@ -560,7 +560,7 @@ TEST_CASE("every conversation sample parses, keeps its invariants and round-trip
       const auto& item = c->items[i];
       CAPTURE(i);
       CHECK(item.ordinal == static_cast<std::int64_t>(i + 1)); // gen.py writes timeline order
-      CHECK(item.content.index() == expected_index(item.type));
+      CHECK(item.content->index() == expected_index(item.type));
       const auto run = std::find_if(c->runs.begin(), c->runs.end(),
                                     [&](const auto& x) { return x.id == item.run_id; });
       REQUIRE(run != c->runs.end());
@@ -725,8 +725,8 @@ TEST_CASE("null content is monostate for known and unknown types alike") {
   parts.items[5] = with(parts.items[5], "content", "null");
   const auto c = parse_conversation(parts.text());
   REQUIRE(c.has_value());
-  CHECK(std::holds_alternative<std::monostate>(c->items[1].content));
-  CHECK(std::holds_alternative<std::monostate>(c->items[5].content));
+  CHECK(std::holds_alternative<std::monostate>(*c->items[1].content));
+  CHECK(std::holds_alternative<std::monostate>(*c->items[5].content));
   CHECK(to_json(c->items[1]).find(R"("type":"reasoning","content":null,)") != std::string::npos);
 }
 
@@ -1353,7 +1353,7 @@ TEST_CASE("every field SPEC.md marks or null parses when null, in both modes") {
       CHECK_FALSE(item.tokens_used.has_value());
       CHECK_FALSE(item.content_error.has_value());
     }
-    CHECK(std::holds_alternative<std::monostate>(c->items[2].content));
+    CHECK(std::holds_alternative<std::monostate>(*c->items[2].content));
     CHECK_FALSE(c->items[6].content_as<output_content>()->tokens_used.has_value());
   }
 }

@@ -9,18 +9,45 @@
 #include <cstdint>
 #include <cstdlib>
 #include <new>
-#ifdef _WIN32
-#include <malloc.h> // _aligned_malloc, _aligned_free
+#if defined(_WIN32) || defined(__GLIBC__)
+#include <malloc.h> // _aligned_malloc, _aligned_free; malloc_usable_size
 #endif
 
 namespace phrony_test {
 
 /// Allocations made so far by this program (single-threaded use: a plain counter).
 inline std::uint64_t allocation_count = 0;
+/// Heap bytes held now and the most held since reset_peak() (glibc only, from
+/// malloc_usable_size: what the allocator really reserved; 0 elsewhere).
+inline std::uint64_t live_bytes = 0;
+inline std::uint64_t peak_bytes = 0;
+
+/// Starts a new peak measurement from what is held now.
+inline void reset_peak() noexcept { peak_bytes = live_bytes; }
+
+inline void* note_alloc(void* p) noexcept {
+#ifdef __GLIBC__
+  if (p != nullptr) {
+    live_bytes += malloc_usable_size(p);
+    peak_bytes = std::max(peak_bytes, live_bytes);
+  }
+#endif
+  return p;
+}
+
+inline void note_free(void* p) noexcept {
+#ifdef __GLIBC__
+  if (p != nullptr) {
+    live_bytes -= malloc_usable_size(p);
+  }
+#else
+  (void)p;
+#endif
+}
 
 inline void* counted_alloc(std::size_t n) noexcept {
   ++allocation_count;
-  return std::malloc(n == 0 ? 1 : n);
+  return note_alloc(std::malloc(n == 0 ? 1 : n));
 }
 
 inline void* counted_alloc_aligned(std::size_t n, std::align_val_t al) noexcept {
@@ -30,8 +57,14 @@ inline void* counted_alloc_aligned(std::size_t n, std::align_val_t al) noexcept 
   // Windows' C runtime has no aligned_alloc (its free cannot release over-aligned blocks).
   return _aligned_malloc(std::max<std::size_t>(n, 1), a);
 #else
-  return std::aligned_alloc(a, (std::max<std::size_t>(n, 1) + a - 1) / a * a);
+  return note_alloc(std::aligned_alloc(a, (std::max<std::size_t>(n, 1) + a - 1) / a * a));
 #endif
+}
+
+/// Releases what counted_alloc returned.
+inline void free_counted(void* p) noexcept {
+  note_free(p);
+  std::free(p);
 }
 
 /// Releases what counted_alloc_aligned returned.
@@ -39,6 +72,7 @@ inline void free_aligned(void* p) noexcept {
 #ifdef _WIN32
   _aligned_free(p);
 #else
+  note_free(p);
   std::free(p);
 #endif
 }
@@ -78,12 +112,12 @@ void* operator new(std::size_t n, std::align_val_t al, const std::nothrow_t&) no
 void* operator new[](std::size_t n, std::align_val_t al, const std::nothrow_t&) noexcept {
   return phrony_test::counted_alloc_aligned(n, al);
 }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete(void* p) noexcept { phrony_test::free_counted(p); }
+void operator delete[](void* p) noexcept { phrony_test::free_counted(p); }
+void operator delete(void* p, std::size_t) noexcept { phrony_test::free_counted(p); }
+void operator delete[](void* p, std::size_t) noexcept { phrony_test::free_counted(p); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { phrony_test::free_counted(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { phrony_test::free_counted(p); }
 void operator delete(void* p, std::align_val_t) noexcept { phrony_test::free_aligned(p); }
 void operator delete[](void* p, std::align_val_t) noexcept { phrony_test::free_aligned(p); }
 void operator delete(void* p, std::size_t, std::align_val_t) noexcept {

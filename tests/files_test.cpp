@@ -51,8 +51,8 @@ TEST_CASE("presign keeps header order, repeated names and unknown fields, and ro
   const header_pairs want = {{"x-z", "1"}, {"Content-Type", "text/plain"}, {"x-z", "2"}};
   CHECK(p->required_headers == want);
   REQUIRE(p->extra.size() == 2);
-  CHECK(p->extra[0] == std::pair<std::string, raw_json>{"region", {"\"eu-central-1\""}});
-  CHECK(p->extra[1] == std::pair<std::string, raw_json>{"limits", {R"({"max":[1,2]})"}});
+  CHECK(p->extra[0] == std::pair<phrony::text, raw_json>{"region", {"\"eu-central-1\""}});
+  CHECK(p->extra[1] == std::pair<phrony::text, raw_json>{"limits", {R"({"max":[1,2]})"}});
   CHECK(to_json(*p) == body);
 
   const auto sample = parse_presign(fixture("presign.json"));

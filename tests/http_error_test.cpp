@@ -177,7 +177,7 @@ TEST_CASE("error body messages: strings, NestJS validation arrays, and odd shape
       parse_error_body(R"({"statusCode":404,"message":"x","path":"/v1/runs/r","ts":1})");
   REQUIRE(extra.has_value());
   REQUIRE(extra->extra.size() == 2);
-  CHECK(extra->extra[0] == std::pair<std::string, raw_json>{"path", {"\"/v1/runs/r\""}});
+  CHECK(extra->extra[0] == std::pair<phrony::text, raw_json>{"path", {"\"/v1/runs/r\""}});
   CHECK(to_json(*extra) == R"({"statusCode":404,"message":"x","path":"/v1/runs/r","ts":1})");
 
   struct bad {

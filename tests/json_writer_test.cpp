@@ -302,7 +302,7 @@ TEST_CASE("an empty raw_json is written as null, so default-constructed values g
   with_members.runs.emplace_back();
   with_members.items.emplace_back();
   with_members.items.back().type = "ToolResult";
-  with_members.items.back().content.emplace<tool_result_content>();
+  with_members.items.back().content->emplace<tool_result_content>();
   with_members.extra.emplace_back("x", raw_json{});
   sessions_page page;
   page.items.emplace_back();

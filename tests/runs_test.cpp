@@ -55,7 +55,7 @@ TEST_CASE("run status samples parse with their documented fields") {
   // sessionId and totalTokensUsed are not documented for this body: kept as unknown fields.
   REQUIRE(completed->extra.size() == 2);
   CHECK(completed->extra[0].first == "sessionId");
-  CHECK(completed->extra[1] == std::pair<std::string, raw_json>{"totalTokensUsed", {"66545"}});
+  CHECK(completed->extra[1] == std::pair<phrony::text, raw_json>{"totalTokensUsed", {"66545"}});
 
   const auto failed = parse_run_status(fixture("run_failed.json"));
   REQUIRE(failed.has_value());

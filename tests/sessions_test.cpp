@@ -162,12 +162,12 @@ TEST_CASE("unknown fields and statuses in a sessions page are kept") {
   CHECK(page->items[0].state() == run_state::unknown);
   CHECK(page->items[0].status == "Hibernating");
   REQUIRE(page->extra.size() == 1);
-  CHECK(page->extra[0] == std::pair<std::string, raw_json>{"nextCursor", {R"({"skip":50})"}});
+  CHECK(page->extra[0] == std::pair<phrony::text, raw_json>{"nextCursor", {R"({"skip":50})"}});
 
   const auto page2 = parse_sessions_page(body2);
   REQUIRE(page2.has_value());
   REQUIRE(page2->items[0].extra.size() == 1);
-  CHECK(page2->items[0].extra[0] == std::pair<std::string, raw_json>{"costUsd", {"1.25"}});
+  CHECK(page2->items[0].extra[0] == std::pair<phrony::text, raw_json>{"costUsd", {"1.25"}});
   CHECK(page2->items[0].input.text == "[1, 2]");
   CHECK(page2->items[0].start_context.text == R"({"version": 3})");
   CHECK(to_json(*page2).find(R"("entryRunId":null,"costUsd":1.25})") != std::string::npos);

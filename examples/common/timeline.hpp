@@ -72,10 +72,10 @@ public:
   void event(const phrony::stream_event& e) const {
     static simdjson::dom::parser parser;
     simdjson::dom::element d;
-    if (parser.parse(e.data.text).get(d) != simdjson::SUCCESS) {
+    if (parser.parse(e.data.text.str()).get(d) != simdjson::SUCCESS) {
       return line("", "?", e.subject);
     }
-    const std::string time = e.ts.size() >= 23 ? e.ts.substr(11, 12) : e.ts;
+    const std::string time = e.ts.size() >= 23 ? e.ts.substr(11, 12) : e.ts.str();
     const std::string type = at(d, "/type");
     if (type == "reasoning") {
       line(time, "reasoning", at(d, "/content/message"));

@@ -16,6 +16,7 @@
 
 #include "phrony/detail/json.hpp"
 #include "phrony/error.hpp"
+#include "phrony/indirect.hpp"
 #include "phrony/raw_json.hpp"
 #include "phrony/runs.hpp"
 
@@ -27,20 +28,20 @@ namespace phrony {
 struct start_context {
   std::optional<std::int64_t> version;
   std::optional<raw_json> user_input;
-  std::optional<std::string> llm_model;
+  std::optional<text> llm_model;
   std::optional<double> temperature;
   std::optional<std::int64_t> max_tokens_per_run;
   std::optional<std::int64_t> max_session_tokens;
   std::optional<std::int64_t> max_session_duration_sec;
   std::optional<std::int64_t> max_iterations;
   std::optional<std::int64_t> max_tool_calls;
-  std::optional<std::string> instructions;
-  std::optional<std::string> sub_agent_execution_model;
+  std::optional<text> instructions;
+  std::optional<text> sub_agent_execution_model;
   std::optional<bool> can_execute_sub_agents;
   std::optional<std::optional<double>> top_p; ///< absent (outer), or null (inner)
   std::optional<std::optional<double>> top_k; ///< absent (outer), or null (inner)
-  std::optional<std::string> agent_execution_mode;
-  std::optional<std::string> root_agent_execution_mode;
+  std::optional<text> agent_execution_mode;
+  std::optional<text> root_agent_execution_mode;
   std::optional<std::int64_t> max_depth;
   extra_fields extra;
 
@@ -49,21 +50,21 @@ struct start_context {
 
 /// The session a conversation belongs to.
 struct conversation_session {
-  std::string id;
-  std::string tenant_id;
-  std::string agent_id;
-  std::string agent_version_id;
-  std::optional<std::string> llm_model;
-  std::string trigger_type;
-  std::optional<std::string> triggered_by;
-  std::optional<std::string> trigger_id;
-  std::optional<std::string> trigger_name;
-  std::string status; ///< wire string; see state()
+  text id;
+  text tenant_id;
+  text agent_id;
+  text agent_version_id;
+  std::optional<text> llm_model;
+  text trigger_type;
+  std::optional<text> triggered_by;
+  std::optional<text> trigger_id;
+  std::optional<text> trigger_name;
+  text status; ///< wire string; see state()
   std::int64_t total_tokens_used = 0;
   raw_json output; ///< any JSON; "null" when none (or redacted)
-  std::optional<std::string> error;
-  std::string started_at;
-  std::optional<std::string> finished_at;
+  std::optional<text> error;
+  text started_at;
+  std::optional<text> finished_at;
   raw_json input;                                     ///< any JSON; "null" when redacted
   std::optional<phrony::start_context> start_context; ///< null when redacted
   extra_fields extra;
@@ -74,28 +75,28 @@ struct conversation_session {
 
 /// One run of the session: the root (depth 0) or a sub-agent run.
 struct conversation_run {
-  std::string id;
-  std::string session_id;
-  std::string agent_id;
-  std::string agent_version_id;
-  std::optional<std::string> parent_run_id; ///< null for the root run
+  text id;
+  text session_id;
+  text agent_id;
+  text agent_version_id;
+  std::optional<text> parent_run_id; ///< null for the root run
   std::int64_t depth = 0;
-  std::string status; ///< wire string; see state()
+  text status; ///< wire string; see state()
   std::int64_t total_tokens_used = 0;
   raw_json output;
-  std::optional<std::string> error;
-  std::optional<std::string> started_at; ///< null while queued (runs.mdx: "string or null")
-  std::optional<std::string> finished_at;
-  std::string trigger_type;
+  std::optional<text> error;
+  std::optional<text> started_at; ///< null while queued (runs.mdx: "string or null")
+  std::optional<text> finished_at;
+  text trigger_type;
   // SPEC.md does not mark these |null for runs, but the session's copies are nullable (scheduled
   // sessions have no triggeredBy), so a null is accepted rather than failing the whole body.
-  std::optional<std::string> triggered_by;
-  std::optional<std::string> trigger_id;
-  std::optional<std::string> trigger_name;
+  std::optional<text> triggered_by;
+  std::optional<text> trigger_id;
+  std::optional<text> trigger_name;
   raw_json input;
-  std::optional<std::string> llm_model;
-  std::optional<std::string> agent_name;
-  std::optional<std::string> version_label;
+  std::optional<text> llm_model;
+  std::optional<text> agent_name;
+  std::optional<text> version_label;
   extra_fields extra;
 
   [[nodiscard]] run_state state() const noexcept { return parse_run_state(status); }
@@ -107,14 +108,14 @@ struct conversation_run {
 /// The stanza engine steps start their content with. Every key is optional: stepContent=slim
 /// drops the six ids, and synthetic rows carry only run_id or session_id.
 struct step_stanza {
-  std::optional<std::string> run_id;
-  std::optional<std::string> session_id;
-  std::optional<std::string> tenant_id;
-  std::optional<std::string> agent_id;
-  std::optional<std::string> agent_version_id;
-  std::optional<std::string> event_id;
+  std::optional<text> run_id;
+  std::optional<text> session_id;
+  std::optional<text> tenant_id;
+  std::optional<text> agent_id;
+  std::optional<text> agent_version_id;
+  std::optional<text> event_id;
   std::optional<std::int64_t> sequence;
-  std::optional<std::string> step_kind;
+  std::optional<text> step_kind;
   std::optional<std::int64_t> iteration;
 
   friend bool operator==(const step_stanza&, const step_stanza&) = default;
@@ -122,7 +123,7 @@ struct step_stanza {
 
 /// Content of an `llm_request_prepared` item.
 struct llm_request_prepared_content : step_stanza {
-  std::string model;
+  text model;
   extra_fields extra;
 
   friend bool operator==(const llm_request_prepared_content&,
@@ -131,8 +132,8 @@ struct llm_request_prepared_content : step_stanza {
 
 /// Content of a `reasoning` item.
 struct reasoning_content : step_stanza {
-  std::string message;
-  std::string preview;
+  text message;
+  text preview;
   std::optional<std::int64_t> tokens_used;
   extra_fields extra;
 
@@ -141,10 +142,10 @@ struct reasoning_content : step_stanza {
 
 /// Content of a `ToolCall` item (sub-agent spawns are ToolCalls named "phrony_subagent").
 struct tool_call_content : step_stanza {
-  std::string name;
+  text name;
   raw_json arguments;
-  std::string tool_call_id;
-  std::optional<std::string> operation_name;
+  text tool_call_id;
+  std::optional<text> operation_name;
   extra_fields extra;
 
   friend bool operator==(const tool_call_content&, const tool_call_content&) = default;
@@ -154,7 +155,7 @@ struct tool_call_content : step_stanza {
 struct tool_result {
   std::optional<raw_json> data; ///< absent, or any JSON ("null" when the call failed)
   raw_json error;               ///< any JSON (the docs do not fix it): usually a string, or "null"
-  std::optional<std::string> log_id;
+  std::optional<text> log_id;
   std::optional<bool> successful;
   extra_fields extra;
 
@@ -167,7 +168,7 @@ struct tool_result {
 
 /// Content of a `ToolResult` item.
 struct tool_result_content : step_stanza {
-  std::string tool_call_id;
+  text tool_call_id;
   tool_result result;
   extra_fields extra;
 
@@ -185,8 +186,8 @@ struct output_content : step_stanza {
 
 /// One choice of a multi-option user task.
 struct user_task_option {
-  std::string id;
-  std::string label;
+  text id;
+  text label;
   extra_fields extra;
 
   friend bool operator==(const user_task_option&, const user_task_option&) = default;
@@ -195,11 +196,11 @@ struct user_task_option {
 /// Content of a `UserTaskReq` item. Only user_task_id is documented; the rest is typed where
 /// it has an obvious shape and kept in extra otherwise.
 struct user_task_req_content : step_stanza {
-  std::string user_task_id;          ///< answer the task with this id
-  std::optional<std::string> kind;   ///< "approval", "multi_option", "text", "number" ...
-  std::optional<std::string> prompt; ///< what the person is asked
-  std::optional<std::string> title;
-  std::optional<std::string> status; ///< "pending"/"Pending" until answered
+  text user_task_id;          ///< answer the task with this id
+  std::optional<text> kind;   ///< "approval", "multi_option", "text", "number" ...
+  std::optional<text> prompt; ///< what the person is asked
+  std::optional<text> title;
+  std::optional<text> status; ///< "pending"/"Pending" until answered
   std::optional<std::vector<user_task_option>> options;
   extra_fields extra;
 
@@ -208,9 +209,9 @@ struct user_task_req_content : step_stanza {
 
 /// What the synthetic completion items carry: how a run or the session ended.
 struct completion_content : step_stanza {
-  std::string status; ///< wire string; see state()
+  text status; ///< wire string; see state()
   raw_json output;
-  std::optional<std::string> error;
+  std::optional<text> error;
   std::optional<std::int64_t> total_tokens_used;
   extra_fields extra;
 
@@ -290,27 +291,27 @@ using item_content =
 
 /// One row of the merged timeline.
 struct timeline_item {
-  std::string run_id;
-  std::string id;
+  text run_id;
+  text id;
   std::int64_t sequence = 0; ///< per run, not a global order
   std::int64_t ordinal = 0;  ///< 1-based global order: sort by this
-  std::string type;          ///< wire string; see kind()
+  text type;          ///< wire string; see kind()
   /// Typed by `type`; unknown_content when the type is unknown, or when (tolerant parsing) the
   /// content does not have its type's shape: then content_error says why.
-  item_content content;
+  indirect<item_content> content;
   std::optional<std::int64_t> tokens_used;
-  std::optional<std::string> error;
-  std::optional<std::string> started_at; ///< runs.mdx: "string or null"
-  std::optional<std::string> finished_at;
+  std::optional<text> error;
+  std::optional<text> started_at; ///< runs.mdx: "string or null"
+  std::optional<text> finished_at;
   extra_fields extra;
   /// Why a known type's content was kept verbatim (path from the body's root, message); set by
   /// tolerant parsing only, never written by to_json (a re-parse finds it again).
-  std::optional<phrony::error> content_error;
+  optional_indirect<phrony::error> content_error;
 
   [[nodiscard]] item_type kind() const noexcept { return parse_item_type(type); }
   /// The content as `T`, or nullptr when it holds another alternative.
   template <class T> [[nodiscard]] const T* content_as() const noexcept {
-    return std::get_if<T>(&content);
+    return std::get_if<T>(&content.get());
   }
   friend bool operator==(const timeline_item&, const timeline_item&) = default;
 };
@@ -464,8 +465,9 @@ template <std::same_as<item_content> Content>
       ctx.doc_end);
 }
 
-/// Reads `v` as the content of an item of type `type`: JSON null is std::monostate.
-template <std::same_as<item_content> Content>
+/// Reads `v` as the content of an item of type `type`: JSON null is std::monostate (kept without
+/// a heap copy).
+template <std::same_as<indirect<item_content>> Content>
 [[nodiscard]] read_status read_item_content(std::string_view type, od::value& v, const path& p,
                                             read_context& ctx, Content& out) {
   bool is_null = false;
@@ -473,10 +475,10 @@ template <std::same_as<item_content> Content>
     return fail_read(ec, v, p, "a JSON value");
   }
   if (is_null) {
-    out.template emplace<std::monostate>();
+    out.reset();
     return {};
   }
-  return read_non_null_content(type, v, p, ctx, out);
+  return read_non_null_content(type, v, p, ctx, out.get());
 }
 
 /// True for the failures tolerant parsing keeps an item for: the content is well-formed JSON of
@@ -541,7 +543,7 @@ template <std::same_as<item_content> Content>
 
 /// The unknown_content `out` holds, or a new one (a reused item keeps its text's storage).
 template <std::same_as<item_content> Content>
-[[nodiscard]] std::string& verbatim_slot(Content& out) {
+[[nodiscard]] text& verbatim_slot(Content& out) {
   auto* unknown = std::get_if<unknown_content>(&out);
   return (unknown != nullptr ? *unknown : out.template emplace<unknown_content>()).raw.text;
 }
@@ -553,7 +555,7 @@ template <std::same_as<item_content> Content>
 /// rest of it when it moves on.
 template <std::same_as<item_content> Content>
 PHRONY_COLD read_status keep_verbatim(od::value& v, const path& p, read_context& ctx, Content& out,
-                                      std::optional<error>& why) {
+                                      optional_indirect<error>& why) {
   error e = take_failure();
   if (!is_shape_error(e.code)) {
     return fail(std::move(e));
@@ -576,15 +578,15 @@ PHRONY_COLD read_status keep_verbatim(od::value& v, const path& p, read_context&
 }
 
 /// Parses a content whose text was set aside because it preceded its item's "type".
-template <std::same_as<item_content> Content>
+template <std::same_as<indirect<item_content>> Content>
 [[nodiscard]] read_status read_deferred_content(deferred_content& s, std::string_view type,
                                                 const path& p, bool strict, Content& out) {
   if (s.raw == "null") {
-    out.template emplace<std::monostate>();
+    out.reset();
     return {};
   }
   if (parse_item_type(type) == item_type::unknown) {
-    assign_string(verbatim_slot(out), s.raw);
+    assign_string(verbatim_slot(out.get()), s.raw);
     return {};
   }
   const simdjson::padded_string_view text = padded_copy(s.padded, s.raw);
@@ -602,7 +604,7 @@ template <std::same_as<item_content> Content>
   read_context ctx{s.padded.data() + s.padded.size(), strict};
   // Not read_item_content: simdjson cannot ask a document's root value is_null(), and "null"
   // was settled above.
-  return read_non_null_content(type, v, p, ctx, out);
+  return read_non_null_content(type, v, p, ctx, out.get());
 }
 
 template <std::same_as<timeline_item> T> struct schema<T> {
@@ -642,7 +644,7 @@ template <std::same_as<timeline_item> T> struct schema<T> {
         if (ctx.strict) {
           return {true};
         }
-        return keep_verbatim(v, p, ctx, item.content, item.content_error);
+        return keep_verbatim(v, p, ctx, item.content.get(), item.content_error);
       }
       return {};
     }
@@ -674,7 +676,7 @@ template <std::same_as<timeline_item> T> struct schema<T> {
     if (!is_shape_error(e.code)) {
       return fail(std::move(e));
     }
-    assign_string(verbatim_slot(item.content), s.raw);
+    assign_string(verbatim_slot(item.content.get()), s.raw);
     item.content_error = std::move(e);
     return {};
   }
@@ -768,10 +770,10 @@ inline constexpr detail::body_parser<conversation> parse_conversation{};
 
 /// A user task waiting for an answer (POST /v1/runs/{run_id}/messages with user_task_id).
 struct pending_user_task {
-  std::string run_id;
-  std::string user_task_id;
-  std::optional<std::string> kind;
-  std::optional<std::string> prompt;
+  text run_id;
+  text user_task_id;
+  std::optional<text> kind;
+  std::optional<text> prompt;
   std::vector<user_task_option> options; ///< empty unless the task offers choices
   std::int64_t ordinal = 0;              ///< of the UserTaskReq item
 
@@ -800,7 +802,7 @@ namespace detail {
 /// What pending_user_tasks reads from a UserTaskReq content kept verbatim (tolerant parsing):
 /// the documented user_task_id, and the other details wherever they have the usual shape.
 struct loose_user_task {
-  std::string user_task_id;
+  text user_task_id;
   std::optional<raw_json> kind;
   std::optional<raw_json> prompt;
   std::optional<raw_json> status;
@@ -815,8 +817,11 @@ template <std::same_as<loose_user_task> T> struct schema<T> {
 };
 
 /// A string member of a kept content, when it is one.
-[[nodiscard]] inline std::optional<std::string> loose_string(const std::optional<raw_json>& v) {
-  return v ? string_value(*v) : std::nullopt;
+[[nodiscard]] inline std::optional<text> loose_string(const std::optional<raw_json>& v) {
+  if (auto s = v ? string_value(*v) : std::nullopt) {
+    return text(*s);
+  }
+  return std::nullopt;
 }
 
 /// The options of a kept task: objects with a string id and label, or plain strings (the
@@ -833,7 +838,7 @@ template <class = void>
   }
   for (const auto& element : *elements) {
     if (auto s = string_value(element)) {
-      out.push_back({*s, *s, {}});
+      out.push_back({text(*s), text(*s), {}});
     } else if (auto option = parse_body<user_task_option>(element.text)) {
       out.push_back(std::move(*option));
     }

@@ -52,16 +52,16 @@ enum class event_kind { step, session, run, user_task, aitl, unknown };
 
 /// One event of a run's stream: the JSON object carried by an SSE event's data.
 struct stream_event {
-  std::string ts;      ///< ISO-8601 time, as sent
-  std::string kind;    ///< wire string; see kind_enum()
-  std::string subject; ///< e.g. "engine.run.completed"
+  text ts;      ///< ISO-8601 time, as sent
+  text kind;    ///< wire string; see kind_enum()
+  text subject; ///< e.g. "engine.run.completed"
   raw_json data;       ///< the payload, verbatim (an object for every documented subject)
   // Picked from data's top-level string members when present (never written back: they are
   // data's, and data is kept whole). Either spelling counts; when both are there as strings,
   // the snake_case one wins, wherever it stands.
-  std::optional<std::string> run_id;     ///< data's "run_id", else its "runId"
-  std::optional<std::string> session_id; ///< data's "session_id", else its "sessionId"
-  std::optional<std::string> status; ///< a run state for run/session events; see parse_run_state
+  std::optional<text> run_id;     ///< data's "run_id", else its "runId"
+  std::optional<text> session_id; ///< data's "session_id", else its "sessionId"
+  std::optional<text> status; ///< a run state for run/session events; see parse_run_state
   extra_fields extra;
 
   /// The kind as an enum (event_kind::unknown for kinds this library does not know).
@@ -76,22 +76,25 @@ namespace detail {
 /// shape is the server's.
 [[nodiscard]] inline read_status read_stream_event_data(od::value& v, const path& p,
                                                         read_context& ctx, stream_event& out) {
-  // `out` may be a reused event (event_stream_decoder): picked strings are assigned in place,
-  // keeping their capacity, and the slots not found are reset at the end.
-  // A slot emptied for one event lends its string to a spare, which the next event that has
+  // `out` may be a reused event (event_stream_decoder): picked texts are overwritten in place,
+  // keeping their storage, and the slots not found are reset at the end.
+  // A slot emptied for one event lends its text to a spare, which the next event that has
   // the key takes back, so alternating kinds of events do not allocate either. Only an id-sized
-  // buffer is lent: the spares live as long as the thread, and a server's 16 MiB "run_id" must
-  // not stay resident after its decoder is gone.
+  // text of its own storage is lent: the spares live as long as the thread, and a server's
+  // 16 MiB "run_id" must not stay resident after its decoder is gone.
   constexpr std::size_t max_spare_capacity = 1024;
-  thread_local std::string spares[3];
-  std::optional<std::string>* const slots[] = {&out.run_id, &out.session_id, &out.status};
+  thread_local text spares[3];
+  std::optional<text>* const slots[] = {&out.run_id, &out.session_id, &out.status};
   // What each slot holds from this event: 0 nothing yet, 1 a camelCase key's string, 2 a
   // snake_case key's (which a camelCase one never replaces).
   int found[3] = {0, 0, 0};
   const auto release = [&](std::size_t i) {
     if (*slots[i]) {
-      if ((*slots[i])->capacity() <= max_spare_capacity) {
-        spares[i] = std::move(**slots[i]);
+      text& held = **slots[i];
+      if (text_access::own_capacity(held) <= max_spare_capacity) {
+        spares[i] = std::move(held);
+      } else if (spares[i].empty() && held.size() < max_spare_capacity) {
+        text_access::own(spares[i], held); // it shares a parse's block: a copy of its own
       }
       slots[i]->reset();
     }
@@ -147,7 +150,7 @@ namespace detail {
             if (!*slots[i]) {
               slots[i]->emplace(std::move(spares[i]));
             }
-            (*slots[i])->assign(s);
+            assign_string(**slots[i], s);
             found[i] = rank;
             return {};
           }
@@ -155,7 +158,7 @@ namespace detail {
         return validate_child(fv, fp, depth + 1);
       }));
   reset_missing();
-  out.data.text.assign(consumed_text(v, start, ctx.doc_end));
+  assign_string(out.data.text, consumed_text(v, start, ctx.doc_end));
   return {};
 }
 
@@ -246,7 +249,7 @@ private:
       current_ = stream_event{};
     }
     stream_event& e = *current_;
-    e.data.text.clear(); // finish() tells an absent "data" by its empty text
+    detail::text_access::clear(e.data.text); // finish() tells an absent "data" by its empty text
     e.extra.clear();
     auto err =
         sse_.padded(data)

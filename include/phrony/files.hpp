@@ -48,9 +48,9 @@ using header_pairs = std::vector<std::pair<std::string, std::string>>;
 
 /// Body of POST /v1/file-library/presign: where and how to upload the bytes.
 struct presign_response {
-  std::string object_key;
-  std::string upload_url;        ///< presigned; carries credentials in its query
-  std::string http_method;       ///< "PUT"
+  text object_key;
+  text upload_url;        ///< presigned; carries credentials in its query
+  text http_method;       ///< "PUT"
   header_pairs required_headers; ///< send every one of these with the upload
   std::int64_t expires_in_seconds = 0;
   extra_fields extra;
@@ -60,7 +60,7 @@ struct presign_response {
 
 /// Body of POST /v1/file-library/finalize.
 struct finalize_response {
-  std::string object_key;
+  text object_key;
   std::uint64_t size_bytes = 0; ///< the wire sends a decimal string, so sizes above 2^53 survive
   bool already_finalized = false;
   extra_fields extra;
@@ -101,7 +101,7 @@ public:
     w.key("mediaType").value(media_type_ ? std::string_view(*media_type_) : default_media_type);
     w.end_object();
     // from() checked every string, so the writer cannot have failed.
-    return raw_json{std::move(w).take().value_or(std::string{})};
+    return raw_json{text(std::move(w).take().value_or(std::string{}))};
   }
 
   /// The entry to put into a message's `files`.
@@ -229,7 +229,7 @@ template <std::same_as<finalize_response> T> struct codec<T> {
             return read_value(fv, fp, ctx, out.already_finalized);
           }
           auto& slot = out.extra.emplace_back();
-          slot.first.assign(k);
+          detail::assign_string(slot.first, k);
           return read_value(fv, fp, ctx, slot.second);
         }));
     const std::pair<bool, std::string_view> required[] = {

@@ -246,8 +246,8 @@ private:
     return true;
   }
 
-  void apply_state(const std::string& status, const raw_json& output,
-                   const std::optional<std::string>& error) {
+  void apply_state(std::string_view status, const raw_json& output,
+                   const std::optional<text>& error) {
     action_.status = status;
     const run_state s = parse_run_state(status);
     if (needs(s) != run_need::answer_user_task) {
@@ -260,7 +260,7 @@ private:
     }
     if (is_terminal(s)) {
       set(follow_action::kind::failed, std::chrono::milliseconds{0});
-      action_.error = error.value_or(status);
+      action_.error = error ? std::string(*error) : std::string(status);
       action_.end = follow_end::failed;
       return;
     }

@@ -161,7 +161,7 @@ parse_retry_after(std::string_view text,
 struct api_error_body {
   std::optional<std::int64_t> status_code;
   std::optional<raw_json> message;  ///< a string, or an array of strings for validation errors
-  std::optional<std::string> error; ///< e.g. "Unauthorized"
+  std::optional<text> error; ///< e.g. "Unauthorized"
   extra_fields extra;
 
   /// The message as text: a string as is, an array's elements joined with "; ".
@@ -182,7 +182,7 @@ inline std::optional<std::string> api_error_body::message_text() const {
     return std::nullopt;
   }
   auto& tp = detail::local_parser();
-  const std::string& text = message->text;
+  const std::string text = message->text;
   const simdjson::padded_string_view body = detail::padded_copy(tp.buffer, text);
   detail::od::document doc;
   if (tp.parser.iterate(body).get(doc)) {

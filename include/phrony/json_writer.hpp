@@ -62,6 +62,7 @@ public:
   }
   json_writer& value(const char* s) { return value(std::string_view(s)); }
   json_writer& value(const std::string& s) { return value(std::string_view(s)); }
+  json_writer& value(const text& s) { return value(s.view()); }
   json_writer& value(bool b) {
     separate();
     out_ += b ? "true" : "false";

@@ -227,7 +227,7 @@ namespace detail {
 
 /// Validates a root string, number or boolean (simdjson does not hand those out as values).
 [[nodiscard]] inline maybe_error read_scalar_document(od::document& doc, const path& p,
-                                                      std::string& out) {
+                                                      text& out) {
   od::json_type t{};
   if (auto ec = doc.type().get(t)) {
     return json_error(ec, p, "a JSON value");
@@ -260,7 +260,7 @@ namespace detail {
   if (auto ec = doc.raw_json_token().get(token)) {
     return json_error(ec, p, "a JSON value");
   }
-  out.assign(trim_json_space(token));
+  assign_string(out, trim_json_space(token));
   return {};
 }
 

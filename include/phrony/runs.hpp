@@ -92,10 +92,10 @@ enum class run_need {
 
 /// Body of GET /v1/runs/{runId}.
 struct run_status {
-  std::string run_id;
-  std::string status; ///< wire string; see state()
+  text run_id;
+  text status; ///< wire string; see state()
   raw_json output;    ///< any JSON, "null" while running
-  std::optional<std::string> error;
+  std::optional<text> error;
   extra_fields extra;
 
   [[nodiscard]] run_state state() const noexcept { return parse_run_state(status); }
@@ -104,14 +104,14 @@ struct run_status {
 
 /// Body of POST /v1/agents/{agentId}/runs (202).
 struct start_run_response {
-  std::string session_id;
-  std::string run_id;
-  std::string status; ///< wire string; see state()
+  text session_id;
+  text run_id;
+  text status; ///< wire string; see state()
   std::int64_t total_tokens_used = 0;
   raw_json output;
-  std::optional<std::string> error;
-  std::optional<std::string> agent_id;
-  std::optional<std::string> trigger_id; ///< absent or null
+  std::optional<text> error;
+  std::optional<text> agent_id;
+  std::optional<text> trigger_id; ///< absent or null
   std::optional<bool> duplicate_delivery;
   extra_fields extra;
 
@@ -121,8 +121,8 @@ struct start_run_response {
 
 /// Body of the 202 answers to POST .../messages, .../input and .../skip-agent-wait.
 struct accept_response {
-  std::string status; ///< e.g. "Running"
-  std::optional<std::string> error;
+  text status; ///< e.g. "Running"
+  std::optional<text> error;
   extra_fields extra;
 
   [[nodiscard]] run_state state() const noexcept { return parse_run_state(status); }

@@ -19,26 +19,26 @@ namespace phrony {
 
 /// One session of an agent, as listed by GET /v1/agents/{agentId}/sessions.
 struct session_row {
-  std::string id;
-  std::string tenant_id;
-  std::string agent_id;
-  std::string agent_version_id;
-  std::optional<std::string> llm_model;
-  std::string trigger_type; ///< open set: "api", "scheduled", "manual" ...
-  std::optional<std::string> triggered_by;
-  std::optional<std::string> trigger_id;
-  std::optional<std::string> trigger_name;
-  std::string status; ///< wire string; see state()
+  text id;
+  text tenant_id;
+  text agent_id;
+  text agent_version_id;
+  std::optional<text> llm_model;
+  text trigger_type; ///< open set: "api", "scheduled", "manual" ...
+  std::optional<text> triggered_by;
+  std::optional<text> trigger_id;
+  std::optional<text> trigger_name;
+  text status; ///< wire string; see state()
   std::int64_t total_tokens_used = 0;
   raw_json output; ///< any JSON; "null" when none (or redacted)
-  std::optional<std::string> error;
+  std::optional<text> error;
   raw_json input;         ///< any JSON; "null" when redacted
   raw_json start_context; ///< an object, or "null" when redacted
-  std::optional<std::string> root_run_id;
-  std::string started_at; ///< ISO-8601
-  std::optional<std::string> finished_at;
+  std::optional<text> root_run_id;
+  text started_at; ///< ISO-8601
+  std::optional<text> finished_at;
   std::int64_t run_count = 0;
-  std::optional<std::string> entry_run_id;
+  std::optional<text> entry_run_id;
   extra_fields extra;
 
   [[nodiscard]] run_state state() const noexcept { return parse_run_state(status); }

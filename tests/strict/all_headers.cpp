@@ -15,6 +15,7 @@
 #include <phrony/files.hpp>
 #include <phrony/follow.hpp>
 #include <phrony/http_error.hpp>
+#include <phrony/indirect.hpp>
 #include <phrony/json_writer.hpp>
 #include <phrony/phrony.hpp>
 #include <phrony/raw_json.hpp>
@@ -24,6 +25,7 @@
 #include <phrony/sessions.hpp>
 #include <phrony/sse.hpp>
 #include <phrony/testing.hpp>
+#include <phrony/text.hpp>
 #include <phrony/transport.hpp>
 #include <phrony/version.hpp>
 
@@ -130,6 +132,37 @@ void parsers(const phrony_strict::fake_server& fx) {
                "[1, {\"a\": null}]");
   STRICT_CHECK(!parse_json_object("[1]").has_value());
   release_thread_buffers();
+}
+
+/// The string and heap-value types of parsed values, through every member a user calls.
+void value_types() {
+  text a = "run";
+  const text b{std::string("run-2")};
+  text c = a;
+  STRICT_CHECK(c == a && (c <=> b) == std::strong_ordering::less);
+  c = b;
+  text moved = std::move(a);
+  STRICT_CHECK(moved == "run" && a.empty()); // NOLINT(bugprone-use-after-move): moved-from is empty
+  STRICT_CHECK(c == "run-2" && "run-2" == c && c == std::string_view("run-2") && c == b);
+  STRICT_CHECK(c.starts_with("run") && c.contains('-'));
+  STRICT_CHECK(c.size() == 5 && c.c_str()[5] == '\0' && c.substr(4) == "2" && c.rfind('-') == 3);
+  const std::string joined = "x" + c + std::string("y");
+  STRICT_CHECK(joined == "xrun-2y" && std::hash<text>{}(c) == std::hash<std::string_view>{}(c));
+  c.clear();
+  STRICT_CHECK(c.empty() && std::string(c).empty());
+
+  indirect<item_content> content = reasoning_content{};
+  indirect<item_content> copy = content;
+  STRICT_CHECK(copy == content && copy->index() == 2);
+  copy->emplace<std::monostate>();
+  STRICT_CHECK(!(copy == content));
+  optional_indirect<error> why;
+  STRICT_CHECK(!why);
+  why = error{};
+  optional_indirect<error> why_copy = why;
+  STRICT_CHECK(why_copy.has_value() && why_copy == why && why->code == errc::invalid_json);
+  why.reset();
+  STRICT_CHECK(!why.has_value());
 }
 
 void writer() {
@@ -497,6 +530,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   parsers(fx);
+  value_types();
   writer();
   builders();
   stream_decoders(fx);

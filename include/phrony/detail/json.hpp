@@ -43,8 +43,10 @@
 #endif
 
 #include "phrony/error.hpp"
+#include "phrony/indirect.hpp"
 #include "phrony/json_writer.hpp"
 #include "phrony/raw_json.hpp"
+#include "phrony/text.hpp"
 
 namespace phrony {
 
@@ -529,8 +531,8 @@ inline void assign_string(std::string& out, std::string_view s) {
 }
 
 /// Reads any JSON value at `v` as its verbatim text, after checking it is well-formed.
-[[nodiscard]] inline read_status read_raw(od::value& v, const path& p, std::string& out,
-                                          const char* doc_end) {
+template <class String>
+[[nodiscard]] read_status read_raw(od::value& v, const path& p, String& out, const char* doc_end) {
   const std::string_view token = v.raw_json_token();
   PHRONY_CHECK(validate_value(v, p));
   // Valid, so the first byte tells a container, whose text runs past its first token.
@@ -593,6 +595,26 @@ template <> struct codec<std::string> {
     return {};
   }
   static void write(json_writer& w, const std::string& s) { w.value(std::string_view(s)); }
+};
+
+template <> struct codec<text> {
+  static read_status read(od::value& v, const path& p, read_context&, text& out) {
+    std::string_view s;
+    if (auto ec = read_string(v, s)) {
+      return fail_read(ec, v, p, "string");
+    }
+    assign_string(out, s);
+    return {};
+  }
+  static void write(json_writer& w, const text& s) { w.value(s.view()); }
+};
+
+/// A value kept on the heap reads and writes as the value.
+template <class T> struct codec<indirect<T>> {
+  static read_status read(od::value& v, const path& p, read_context& ctx, indirect<T>& out) {
+    return read_value(v, p, ctx, out.get());
+  }
+  static void write(json_writer& w, const indirect<T>& t) { write_value(w, t.get()); }
 };
 
 template <> struct codec<bool> {
@@ -1117,6 +1139,7 @@ template <class T>
     return error_at(errc::invalid_json, root, "not a JSON document");
   }
   read_context ctx{body.data() + body.size(), opts.strict};
+  const text_arena_scope texts;
   if (read_value(v, root, ctx, out)) {
     return take_failure();
   }
@@ -1276,6 +1299,7 @@ requires detail::has_writer<T>
 inline void release_thread_buffers() {
   detail::release_buffers(detail::local_parser(), true);
   detail::release_buffers(detail::local_deferred_content(), true);
+  detail::local_text_arena().release();
 }
 
 } // namespace phrony
