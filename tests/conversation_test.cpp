@@ -1455,6 +1455,31 @@ TEST_CASE("a kept content is checked whole: malformed JSON or deep nesting after
   }
 }
 
+TEST_CASE("a scalar content is read whole: a colon after it is malformed JSON, not a kept "
+          "content") {
+  // Found by fuzz_conversation: simdjson 3.0.1 skips an unread string followed by ':' as if it
+  // were a key, so `"content":"u":"x","a":1}` once parsed (tolerant) as a kept content "u" with
+  // the rest of the item swallowed, or failed as a missing field further on.
+  for (const std::string content : {R"("u":"x","a":1})", R"("u":"x")", R"(7:"x")", "true:1"}) {
+    for (const bool strict : {false, true}) {
+      CAPTURE(content);
+      CAPTURE(strict);
+      body_parts parts;
+      parts.items[0] = with(parts.items[0], "content", content);
+      const auto got = parse_conversation(parts.text(), parse_options{strict});
+      REQUIRE_FALSE(got.has_value());
+      if (strict) {
+        // The content's wrong type comes first in the body, so strict parsing reports it.
+        CHECK(got.error().code == errc::wrong_type);
+        CHECK(got.error().path == "/items/0/content");
+      } else {
+        CHECK(got.error().code == errc::invalid_json);
+        CHECK(got.error().path.starts_with("/items/0"));
+      }
+    }
+  }
+}
+
 TEST_CASE("a reused conversation sheds a kept content's error when the content reads again") {
   const std::string bad = fixture("conversation_options_strings.json");
   auto good = bad;

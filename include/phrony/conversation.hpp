@@ -568,10 +568,15 @@ PHRONY_COLD read_status keep_verbatim(od::value& v, const path& p, read_context&
       return fail_at(errc::invalid_json, p, "unterminated value");
     }
     text = std::string_view(token.data(), static_cast<std::size_t>(end - token.data()));
+    auto& s = local_deferred_content();
+    PHRONY_CHECK(validate_set_aside(s, text, p));
+    release_buffers(s, false);
+  } else {
+    // A scalar is read here, on the body's own iterator: left unread, simdjson 3.0.1 would skip
+    // it when the item's object moves on, and a string followed by ':' (`"content":"u":"x",...`)
+    // is skipped as if it were a key, which hid the malformed body (fuzz_conversation found it).
+    PHRONY_CHECK(validate_value(v, p));
   }
-  auto& s = local_deferred_content();
-  PHRONY_CHECK(validate_set_aside(s, text, p));
-  release_buffers(s, false);
   assign_string(verbatim_slot(out), text);
   why = std::move(e);
   return {};

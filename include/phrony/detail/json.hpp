@@ -11,9 +11,12 @@
 
 #include <array>
 #include <bit>
+#include <cerrno>
 #include <charconv>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <optional>
@@ -157,15 +160,110 @@ using maybe_error = std::optional<error>;
          c == 'f' || c == 'n';
 }
 
+/// The number of significant digits of the JSON number `token` (its mantissa's digits, leading
+/// zeros left out).
+[[nodiscard]] inline std::size_t significant_digits(std::string_view token) noexcept {
+  std::size_t n = 0;
+  for (const char c : token) {
+    if (c == 'e' || c == 'E') {
+      break;
+    }
+    if (c >= '1' && c <= '9') {
+      ++n;
+    } else if (c == '0' && n > 0) {
+      ++n;
+    }
+  }
+  return n;
+}
+
+/// Whether the JSON number `token`, out of a double's range, is too large (rather than too
+/// small): its decimal magnitude (the digits before its point, or the zeros after it, plus its
+/// exponent) is positive.
+[[nodiscard]] inline bool overflows(std::string_view token) noexcept {
+  long long magnitude = 0;
+  bool point = false;
+  bool significant = false;
+  std::size_t i = 0;
+  for (; i < token.size() && token[i] != 'e' && token[i] != 'E'; ++i) {
+    const char c = token[i];
+    if (c == '.') {
+      point = true;
+    } else if (c >= '0' && c <= '9') {
+      significant = significant || c != '0';
+      if (!point && significant) {
+        ++magnitude;
+      } else if (point && !significant) {
+        --magnitude;
+      }
+    }
+  }
+  long long exponent = 0;
+  bool negative = false;
+  for (++i; i < token.size(); ++i) {
+    if (token[i] == '-') {
+      negative = true;
+    } else if (token[i] >= '0' && token[i] <= '9' && exponent < 100000) {
+      exponent = exponent * 10 + (token[i] - '0');
+    }
+  }
+  return magnitude + (negative ? -exponent : exponent) > 0;
+}
+
+/// Reads the JSON number `token` exactly (from_chars: no locale): NUMBER_ERROR when it is too
+/// large for a double; a number too small for one reads as zero, as everywhere else.
+[[nodiscard]] inline simdjson::error_code exact_double(std::string_view token, double& out) {
+  bool out_of_range = false;
+#if defined(__cpp_lib_to_chars) && __cpp_lib_to_chars >= 201611L
+  const auto [end, ec] = std::from_chars(token.data(), token.data() + token.size(), out);
+  if (end != token.data() + token.size() ||
+      (ec != std::errc{} && ec != std::errc::result_out_of_range)) {
+    return simdjson::NUMBER_ERROR;
+  }
+  out_of_range = ec == std::errc::result_out_of_range;
+#else
+  // No floating-point from_chars (libc++ before 17): strtod, in the C locale unless the
+  // program changed LC_NUMERIC.
+  const std::string copy(token);
+  char* end = nullptr;
+  errno = 0;
+  out = std::strtod(copy.c_str(), &end);
+  if (end != copy.c_str() + copy.size()) {
+    return simdjson::NUMBER_ERROR;
+  }
+  out_of_range = errno == ERANGE;
+#endif
+  if (out_of_range || !std::isfinite(out)) {
+    if (overflows(token)) {
+      return simdjson::NUMBER_ERROR;
+    }
+    out = token.front() == '-' ? -0.0 : 0.0;
+  }
+  return simdjson::SUCCESS;
+}
+
 /// Reads the number at `v` (or a scalar document) as a double. simdjson 3.0.1's two number
 /// parsers each refuse some well-formed JSON numbers the other reads: get_double an exponent
 /// with many leading zeros ("3e0000000000000000000000000000000003"), get_number an integer
 /// beyond 64 bits ("18446744073709551616"); a number is well-formed when either reads it.
+/// get_double also misreads some numbers of more than 19 significant digits (0.797...e337, past
+/// the range of a double, came back as 6.8e293; found by fuzz_error_body), so those are read
+/// again exactly, and a number past the range of a double is refused, as 1e400 is.
 template <class V> [[nodiscard]] simdjson::error_code read_any_number(V& v, double& out) {
   const auto ec = v.get_double().get(out);
+  if (ec == simdjson::SUCCESS) {
+    std::string_view token;
+    if constexpr (std::is_same_v<V, od::value>) {
+      token = v.raw_json_token();
+    } else if (v.raw_json_token().get(token) != simdjson::SUCCESS) {
+      return ec; // a scalar document read, so never here
+    }
+    token = trim_json_space(token);
+    return token.size() > 19 && significant_digits(token) > 19 ? exact_double(token, out) : ec;
+  }
   if (ec == simdjson::NUMBER_ERROR) {
     od::number n;
-    if (v.get_number().get(n) == simdjson::SUCCESS) {
+    if (v.get_number().get(n) == simdjson::SUCCESS && std::isfinite(n.as_double())) {
       out = n.as_double();
       return simdjson::SUCCESS;
     }
