@@ -295,7 +295,7 @@ struct timeline_item {
   text id;
   std::int64_t sequence = 0; ///< per run, not a global order
   std::int64_t ordinal = 0;  ///< 1-based global order: sort by this
-  text type;          ///< wire string; see kind()
+  text type;                 ///< wire string; see kind()
   /// Typed by `type`; unknown_content when the type is unknown, or when (tolerant parsing) the
   /// content does not have its type's shape: then content_error says why.
   indirect<item_content> content;
@@ -542,8 +542,7 @@ template <std::same_as<indirect<item_content>> Content>
 }
 
 /// The unknown_content `out` holds, or a new one (a reused item keeps its text's storage).
-template <std::same_as<item_content> Content>
-[[nodiscard]] text& verbatim_slot(Content& out) {
+template <std::same_as<item_content> Content> [[nodiscard]] text& verbatim_slot(Content& out) {
   auto* unknown = std::get_if<unknown_content>(&out);
   return (unknown != nullptr ? *unknown : out.template emplace<unknown_content>()).raw.text;
 }

@@ -52,16 +52,16 @@ enum class event_kind { step, session, run, user_task, aitl, unknown };
 
 /// One event of a run's stream: the JSON object carried by an SSE event's data.
 struct stream_event {
-  text ts;      ///< ISO-8601 time, as sent
-  text kind;    ///< wire string; see kind_enum()
-  text subject; ///< e.g. "engine.run.completed"
-  raw_json data;       ///< the payload, verbatim (an object for every documented subject)
+  text ts;       ///< ISO-8601 time, as sent
+  text kind;     ///< wire string; see kind_enum()
+  text subject;  ///< e.g. "engine.run.completed"
+  raw_json data; ///< the payload, verbatim (an object for every documented subject)
   // Picked from data's top-level string members when present (never written back: they are
   // data's, and data is kept whole). Either spelling counts; when both are there as strings,
   // the snake_case one wins, wherever it stands.
   std::optional<text> run_id;     ///< data's "run_id", else its "runId"
   std::optional<text> session_id; ///< data's "session_id", else its "sessionId"
-  std::optional<text> status; ///< a run state for run/session events; see parse_run_state
+  std::optional<text> status;     ///< a run state for run/session events; see parse_run_state
   extra_fields extra;
 
   /// The kind as an enum (event_kind::unknown for kinds this library does not know).

@@ -49,8 +49,8 @@ using header_pairs = std::vector<std::pair<std::string, std::string>>;
 /// Body of POST /v1/file-library/presign: where and how to upload the bytes.
 struct presign_response {
   text object_key;
-  text upload_url;        ///< presigned; carries credentials in its query
-  text http_method;       ///< "PUT"
+  text upload_url;               ///< presigned; carries credentials in its query
+  text http_method;              ///< "PUT"
   header_pairs required_headers; ///< send every one of these with the upload
   std::int64_t expires_in_seconds = 0;
   extra_fields extra;

@@ -160,8 +160,8 @@ parse_retry_after(std::string_view text,
 /// An error response body. The API documents none; NestJS-style bodies are the common case.
 struct api_error_body {
   std::optional<std::int64_t> status_code;
-  std::optional<raw_json> message;  ///< a string, or an array of strings for validation errors
-  std::optional<text> error; ///< e.g. "Unauthorized"
+  std::optional<raw_json> message; ///< a string, or an array of strings for validation errors
+  std::optional<text> error;       ///< e.g. "Unauthorized"
   extra_fields extra;
 
   /// The message as text: a string as is, an array's elements joined with "; ".

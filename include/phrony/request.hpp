@@ -226,8 +226,7 @@ inline std::ostream& operator<<(std::ostream& os, const http_request& r) {
 namespace detail {
 
 /// Validates a root string, number or boolean (simdjson does not hand those out as values).
-[[nodiscard]] inline maybe_error read_scalar_document(od::document& doc, const path& p,
-                                                      text& out) {
+[[nodiscard]] inline maybe_error read_scalar_document(od::document& doc, const path& p, text& out) {
   od::json_type t{};
   if (auto ec = doc.type().get(t)) {
     return json_error(ec, p, "a JSON value");

@@ -93,8 +93,8 @@ enum class run_need {
 /// Body of GET /v1/runs/{runId}.
 struct run_status {
   text run_id;
-  text status; ///< wire string; see state()
-  raw_json output;    ///< any JSON, "null" while running
+  text status;     ///< wire string; see state()
+  raw_json output; ///< any JSON, "null" while running
   std::optional<text> error;
   extra_fields extra;
 
