@@ -233,7 +233,7 @@ using maybe_error = std::optional<error>;
   }
   out_of_range = errno == ERANGE;
 #endif
-  if (out_of_range || !std::isfinite(out)) {
+  if (out_of_range) {
     if (overflows(token)) {
       return simdjson::NUMBER_ERROR;
     }
@@ -246,9 +246,10 @@ using maybe_error = std::optional<error>;
 /// parsers each refuse some well-formed JSON numbers the other reads: get_double an exponent
 /// with many leading zeros ("3e0000000000000000000000000000000003"), get_number an integer
 /// beyond 64 bits ("18446744073709551616"); a number is well-formed when either reads it.
-/// get_double also misreads some numbers of more than 19 significant digits (0.797...e337, past
-/// the range of a double, came back as 6.8e293; found by fuzz_error_body), so those are read
-/// again exactly, and a number past the range of a double is refused, as 1e400 is.
+/// get_double also misreads numbers of more than 19 significant digits after "0." (it gives
+/// 7.9e-10 for 0.1234567890123456789012345678, and 6.8e293 for a 0.797...e337 past the range of a
+/// double; found by fuzz_error_body), so those are read again exactly, and a number past the
+/// range of a double is refused, as 1e400 is.
 template <class V> [[nodiscard]] simdjson::error_code read_any_number(V& v, double& out) {
   const auto ec = v.get_double().get(out);
   if (ec == simdjson::SUCCESS) {
@@ -256,7 +257,7 @@ template <class V> [[nodiscard]] simdjson::error_code read_any_number(V& v, doub
     if constexpr (std::is_same_v<V, od::value>) {
       token = v.raw_json_token();
     } else if (v.raw_json_token().get(token) != simdjson::SUCCESS) {
-      return ec; // a scalar document read, so never here
+      return ec; // a document whose number was just read has a token: not reached
     }
     token = trim_json_space(token);
     return token.size() > 19 && significant_digits(token) > 19 ? exact_double(token, out) : ec;
