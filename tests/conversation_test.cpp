@@ -1,6 +1,7 @@
 #include <phrony/conversation.hpp>
 
 #include <doctest/doctest.h>
+#include <simdjson.h> // padded bodies, as a caller with simdjson passes them
 
 #include <algorithm>
 #include <cstddef>
@@ -11,6 +12,7 @@
 #include <variant>
 #include <vector>
 
+#include "phrony/detail/json.hpp" // the reading core itself, in both modes
 #include "test_util.hpp"
 
 using namespace phrony;

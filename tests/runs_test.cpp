@@ -1,11 +1,13 @@
 #include <phrony/runs.hpp>
 
 #include <doctest/doctest.h>
+#include <simdjson.h> // padded bodies, as a caller with simdjson passes them
 
 #include <cmath>
 #include <string>
 #include <string_view>
 
+#include "phrony/detail/json.hpp" // the reading core itself, in both modes
 #include "test_util.hpp"
 
 using namespace phrony;

@@ -1,6 +1,7 @@
 #include <phrony/sessions.hpp>
 
 #include <doctest/doctest.h>
+#include <simdjson.h> // padded bodies, as a caller with simdjson passes them
 
 #include <string>
 #include <string_view>

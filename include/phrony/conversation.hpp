@@ -12,9 +12,7 @@
 #include <variant>
 #include <vector>
 
-#include <simdjson.h>
-
-#include "phrony/detail/json.hpp"
+#include "phrony/detail/parse.hpp"
 #include "phrony/error.hpp"
 #include "phrony/indirect.hpp"
 #include "phrony/raw_json.hpp"
@@ -335,7 +333,12 @@ struct conversation {
 
 // ---- schemas ----------------------------------------------------------------------------------
 
-namespace detail {
+} // namespace phrony
+
+#if PHRONY_WITH_IMPL
+#include "phrony/detail/json.hpp"
+
+namespace phrony::detail {
 
 template <std::same_as<start_context> T> struct schema<T> {
   static constexpr auto fields = std::make_tuple(
@@ -714,7 +717,24 @@ template <std::same_as<conversation> T> struct schema<T> {
       std::make_tuple(req("session", &T::session), req("runs", &T::runs), req("items", &T::items));
 };
 
-} // namespace detail
+} // namespace phrony::detail
+#endif
+
+PHRONY_DETAIL_VALUE(start_context)
+PHRONY_DETAIL_VALUE(conversation_session)
+PHRONY_DETAIL_VALUE(conversation_run)
+PHRONY_DETAIL_VALUE(llm_request_prepared_content)
+PHRONY_DETAIL_VALUE(reasoning_content)
+PHRONY_DETAIL_VALUE(tool_call_content)
+PHRONY_DETAIL_VALUE(tool_result)
+PHRONY_DETAIL_VALUE(tool_result_content)
+PHRONY_DETAIL_VALUE(output_content)
+PHRONY_DETAIL_VALUE(user_task_option)
+PHRONY_DETAIL_VALUE(user_task_req_content)
+PHRONY_DETAIL_VALUE(timeline_item)
+PHRONY_DETAIL_VALUE(conversation)
+
+namespace phrony {
 
 // ---- user tasks -------------------------------------------------------------------------------
 
@@ -814,11 +834,24 @@ struct loose_user_task {
   extra_fields extra;
 };
 
+} // namespace detail
+} // namespace phrony
+
+#if PHRONY_WITH_IMPL
+namespace phrony::detail {
 template <std::same_as<loose_user_task> T> struct schema<T> {
   static constexpr auto fields = std::make_tuple(
       req("user_task_id", &T::user_task_id), opt("kind", &T::kind), opt("prompt", &T::prompt),
       opt("status", &T::status), opt("options", &T::options));
 };
+} // namespace phrony::detail
+#endif
+
+PHRONY_DETAIL_READABLE(loose_user_task)
+PHRONY_DETAIL_READABLE(std::vector<raw_json>)
+
+namespace phrony {
+namespace detail {
 
 /// A string member of a kept content, when it is one.
 [[nodiscard]] inline std::optional<text> loose_string(const std::optional<raw_json>& v) {

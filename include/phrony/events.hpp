@@ -16,7 +16,7 @@
 #include <type_traits>
 #include <utility>
 
-#include "phrony/detail/json.hpp"
+#include "phrony/detail/parse.hpp"
 #include "phrony/error.hpp"
 #include "phrony/raw_json.hpp"
 #include "phrony/sse.hpp"
@@ -69,7 +69,12 @@ struct stream_event {
   friend bool operator==(const stream_event&, const stream_event&) = default;
 };
 
-namespace detail {
+} // namespace phrony
+
+#if PHRONY_WITH_IMPL
+#include "phrony/detail/json.hpp"
+
+namespace phrony::detail {
 
 /// Reads a stream event's `data` verbatim and picks run_id (or runId), session_id (or sessionId)
 /// and status from it in the same walk. Non-object values are kept verbatim too: the payload's
@@ -185,7 +190,12 @@ template <std::same_as<stream_event> T> struct schema<T> {
   }
 };
 
-} // namespace detail
+} // namespace phrony::detail
+#endif
+
+PHRONY_DETAIL_VALUE(stream_event)
+
+namespace phrony {
 
 /// Parses one SSE data payload of GET /v1/runs/{runId}/stream; to_json(event) writes ts, kind,
 /// subject, data (verbatim), then unknown fields verbatim.
@@ -211,7 +221,7 @@ public:
     return sse_.feed(bytes, [this, &on_event](const sse_event& raw) -> bool {
       const result<stream_event>* parsed = &parse(raw.data);
       sse_event ev = raw;
-      if (!parsed->has_value() && !simdjson::validate_utf8(raw.data.data(), raw.data.size())) {
+      if (!parsed->has_value() && !is_valid_utf8(raw.data)) {
         // The data as WHATWG decodes it (sse_decoder left that to us: see defer_utf8_).
         ev.data = sse_.replace_invalid_utf8(raw.data);
         parsed = &parse(ev.data);
@@ -251,11 +261,8 @@ private:
     stream_event& e = *current_;
     detail::text_access::clear(e.data.text); // finish() tells an absent "data" by its empty text
     e.extra.clear();
-    auto err =
-        sse_.padded(data)
-            ? detail::parse_padded_into(
-                  simdjson::padded_string_view(data.data(), data.size(), sse_.data_.capacity()), e)
-            : detail::parse_body_into(data, e);
+    auto err = detail::parse_text_into(data.data(), data.size(),
+                                       sse_.padded(data) ? sse_.data_.capacity() : 0, e, {});
     if (err) {
       current_ = std::move(*err);
     }

@@ -11,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-#include "phrony/detail/json.hpp"
+#include "phrony/detail/parse.hpp"
 #include "phrony/detail/url.hpp"
 #include "phrony/error.hpp"
 #include "phrony/json_writer.hpp"
@@ -149,6 +149,15 @@ namespace detail {
   return {};
 }
 
+} // namespace detail
+
+} // namespace phrony
+
+#if PHRONY_WITH_IMPL
+#include "phrony/detail/json.hpp"
+
+namespace phrony::detail {
+
 /// requiredHeaders: an object of string values, kept in document order.
 template <> struct codec<header_pairs> {
   static read_status read(od::value& v, const path& p, read_context& ctx, header_pairs& out) {
@@ -252,9 +261,13 @@ template <std::same_as<finalize_response> T> struct codec<T> {
     w.end_object();
   }
 };
-template <> inline constexpr bool has_writer<finalize_response> = true;
+} // namespace phrony::detail
+#endif
 
-} // namespace detail
+PHRONY_DETAIL_VALUE(presign_response)
+PHRONY_DETAIL_VALUE(finalize_response)
+
+namespace phrony {
 
 inline result<file_ref> file_ref::from(const finalize_response& finalized,
                                        std::optional<std::string> filename,

@@ -10,9 +10,7 @@
 #include <string_view>
 #include <utility>
 
-#include <simdjson.h>
-
-#include "phrony/detail/json.hpp"
+#include "phrony/detail/parse.hpp"
 #include "phrony/detail/url.hpp"
 #include "phrony/error.hpp"
 #include "phrony/raw_json.hpp"
@@ -170,14 +168,19 @@ struct api_error_body {
   friend bool operator==(const api_error_body&, const api_error_body&) = default;
 };
 
-namespace detail {
+} // namespace phrony
+
+#if PHRONY_WITH_IMPL
+#include "phrony/detail/json.hpp"
+
+namespace phrony::detail {
 template <std::same_as<api_error_body> T> struct schema<T> {
   static constexpr auto fields = std::make_tuple(
       opt("statusCode", &T::status_code), opt("message", &T::message), opt("error", &T::error));
 };
-} // namespace detail
+} // namespace phrony::detail
 
-inline std::optional<std::string> api_error_body::message_text() const {
+PHRONY_DECL std::optional<std::string> phrony::api_error_body::message_text() const {
   if (!message || message->is_null()) {
     return std::nullopt;
   }
@@ -234,6 +237,12 @@ inline std::optional<std::string> api_error_body::message_text() const {
   }
   return out;
 }
+#endif
+
+PHRONY_DETAIL_VALUE(api_error_body)
+
+namespace phrony {
+
 
 /// Parses an error body; fails (and http_error falls back to a standard phrase) when it is not
 /// a JSON object of the expected types.

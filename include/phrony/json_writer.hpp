@@ -9,17 +9,14 @@
 #include <string_view>
 #include <system_error>
 
-#include <simdjson.h>
-
+#include "phrony/config.hpp"
 #include "phrony/error.hpp"
 #include "phrony/raw_json.hpp"
 
 namespace phrony {
 
 /// True when `s` is well-formed UTF-8.
-[[nodiscard]] inline bool is_valid_utf8(std::string_view s) noexcept {
-  return simdjson::validate_utf8(s.data(), s.size());
-}
+[[nodiscard]] PHRONY_DECL bool is_valid_utf8(std::string_view s) noexcept;
 
 /// Appends compact JSON to a string; commas are placed for you. Invalid UTF-8 in a string or key,
 /// or a non-finite number, records the first error (see ok() and take()) instead of bad output.
@@ -172,3 +169,11 @@ private:
 };
 
 } // namespace phrony
+
+#if PHRONY_WITH_IMPL
+#include <simdjson.h>
+
+PHRONY_DECL bool phrony::is_valid_utf8(std::string_view s) noexcept {
+  return simdjson::validate_utf8(s.data(), s.size());
+}
+#endif

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "phrony/client.hpp"
+#include "phrony/config.hpp"
 #include "phrony/conversation.hpp"
 #include "phrony/error.hpp"
 #include "phrony/events.hpp"

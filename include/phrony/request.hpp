@@ -14,9 +14,7 @@
 #include <utility>
 #include <vector>
 
-#include <simdjson.h>
-
-#include "phrony/detail/json.hpp"
+#include "phrony/detail/parse.hpp"
 #include "phrony/detail/url.hpp"
 #include "phrony/error.hpp"
 #include "phrony/files.hpp"
@@ -223,87 +221,9 @@ inline std::ostream& operator<<(std::ostream& os, const http_request& r) {
   return out;
 }
 
-namespace detail {
-
-/// Validates a root string, number or boolean (simdjson does not hand those out as values).
-[[nodiscard]] inline maybe_error read_scalar_document(od::document& doc, const path& p, text& out) {
-  od::json_type t{};
-  if (auto ec = doc.type().get(t)) {
-    return json_error(ec, p, "a JSON value");
-  }
-  switch (t) {
-  case od::json_type::string: {
-    std::string_view s;
-    if (auto ec = doc.get_string().get(s)) {
-      return json_error(ec, p, "string");
-    }
-    break;
-  }
-  case od::json_type::number: {
-    od::number n;
-    if (auto ec = doc.get_number().get(n)) {
-      return json_error(ec, p, "number");
-    }
-    break;
-  }
-  case od::json_type::boolean: {
-    bool b = false;
-    if (doc.get_bool().get(b)) {
-      return error_at(errc::invalid_json, p, "invalid literal");
-    }
-    break;
-  }
-  default: return error_at(errc::invalid_json, p, "unknown JSON value");
-  }
-  std::string_view token;
-  if (auto ec = doc.raw_json_token().get(token)) {
-    return json_error(ec, p, "a JSON value");
-  }
-  assign_string(out, trim_json_space(token));
-  return {};
-}
-
-} // namespace detail
-
 /// Checks that `text` is one well-formed JSON value (every byte walked) and keeps it verbatim,
 /// without surrounding whitespace.
-[[nodiscard]] inline result<raw_json> parse_raw_json(std::string_view text) {
-  auto& tp = detail::local_parser();
-  const simdjson::padded_string_view body = detail::padded_copy(tp.buffer, text);
-  const detail::path root;
-  detail::od::document doc;
-  if (auto ec = tp.parser.iterate(body).get(doc)) {
-    return detail::json_error(ec, root, "a JSON document");
-  }
-  raw_json out;
-  detail::od::value v;
-  detail::od::json_type type{};
-  if (auto ec = doc.type().get(type)) {
-    return detail::json_error(ec, root, "a JSON value");
-  }
-  if (type == detail::od::json_type::null) {
-    // simdjson 3.0.1's document::is_null() fails on trailing whitespace, so compare the text.
-    if (detail::trim_json_space(text) != "null") {
-      return detail::error_at(errc::invalid_json, root, "invalid literal");
-    }
-    return raw_json{"null"};
-  }
-  if (auto ec = doc.get_value().get(v); ec == simdjson::SCALAR_DOCUMENT_AS_VALUE) {
-    PHRONY_TRY(detail::read_scalar_document(doc, root, out.text));
-  } else if (ec) {
-    return detail::json_error(ec, root, "a JSON document");
-  } else {
-    detail::read_context ctx{body.data() + body.size()};
-    if (detail::read_value(v, root, ctx, out)) {
-      return detail::take_failure();
-    }
-  }
-  const char* trailing = nullptr;
-  if (!doc.current_location().get(trailing)) {
-    return detail::error_at(errc::invalid_json, root, "trailing content after the JSON value");
-  }
-  return out;
-}
+[[nodiscard]] PHRONY_DECL result<raw_json> parse_raw_json(std::string_view text);
 
 /// parse_raw_json, but the value must be an object (errc::wrong_type otherwise).
 [[nodiscard]] inline result<raw_json> parse_json_object(std::string_view text) {
@@ -855,3 +775,87 @@ send_message_request(const api_config& cfg, std::string_view run_id, const run_m
 }
 
 } // namespace phrony
+
+#if PHRONY_WITH_IMPL
+#include "phrony/detail/json.hpp"
+
+namespace phrony::detail {
+
+/// Validates a root string, number or boolean (simdjson does not hand those out as values).
+[[nodiscard]] inline maybe_error read_scalar_document(od::document& doc, const path& p, text& out) {
+  od::json_type t{};
+  if (auto ec = doc.type().get(t)) {
+    return json_error(ec, p, "a JSON value");
+  }
+  switch (t) {
+  case od::json_type::string: {
+    std::string_view s;
+    if (auto ec = doc.get_string().get(s)) {
+      return json_error(ec, p, "string");
+    }
+    break;
+  }
+  case od::json_type::number: {
+    od::number n;
+    if (auto ec = doc.get_number().get(n)) {
+      return json_error(ec, p, "number");
+    }
+    break;
+  }
+  case od::json_type::boolean: {
+    bool b = false;
+    if (doc.get_bool().get(b)) {
+      return error_at(errc::invalid_json, p, "invalid literal");
+    }
+    break;
+  }
+  default: return error_at(errc::invalid_json, p, "unknown JSON value");
+  }
+  std::string_view token;
+  if (auto ec = doc.raw_json_token().get(token)) {
+    return json_error(ec, p, "a JSON value");
+  }
+  assign_string(out, trim_json_space(token));
+  return {};
+}
+
+} // namespace phrony::detail
+
+PHRONY_DECL phrony::result<phrony::raw_json> phrony::parse_raw_json(std::string_view text) {
+  auto& tp = detail::local_parser();
+  const simdjson::padded_string_view body = detail::padded_copy(tp.buffer, text);
+  const detail::path root;
+  detail::od::document doc;
+  if (auto ec = tp.parser.iterate(body).get(doc)) {
+    return detail::json_error(ec, root, "a JSON document");
+  }
+  raw_json out;
+  detail::od::value v;
+  detail::od::json_type type{};
+  if (auto ec = doc.type().get(type)) {
+    return detail::json_error(ec, root, "a JSON value");
+  }
+  if (type == detail::od::json_type::null) {
+    // simdjson 3.0.1's document::is_null() fails on trailing whitespace, so compare the text.
+    if (detail::trim_json_space(text) != "null") {
+      return detail::error_at(errc::invalid_json, root, "invalid literal");
+    }
+    return raw_json{"null"};
+  }
+  if (auto ec = doc.get_value().get(v); ec == simdjson::SCALAR_DOCUMENT_AS_VALUE) {
+    PHRONY_TRY(detail::read_scalar_document(doc, root, out.text));
+  } else if (ec) {
+    return detail::json_error(ec, root, "a JSON document");
+  } else {
+    detail::read_context ctx{body.data() + body.size()};
+    if (detail::read_value(v, root, ctx, out)) {
+      return detail::take_failure();
+    }
+  }
+  const char* trailing = nullptr;
+  if (!doc.current_location().get(trailing)) {
+    return detail::error_at(errc::invalid_json, root, "trailing content after the JSON value");
+  }
+  return out;
+}
+#endif

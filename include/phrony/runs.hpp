@@ -7,9 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include <simdjson.h>
-
-#include "phrony/detail/json.hpp"
+#include "phrony/detail/parse.hpp"
 #include "phrony/error.hpp"
 #include "phrony/raw_json.hpp"
 
@@ -129,7 +127,12 @@ struct accept_response {
   friend bool operator==(const accept_response&, const accept_response&) = default;
 };
 
-namespace detail {
+} // namespace phrony
+
+#if PHRONY_WITH_IMPL
+#include "phrony/detail/json.hpp"
+
+namespace phrony::detail {
 template <std::same_as<run_status> T> struct schema<T> {
   static constexpr auto fields =
       std::make_tuple(req("runId", &T::run_id), req("status", &T::status),
@@ -148,7 +151,14 @@ template <std::same_as<accept_response> T> struct schema<T> {
 };
 // A 202 acknowledgement carries nothing the caller needs, so an empty one is no failure.
 template <> inline constexpr bool accepts_empty_body<accept_response> = true;
-} // namespace detail
+} // namespace phrony::detail
+#endif
+
+PHRONY_DETAIL_VALUE(run_status)
+PHRONY_DETAIL_VALUE(start_run_response)
+PHRONY_DETAIL_VALUE(accept_response)
+
+namespace phrony {
 
 // Each parser takes a std::string_view (copied into the thread's padded buffer), or a
 // simdjson::padded_string / padded_string_view that already carries simdjson's padding (parsed in

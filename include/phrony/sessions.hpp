@@ -8,9 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include <simdjson.h>
-
-#include "phrony/detail/json.hpp"
+#include "phrony/detail/parse.hpp"
 #include "phrony/error.hpp"
 #include "phrony/raw_json.hpp"
 #include "phrony/runs.hpp"
@@ -54,7 +52,12 @@ struct sessions_page {
   friend bool operator==(const sessions_page&, const sessions_page&) = default;
 };
 
-namespace detail {
+} // namespace phrony
+
+#if PHRONY_WITH_IMPL
+#include "phrony/detail/json.hpp"
+
+namespace phrony::detail {
 template <std::same_as<session_row> T> struct schema<T> {
   static constexpr auto fields = std::make_tuple(
       req("id", &T::id), req("tenantId", &T::tenant_id), req("agentId", &T::agent_id),
@@ -79,7 +82,13 @@ template <std::same_as<session_row> T> struct schema<T> {
 template <std::same_as<sessions_page> T> struct schema<T> {
   static constexpr auto fields = std::make_tuple(req("items", &T::items), req("total", &T::total));
 };
-} // namespace detail
+} // namespace phrony::detail
+#endif
+
+PHRONY_DETAIL_VALUE(session_row)
+PHRONY_DETAIL_VALUE(sessions_page)
+
+namespace phrony {
 
 /// Parses the body of GET /v1/agents/{agentId}/sessions (see parse_run_status for the argument
 /// types); to_json(value) writes the canonical JSON back.

@@ -25,10 +25,11 @@
 #include <type_traits>
 #include <utility>
 
-#include <simdjson.h>
 
 #include "phrony/detail/url.hpp"
+#include "phrony/detail/parse.hpp"
 #include "phrony/error.hpp"
+#include "phrony/json_writer.hpp"
 
 namespace phrony {
 
@@ -108,7 +109,7 @@ inline void append_utf8_replacing(std::string_view in, std::string& out) {
 
 /// Sets `out` to `in` decoded as WHATWG UTF-8 (a plain copy when `in` is well-formed).
 inline void assign_utf8_replacing(std::string_view in, std::string& out) {
-  if (simdjson::validate_utf8(in.data(), in.size())) {
+  if (is_valid_utf8(in)) {
     out.assign(in);
     return;
   }
@@ -289,7 +290,7 @@ private:
   /// True when `data` (an sse_event's data during on_event) is followed by simdjson's padding.
   [[nodiscard]] bool padded(std::string_view data) const noexcept {
     return data.data() == data_.data() &&
-           data_.capacity() - data.size() >= simdjson::SIMDJSON_PADDING;
+           data_.capacity() - data.size() >= detail::json_padding;
   }
 
   /// `data` decoded as WHATWG UTF-8 (ill-formed sequences replaced), in scratch_.
@@ -528,9 +529,9 @@ private:
     } guard{*this};
     data_.pop_back(); // every data line appended an LF; the last one is not part of the data
     // Grows with the largest event only, and lets event_stream_decoder parse in place.
-    data_.reserve(data_.size() + simdjson::SIMDJSON_PADDING);
+    data_.reserve(data_.size() + detail::json_padding);
     std::string_view data = data_;
-    if (!defer_utf8_ && !simdjson::validate_utf8(data.data(), data.size())) {
+    if (!defer_utf8_ && !is_valid_utf8(data)) {
       data = replace_invalid_utf8(data);
     }
     const sse_event ev{type_.empty() ? std::string_view("message") : std::string_view(type_), data,

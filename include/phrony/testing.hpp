@@ -19,9 +19,7 @@
 #include <utility>
 #include <vector>
 
-#include <simdjson.h>
-
-#include "phrony/detail/json.hpp"
+#include "phrony/detail/parse.hpp"
 #include "phrony/detail/url.hpp"
 #include "phrony/error.hpp"
 #include "phrony/json_writer.hpp"
@@ -706,61 +704,12 @@ public:
   /// Reads the exchanges of `path`; a line that is not a recorded exchange is an error naming
   /// the line number.
   [[nodiscard]] static result<replay_transport> load(const std::string& path,
-                                                     const replay_options& options = {}) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-      return make_error(errc::invalid_argument, "", "replay_transport: cannot open " + path);
-    }
-    replay_transport t;
-    simdjson::dom::parser parser;
-    std::string line;
-    std::size_t number = 0;
-    std::string buf(64 * 1024, '\0');
-    bool more = true;
-    while (more) {
-      in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
-      const auto got = static_cast<std::size_t>(in.gcount());
-      more = got == buf.size();
-      std::string_view data(buf.data(), got);
-      while (!data.empty() || (!more && !line.empty())) {
-        const auto nl = data.find('\n');
-        line.append(data.substr(0, nl));
-        if (line.size() > options.max_line) {
-          return at_line(path, number + 1, errc::limit_exceeded,
-                         "longer than replay_options::max_line (" +
-                             std::to_string(options.max_line) + " bytes)");
-        }
-        if (nl == std::string_view::npos && more) {
-          break;
-        }
-        data.remove_prefix(nl == std::string_view::npos ? data.size() : nl + 1);
-        ++number;
-        if (auto e = t.add(parser, line, number)) {
-          return at_line(path, number, e->code, e->message);
-        }
-        line.clear();
-      }
-    }
-    return t;
-  }
+                                                     const replay_options& options = {});
 
   /// The exchanges of recorded `text` (the file's contents), for recordings kept in a string;
   /// `name` stands for the file in messages.
   [[nodiscard]] static result<replay_transport> parse(std::string_view text,
-                                                      std::string_view name = "<text>") {
-    replay_transport t;
-    simdjson::dom::parser parser;
-    std::size_t number = 0;
-    while (!text.empty()) {
-      const auto nl = text.find('\n');
-      ++number;
-      if (auto e = t.add(parser, text.substr(0, nl), number)) {
-        return at_line(name, number, e->code, e->message);
-      }
-      text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
-    }
-    return t;
-  }
+                                                      std::string_view name = "<text>");
 
   /// The recorded response (or error) of the next matching send exchange.
   result<http_response> send(const http_request& req) {
@@ -913,6 +862,20 @@ private:
     return make_error(errc::invalid_argument, "", std::move(message));
   }
 
+  // Reads one recorded line into an exchange (simdjson DOM; defined with the reading code).
+  struct reader;
+
+  std::shared_ptr<state> s_;
+};
+
+static_assert(streaming_transport<replay_transport>);
+
+} // namespace phrony::testing
+
+#if PHRONY_WITH_IMPL
+#include <simdjson.h>
+
+struct phrony::testing::replay_transport::reader {
   // Reading one line (simdjson DOM: a line is small next to the bodies it holds, read once).
   using element = simdjson::dom::element;
 
@@ -973,8 +936,8 @@ private:
     return read_headers(headers, out.headers);
   }
 
-  std::optional<error> add(simdjson::dom::parser& parser, std::string_view line,
-                           std::size_t number) {
+  static std::optional<error> add(replay_transport& t, simdjson::dom::parser& parser,
+                                  std::string_view line, std::size_t number) {
     if (phrony::detail::trim_json_space(line).empty()) {
       return std::nullopt; // blank lines (a final newline, spacing) are allowed
     }
@@ -1064,13 +1027,63 @@ private:
         return bad("a stream exchange without a response has an error");
       }
     }
-    s_->exchanges.push_back(std::move(x));
+    t.s_->exchanges.push_back(std::move(x));
     return std::nullopt;
   }
-
-  std::shared_ptr<state> s_;
 };
 
-static_assert(streaming_transport<replay_transport>);
+PHRONY_DECL phrony::result<phrony::testing::replay_transport>
+phrony::testing::replay_transport::load(const std::string& path, const replay_options& options) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return make_error(errc::invalid_argument, "", "replay_transport: cannot open " + path);
+  }
+  replay_transport t;
+  simdjson::dom::parser parser;
+  std::string line;
+  std::size_t number = 0;
+  std::string buf(64 * 1024, '\0');
+  bool more = true;
+  while (more) {
+    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+    const auto got = static_cast<std::size_t>(in.gcount());
+    more = got == buf.size();
+    std::string_view data(buf.data(), got);
+    while (!data.empty() || (!more && !line.empty())) {
+      const auto nl = data.find('\n');
+      line.append(data.substr(0, nl));
+      if (line.size() > options.max_line) {
+        return at_line(path, number + 1, errc::limit_exceeded,
+                       "longer than replay_options::max_line (" +
+                           std::to_string(options.max_line) + " bytes)");
+      }
+      if (nl == std::string_view::npos && more) {
+        break;
+      }
+      data.remove_prefix(nl == std::string_view::npos ? data.size() : nl + 1);
+      ++number;
+      if (auto e = reader::add(t, parser, line, number)) {
+        return at_line(path, number, e->code, e->message);
+      }
+      line.clear();
+    }
+  }
+  return t;
+}
 
-} // namespace phrony::testing
+PHRONY_DECL phrony::result<phrony::testing::replay_transport>
+phrony::testing::replay_transport::parse(std::string_view text, std::string_view name) {
+  replay_transport t;
+  simdjson::dom::parser parser;
+  std::size_t number = 0;
+  while (!text.empty()) {
+    const auto nl = text.find('\n');
+    ++number;
+    if (auto e = reader::add(t, parser, text.substr(0, nl), number)) {
+      return at_line(name, number, e->code, e->message);
+    }
+    text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
+  }
+  return t;
+}
+#endif

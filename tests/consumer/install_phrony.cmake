@@ -1,5 +1,6 @@
 # ctest consumer_install (fixture phrony_installed): installs phrony twice and checks that each
-# install tree holds exactly the headers, the CMake package files and phrony.pc:
+# install tree holds exactly the headers, the compiled mode's library, the CMake package files and
+# phrony.pc:
 #   WORK/main-prefix  `cmake --install` of the build tree running this test (tests and examples
 #                     enabled: none of them may be installed);
 #   WORK/prefix       a fresh configure of SOURCE_DIR with tests, examples and fuzzers off, the way
@@ -16,7 +17,7 @@ function(run)
   endif()
 endfunction()
 
-# Every file of include/, plus the package files.
+# Every file of include/, plus the library and the package files.
 file(GLOB_RECURSE headers RELATIVE ${SOURCE_DIR} ${SOURCE_DIR}/include/*)
 set(expected ${headers}
     share/cmake/phrony/phrony-config.cmake
@@ -25,9 +26,22 @@ set(expected ${headers}
     share/pkgconfig/phrony.pc)
 list(SORT expected)
 
+# Named by the platform and the build type: the library (lib/, lib64/ or lib/<multiarch>/) and
+# the targets file of its configuration; exactly one of each.
+set(variable_names "^lib[^/]*/(.+/)?libphrony\\.a$" "^share/cmake/phrony/phrony-targets-[a-z]+\\.cmake$")
+
 function(check_tree prefix)
   file(GLOB_RECURSE got RELATIVE ${prefix} ${prefix}/*)
   list(SORT got)
+  foreach(re IN LISTS variable_names)
+    set(matched ${got})
+    list(FILTER matched INCLUDE REGEX "${re}")
+    list(LENGTH matched n)
+    if(NOT n EQUAL 1)
+      message(FATAL_ERROR "${prefix}: expected one file matching ${re}, got: ${matched}")
+    endif()
+    list(REMOVE_ITEM got ${matched})
+  endforeach()
   if(NOT got STREQUAL expected)
     set(extra ${got})
     list(REMOVE_ITEM extra ${expected})

@@ -1,12 +1,17 @@
 # Test step of consumer_subdirectory and consumer_fetchcontent: runs the consumer, then checks that
 # `cmake --install` of its build tree installs nothing (phrony's PHRONY_INSTALL is OFF when it is
 # not the top-level project, and the consumer itself has no install rules).
-# cmake -DEXE=<consumer> -DBUILD_DIR=<consumer build dir> -P run_consumer.cmake
+# cmake -DEXE=<consumer>[;<consumer>...] -DBUILD_DIR=<consumer build dir> -P run_consumer.cmake
 cmake_minimum_required(VERSION 3.21)
 
-execute_process(COMMAND ${EXE} RESULT_VARIABLE rc)
-if(NOT rc EQUAL 0)
-  message(FATAL_ERROR "${EXE} failed (${rc})")
+foreach(exe IN LISTS EXE)
+  execute_process(COMMAND ${exe} RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "${exe} failed (${rc})")
+  endif()
+endforeach()
+if(NOT DEFINED BUILD_DIR)
+  return()
 endif()
 
 set(prefix ${BUILD_DIR}/install-check)

@@ -45,76 +45,22 @@
 #include <arm_neon.h>
 #endif
 
+#include "phrony/detail/parse.hpp"
 #include "phrony/error.hpp"
 #include "phrony/indirect.hpp"
 #include "phrony/json_writer.hpp"
 #include "phrony/raw_json.hpp"
 #include "phrony/text.hpp"
 
-namespace phrony {
-
-/// How a parser treats content whose shape the API docs leave open (README, "Strict and
-/// tolerant parsing"). Malformed JSON and documented fields of the wrong type fail in both modes.
-struct parse_options {
-  /// false (the default): an item content that does not match its type's shape is kept verbatim
-  /// with the reason on the item, and an empty 2xx body is accepted where a small object is
-  /// expected. true: the first field that does not match fails the whole body, with its path.
-  bool strict = false;
-};
-
-} // namespace phrony
 
 namespace phrony::detail {
 
 namespace od = simdjson::ondemand;
 
+static_assert(json_padding == simdjson::SIMDJSON_PADDING);
+
 /// Deepest nesting accepted in any body; deeper documents get errc::limit_exceeded.
 inline constexpr std::size_t max_json_depth = 256;
-
-/// The location being parsed: a stack-allocated linked list, turned into a JSON Pointer only
-/// when an error is reported, so the success path never builds strings.
-struct path {
-  const path* parent = nullptr; // nullptr: the document root
-  std::string_view key;
-  std::size_t index = 0;
-  bool is_index = false;
-
-  [[nodiscard]] path field(std::string_view k) const noexcept { return {this, k, 0, false}; }
-  [[nodiscard]] path at(std::size_t i) const noexcept { return {this, {}, i, true}; }
-  [[nodiscard]] std::size_t depth() const noexcept {
-    std::size_t d = 0;
-    for (const path* p = this; p->parent != nullptr; p = p->parent) {
-      ++d;
-    }
-    return d;
-  }
-
-  /// RFC 6901 text: "/items/3/content" ("~" and "/" in keys escaped as "~0" and "~1").
-  [[nodiscard]] std::string pointer() const {
-    if (parent == nullptr) {
-      return {};
-    }
-    std::string out = parent->pointer();
-    out += '/';
-    if (is_index) {
-      out += std::to_string(index);
-      return out;
-    }
-    for (char c : key) {
-      if (c == '~') {
-        out += "~0";
-      } else if (c == '/') {
-        out += "~1";
-      } else {
-        out += c;
-      }
-    }
-    return out;
-  }
-};
-
-/// An error that may have happened; engaged means failure.
-using maybe_error = std::optional<error>;
 
 [[nodiscard]] inline error error_at(errc code, const path& p, std::string message) {
   return make_error(code, p.pointer(), std::move(message));
@@ -132,21 +78,6 @@ using maybe_error = std::optional<error>;
   case simdjson::UTF8_ERROR: return error_at(errc::invalid_json, p, "invalid UTF-8");
   default: return error_at(errc::invalid_json, p, simdjson::error_message(ec));
   }
-}
-
-[[nodiscard]] inline bool is_json_space(char c) noexcept {
-  return c == ' ' || c == '\n' || c == '\r' || c == '\t';
-}
-
-/// `s` without JSON whitespace at either end.
-[[nodiscard]] inline std::string_view trim_json_space(std::string_view s) noexcept {
-  while (!s.empty() && is_json_space(s.front())) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && is_json_space(s.back())) {
-    s.remove_suffix(1);
-  }
-  return s;
 }
 
 /// True when `token` can start a JSON value; a type error on anything else is malformed JSON
@@ -348,12 +279,6 @@ PHRONY_COLD inline read_status fail_read(simdjson::error_code ec, od::value& v, 
     }                                                                                              \
   } while (false)
 
-#define PHRONY_TRY(expr)                                                                           \
-  do {                                                                                             \
-    if (auto phrony_e_ = (expr)) {                                                                 \
-      return std::move(*phrony_e_);                                                                \
-    }                                                                                              \
-  } while (false)
 
 // ---- reading scalars and opaque values --------------------------------------------------------
 
@@ -640,8 +565,8 @@ template <class String>
   return {};
 }
 
-/// The value of `r` when it is one JSON string (escapes decoded by simdjson), else nullopt.
-[[nodiscard]] inline std::optional<std::string> string_value(const raw_json& r) {
+#if PHRONY_WITH_IMPL
+PHRONY_DECL std::optional<std::string> string_value(const raw_json& r) {
   const std::string_view text = trim_json_space(r.text);
   if (text.empty() || text.front() != '"') {
     return std::nullopt;
@@ -658,6 +583,7 @@ template <class String>
   }
   return std::string(s);
 }
+#endif
 
 // Every type the schema machinery reads or writes has a codec<T> specialisation with
 //   static read_status read(od::value&, const path&, read_context&, T&);
@@ -1150,20 +1076,14 @@ inline void release_buffers(deferred_content& s, bool always) {
   release_string(s.raw, always);
 }
 
-/// What the thread's parse buffers hold now, in bytes (for tests and diagnostics).
-struct thread_buffer_sizes {
-  std::size_t parser = 0;
-  std::size_t buffer = 0;
-  std::size_t deferred_parser = 0;
-  std::size_t deferred_text = 0; ///< the set-aside text and its padded copy
-};
-
-[[nodiscard]] inline thread_buffer_sizes thread_buffers() {
+#if PHRONY_WITH_IMPL
+PHRONY_DECL thread_buffer_sizes thread_buffers() {
   const auto& tp = local_parser();
   const auto& s = local_deferred_content();
   return {tp.parser.capacity(), tp.buffer.capacity(), s.parser.capacity(),
           s.raw.capacity() + s.padded.capacity()};
 }
+#endif
 
 /// Copies `text` into `buffer` with room for simdjson's padding after it (simdjson reads a
 /// little past the end) and views the copy.
@@ -1261,75 +1181,15 @@ template <class T>
   return e;
 }
 
-/// Parses a whole body whose root must be a T (an object with a schema, usually).
 template <class T>
-[[nodiscard]] result<T> parse_padded(simdjson::padded_string_view body, parse_options opts = {}) {
-  result<T> r; // parsed in place: one named return, so the value is never moved
-  if (auto e = parse_padded_into(body, *r, opts)) {
-    r = std::move(*e);
+maybe_error parse_text_into(const char* data, std::size_t size, std::size_t capacity, T& out,
+                            parse_options opts) {
+  if (capacity >= size && capacity - size >= simdjson::SIMDJSON_PADDING) {
+    return parse_padded_into(simdjson::padded_string_view(data, size, capacity), out, opts);
   }
-  return r;
+  return parse_padded_into(padded_copy(local_parser().buffer, std::string_view(data, size)), out,
+                           opts);
 }
-
-/// Copies `body` into the thread's padded buffer and parses it into `out` (see
-/// parse_padded_into).
-template <class T>
-[[nodiscard]] maybe_error parse_body_into(std::string_view body, T& out, parse_options opts = {}) {
-  return parse_padded_into(padded_copy(local_parser().buffer, body), out, opts);
-}
-
-/// Copies `body` into the thread's padded buffer (simdjson reads a little past the end) and
-/// parses it.
-template <class T>
-[[nodiscard]] result<T> parse_body(std::string_view body, parse_options opts = {}) {
-  return parse_padded<T>(padded_copy(local_parser().buffer, body), opts);
-}
-
-/// What each public parse_* name is: a function object rather than a function, so that a
-/// translation unit including a header compiles no parser it does not call (a member function
-/// of a class template is only instantiated when used). Every overload takes parse_options
-/// last; without them a body is read in tolerant mode.
-template <class T> struct body_parser {
-  /// Copies `body` into the thread's padded buffer (simdjson reads a little past the end) and
-  /// parses it.
-  [[nodiscard]] result<T> operator()(std::string_view body, parse_options opts = {}) const {
-    return parse_body<T>(body, opts);
-  }
-  /// Parses a body that already has simdjson's padding, in place (no copy).
-  [[nodiscard]] result<T> operator()(simdjson::padded_string_view body,
-                                     parse_options opts = {}) const {
-    return parse_padded<T>(body, opts);
-  }
-  /// A simdjson::padded_string converts to both views: a template, so that a std::string does
-  /// not convert to it instead.
-  template <std::same_as<simdjson::padded_string> P>
-  [[nodiscard]] result<T> operator()(const P& body, parse_options opts = {}) const {
-    return parse_padded<T>(body, opts);
-  }
-
-  // The same into an existing value, read over in place: its strings and vectors keep their
-  // storage, so a loop parsing bodies of one shape into one value allocates little. The result
-  // equals a fresh parse. On failure `out` is left partly read (valid, contents unspecified).
-  result<void> operator()(std::string_view body, T& out, parse_options opts = {}) const {
-    return to_result(parse_body_into(body, out, opts));
-  }
-  result<void> operator()(simdjson::padded_string_view body, T& out,
-                          parse_options opts = {}) const {
-    return to_result(parse_padded_into(body, out, opts));
-  }
-  template <std::same_as<simdjson::padded_string> P>
-  result<void> operator()(const P& body, T& out, parse_options opts = {}) const {
-    return to_result(parse_padded_into(body, out, opts));
-  }
-
-private:
-  static result<void> to_result(maybe_error e) {
-    if (e) {
-      return std::move(*e);
-    }
-    return {};
-  }
-};
 
 // ---- canonical writing ------------------------------------------------------------------------
 
@@ -1372,33 +1232,19 @@ template <has_schema T> struct codec<T> {
   }
 };
 
-/// Canonical JSON of any value type with a schema.
-template <class T> [[nodiscard]] std::string to_json_text(const T& t) {
+/// Canonical JSON of any value type with a codec.
+template <class T> std::string to_json_text(const T& t) {
   json_writer w;
   write_value(w, t);
   return std::move(w).take().value_or(std::string{});
 }
 
-/// Types with a canonical writer: every value type with a schema, and those opted in by
-/// specialising this to true (their codec writes them by hand).
-template <class T> inline constexpr bool has_writer = has_schema<T>;
-
 } // namespace phrony::detail
 
-namespace phrony {
-
-/// Canonical JSON of a parsed value: documented fields under their wire names, in the order the
-/// API documents them, then unknown fields verbatim; parsing it back gives an equal value.
-template <class T>
-requires detail::has_writer<T>
-[[nodiscard]] std::string to_json(const T& v) { return detail::to_json_text(v); }
-
-/// Frees this thread's parse buffers now. They grow to the largest body parsed on the thread
-/// (and are freed by themselves after a body over 16 MiB); the next parse allocates them again.
-inline void release_thread_buffers() {
+#if PHRONY_WITH_IMPL
+PHRONY_DECL void phrony::release_thread_buffers() {
   detail::release_buffers(detail::local_parser(), true);
   detail::release_buffers(detail::local_deferred_content(), true);
   detail::local_text_arena().release();
 }
-
-} // namespace phrony
+#endif

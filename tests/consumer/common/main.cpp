@@ -6,6 +6,11 @@
 #include <string>
 #include <string_view>
 
+// The compiled mode's promise: its users' translation units do not see simdjson.
+#if defined(PHRONY_SEPARATE_COMPILATION) && defined(SIMDJSON_H)
+#error "phrony/phrony.hpp included simdjson.h in the compiled mode"
+#endif
+
 static_assert(PHRONY_VERSION ==
               PHRONY_VERSION_MAJOR * 10000 + PHRONY_VERSION_MINOR * 100 + PHRONY_VERSION_PATCH);
 
