@@ -186,11 +186,13 @@ struct body_parts {
   [[nodiscard]] std::string text() const {
     std::string out = R"({"session":)" + object_text(session) + R"(,"runs":[)";
     for (std::size_t i = 0; i < runs.size(); ++i) {
-      out += (i ? "," : "") + object_text(runs[i]);
+      out += i ? "," : "";
+      out += object_text(runs[i]);
     }
     out += R"(],"items":[)";
     for (std::size_t i = 0; i < items.size(); ++i) {
-      out += (i ? "," : "") + object_text(items[i]);
+      out += i ? "," : "";
+      out += object_text(items[i]);
     }
     out += ']';
     for (const auto& [k, v] : top_extra) {

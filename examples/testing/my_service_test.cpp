@@ -13,6 +13,7 @@
 
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
+#include <simdjson.h> // the test reads recorded lines itself
 
 #include <chrono>
 #include <cstdio>

@@ -185,29 +185,29 @@ PHRONY_DECL std::optional<std::string> phrony::api_error_body::message_text() co
     return std::nullopt;
   }
   auto& tp = detail::local_parser();
-  const std::string text = message->text;
+  const std::string_view text = message->text;
   const simdjson::padded_string_view body = detail::padded_copy(tp.buffer, text);
   detail::od::document doc;
   if (tp.parser.iterate(body).get(doc)) {
-    return text;
+    return std::string(text);
   }
   detail::od::json_type t{};
   if (doc.type().get(t)) {
-    return text;
+    return std::string(text);
   }
   if (t == detail::od::json_type::string) {
     std::string_view s;
     if (doc.get_string().get(s)) {
-      return text;
+      return std::string(text);
     }
     return std::string(s);
   }
   if (t != detail::od::json_type::array) {
-    return text;
+    return std::string(text);
   }
   detail::od::array a;
   if (doc.get_array().get(a)) {
-    return text;
+    return std::string(text);
   }
   std::string out;
   const detail::path root;
@@ -216,7 +216,7 @@ PHRONY_DECL std::optional<std::string> phrony::api_error_body::message_text() co
     detail::od::value v;
     detail::od::json_type et{};
     if (el.get(v) || v.type().get(et)) {
-      return text;
+      return std::string(text);
     }
     if (!out.empty()) {
       out += "; ";
@@ -224,13 +224,13 @@ PHRONY_DECL std::optional<std::string> phrony::api_error_body::message_text() co
     if (et == detail::od::json_type::string) {
       std::string_view s;
       if (v.get_string().get(s)) {
-        return text;
+        return std::string(text);
       }
       out += s;
     } else {
       raw_json element;
       if (detail::read_value(v, root, ctx, element)) {
-        return text;
+        return std::string(text);
       }
       out += element.text;
     }

@@ -8,6 +8,7 @@
 //
 // Usage: all_headers <tests/fixtures directory>
 #include <phrony/client.hpp>
+#include <phrony/config.hpp>
 #include <phrony/conversation.hpp>
 #include <phrony/error.hpp>
 #include <phrony/events.hpp>

@@ -233,8 +233,10 @@ template <class T>
 requires detail::has_writer<T>
 [[nodiscard]] std::string to_json(const T& v) { return detail::to_json_text(v); }
 
-/// Frees this thread's parse buffers now. They grow to the largest body parsed on the thread
-/// (and are freed by themselves after a body over 16 MiB); the next parse allocates them again.
+/// Frees this thread's parse buffers now, and lets go of its current text block (kept alive only
+/// by the values still holding texts in it). The buffers grow to the largest body parsed on the
+/// thread (and are freed by themselves after a body over 16 MiB); the next parse allocates them
+/// again.
 PHRONY_DECL void release_thread_buffers();
 
 } // namespace phrony
