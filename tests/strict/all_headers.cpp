@@ -325,7 +325,7 @@ void follower(const phrony_strict::fake_server& fx) {
   }
   f.on_conversation(*c);
   STRICT_CHECK(f.next().what == follow_action::kind::answer_task);
-  const std::string task = f.next().task ? f.next().task->user_task_id : std::string();
+  const std::string task = f.next().task ? f.next().task->user_task_id.str() : std::string();
   f.on_answered();
   STRICT_CHECK(f.answered(task));
   (void)f.on_event(stream_event{}, std::chrono::system_clock::now());
@@ -384,7 +384,7 @@ void client_calls(const std::string& fixtures) {
   c.transport().streams.push_back({e2});
   std::vector<std::string> subjects;
   const auto streamed = c.stream_events(run_id, [&](const result<stream_event>& e) {
-    subjects.push_back(e ? e->subject : e.error().message);
+    subjects.push_back(e ? e->subject.str() : e.error().message);
   });
   STRICT_CHECK(streamed.has_value());
   STRICT_CHECK(subjects ==
