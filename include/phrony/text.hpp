@@ -245,7 +245,9 @@ struct text_access {
     if (b == nullptr || b->capacity <= s.size() || b->refs.load(std::memory_order_acquire) != 1) {
       return false;
     }
-    std::memmove(b->bytes(), s.data(), s.size());
+    if (!s.empty()) { // an empty view may have no data (memmove wants a pointer even for 0)
+      std::memmove(b->bytes(), s.data(), s.size());
+    }
     b->bytes()[s.size()] = '\0';
     t.data_ = b->bytes();
     t.size_ = s.size();
@@ -269,7 +271,9 @@ struct text_access {
   static void own(text& t, std::string_view s) {
     text_block* b =
         new_text_block(std::max<std::size_t>((s.size() + 32) & ~std::size_t{31}, 32), 1);
-    std::memcpy(b->bytes(), s.data(), s.size());
+    if (!s.empty()) {
+      std::memcpy(b->bytes(), s.data(), s.size());
+    }
     b->bytes()[s.size()] = '\0';
     t = adopt(b->bytes(), s.size(), b);
   }
