@@ -190,7 +190,7 @@ TEST_CASE("every missing session row field is reported at its path") {
     const auto got = parse_sessions_page(body);
     REQUIRE_FALSE(got.has_value());
     CHECK(got.error().code == errc::missing_field);
-    CHECK(got.error().path == "/" + std::string(key));
+    CHECK(got.error().path == std::string("/").append(key));
   }
 }
 

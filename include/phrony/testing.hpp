@@ -477,7 +477,12 @@ public:
   [[nodiscard]] std::string log() const {
     std::string out;
     for (std::size_t i = 0; i < s_->requests.size(); ++i) {
-      out += "#" + std::to_string(i + 1) + " " + to_string(s_->requests[i]) + "\n";
+      // Appended piece by piece: `"#" + std::string&&` trips g++ 12's -Wrestrict false positive.
+      out += '#';
+      out += std::to_string(i + 1);
+      out += ' ';
+      out += to_string(s_->requests[i]);
+      out += '\n';
     }
     return out;
   }
