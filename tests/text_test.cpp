@@ -124,7 +124,11 @@ TEST_CASE("a value read over keeps its texts' storage: the third parse allocates
   CHECK(status == *parse_run_status(body));
 }
 
-TEST_CASE("texts made on one thread are freed on others") {
+#if !defined(PHRONY_TEST_NO_THREADS)
+#define PHRONY_TEST_NO_THREADS 0
+#endif
+
+TEST_CASE("texts made on one thread are freed on others" * doctest::skip(PHRONY_TEST_NO_THREADS)) {
   const std::string body = generated("conversation_1000.json");
   auto c = parse_conversation(body);
   REQUIRE(c.has_value());
