@@ -243,7 +243,6 @@ PHRONY_DETAIL_VALUE(api_error_body)
 
 namespace phrony {
 
-
 /// Parses an error body; fails (and http_error falls back to a standard phrase) when it is not
 /// a JSON object of the expected types.
 inline constexpr detail::body_parser<api_error_body> parse_error_body{};

@@ -25,9 +25,8 @@
 #include <type_traits>
 #include <utility>
 
-
-#include "phrony/detail/url.hpp"
 #include "phrony/detail/parse.hpp"
+#include "phrony/detail/url.hpp"
 #include "phrony/error.hpp"
 #include "phrony/json_writer.hpp"
 
@@ -289,8 +288,7 @@ private:
 
   /// True when `data` (an sse_event's data during on_event) is followed by simdjson's padding.
   [[nodiscard]] bool padded(std::string_view data) const noexcept {
-    return data.data() == data_.data() &&
-           data_.capacity() - data.size() >= detail::json_padding;
+    return data.data() == data_.data() && data_.capacity() - data.size() >= detail::json_padding;
   }
 
   /// `data` decoded as WHATWG UTF-8 (ill-formed sequences replaced), in scratch_.

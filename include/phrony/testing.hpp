@@ -1059,8 +1059,8 @@ phrony::testing::replay_transport::load(const std::string& path, const replay_op
       line.append(data.substr(0, nl));
       if (line.size() > options.max_line) {
         return at_line(path, number + 1, errc::limit_exceeded,
-                       "longer than replay_options::max_line (" +
-                           std::to_string(options.max_line) + " bytes)");
+                       "longer than replay_options::max_line (" + std::to_string(options.max_line) +
+                           " bytes)");
       }
       if (nl == std::string_view::npos && more) {
         break;

@@ -24,7 +24,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   phrony::follow_handler decide;
-  decide.answer_task = [](const phrony::pending_user_task& t) -> std::optional<phrony::run_message> {
+  decide.answer_task =
+      [](const phrony::pending_user_task& t) -> std::optional<phrony::run_message> {
     return phrony::run_message::approve(t.user_task_id);
   };
   decide.on_dashboard_task = [](const phrony::pending_user_task& t) {

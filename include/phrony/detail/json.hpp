@@ -52,7 +52,6 @@
 #include "phrony/raw_json.hpp"
 #include "phrony/text.hpp"
 
-
 namespace phrony::detail {
 
 namespace od = simdjson::ondemand;
@@ -278,7 +277,6 @@ PHRONY_COLD inline read_status fail_read(simdjson::error_code ec, od::value& v, 
       return ::phrony::detail::read_status{true};                                                  \
     }                                                                                              \
   } while (false)
-
 
 // ---- reading scalars and opaque values --------------------------------------------------------
 

@@ -19,16 +19,16 @@
 #include "phrony/raw_json.hpp"
 
 /// Gives the value type phrony::T (named as in namespace phrony) its to_json.
-#define PHRONY_DETAIL_WRITABLE(T)                                                                 \
-  namespace phrony::detail {                                                                     \
-  template <> inline constexpr bool has_writer<T> = true;                                        \
-  PHRONY_DETAIL_INSTANTIATE(std::string to_json_text<T>(const T&))                               \
+#define PHRONY_DETAIL_WRITABLE(T)                                                                  \
+  namespace phrony::detail {                                                                       \
+  template <> inline constexpr bool has_writer<T> = true;                                          \
+  PHRONY_DETAIL_INSTANTIATE(std::string to_json_text<T>(const T&))                                 \
   }
 /// Gives the type phrony::T its parse entry point.
-#define PHRONY_DETAIL_READABLE(T)                                                                 \
-  namespace phrony::detail {                                                                     \
-  PHRONY_DETAIL_INSTANTIATE(maybe_error parse_text_into<T>(const char*, std::size_t,             \
-                                                           std::size_t, T&, parse_options))      \
+#define PHRONY_DETAIL_READABLE(T)                                                                  \
+  namespace phrony::detail {                                                                       \
+  PHRONY_DETAIL_INSTANTIATE(maybe_error parse_text_into<T>(const char*, std::size_t, std::size_t,  \
+                                                           T&, parse_options))                     \
   }
 /// Both: a value type with a parser and a canonical writer.
 #define PHRONY_DETAIL_VALUE(T) PHRONY_DETAIL_WRITABLE(T) PHRONY_DETAIL_READABLE(T)
@@ -130,8 +130,8 @@ inline constexpr std::size_t json_padding = 64;
 /// leaves json_padding bytes after the body they are parsed in place, else copied into the
 /// thread's padded buffer. After a body over release_threshold the thread's buffers are released.
 template <class T>
-[[nodiscard]] maybe_error parse_text_into(const char* data, std::size_t size,
-                                          std::size_t capacity, T& out, parse_options opts);
+[[nodiscard]] maybe_error parse_text_into(const char* data, std::size_t size, std::size_t capacity,
+                                          T& out, parse_options opts);
 
 /// parse_text_into into a fresh value.
 template <class T>
