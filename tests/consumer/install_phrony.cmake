@@ -3,8 +3,8 @@
 # phrony.pc:
 #   WORK/main-prefix  `cmake --install` of the build tree running this test (tests and examples
 #                     enabled: none of them may be installed);
-#   WORK/prefix       a fresh configure of SOURCE_DIR with tests, examples and fuzzers off, the way
-#                     a packager builds; the consumer tests use this one.
+#   WORK/prefix       a fresh configure and build of SOURCE_DIR with tests, examples and fuzzers
+#                     off, the way a packager builds; the consumer tests use this one.
 # cmake -DSOURCE_DIR=.. -DMAIN_BUILD_DIR=.. -DWORK=.. -DINIT_CACHE=.. -DGENERATOR=..
 #       -P install_phrony.cmake
 cmake_minimum_required(VERSION 3.21)
@@ -62,5 +62,6 @@ check_tree(${WORK}/main-prefix)
 run(${CMAKE_COMMAND} -S ${SOURCE_DIR} -B ${WORK}/build -G ${GENERATOR} -C ${INIT_CACHE}
     -DPHRONY_BUILD_TESTS=OFF -DPHRONY_BUILD_EXAMPLES=OFF -DPHRONY_BUILD_FUZZ=OFF
     -DCMAKE_INSTALL_PREFIX=${WORK}/prefix)
+run(${CMAKE_COMMAND} --build ${WORK}/build) # libphrony.a, the compiled mode's library
 run(${CMAKE_COMMAND} --install ${WORK}/build)
 check_tree(${WORK}/prefix)
