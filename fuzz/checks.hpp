@@ -231,6 +231,47 @@ template <class = void> void check_error_body(std::string_view body) {
 
 /// The conversation checks: round trip in both modes, the padded overload, kept contents,
 /// pending tasks and sorting.
+/// A parsed text behaves as the std::string_view of its bytes: every query agrees with the
+/// view's, and copies, moves and clear() leave the original as it was. `other` is a second text
+/// of the same value (a needle and an operand).
+template <class = void> void check_text(const phrony::text& t, const phrony::text& other) {
+  const std::string_view v = t;
+  const std::string_view o = other;
+  check(std::string_view(t.data(), t.size()) == v && t.c_str()[t.size()] == '\0' &&
+            t.length() == v.size() && t.empty() == v.empty() &&
+            std::string_view(t.begin(), static_cast<std::size_t>(t.end() - t.begin())) == v &&
+            (v.empty() || (t[0] == v[0] && t.front() == v.front() && t.back() == v.back())),
+        "a text's bytes are its view's");
+  const std::string_view needle = o.substr(0, std::min<std::size_t>(o.size(), 3));
+  const char c = needle.empty() ? '"' : needle.front();
+  const std::size_t pos = v.size() / 2;
+  check(t.find(needle) == v.find(needle) && t.find(needle, pos) == v.find(needle, pos) &&
+            t.find(c, pos) == v.find(c, pos) && t.rfind(needle) == v.rfind(needle) &&
+            t.rfind(c, pos) == v.rfind(c, pos) &&
+            t.find_first_of(needle) == v.find_first_of(needle) &&
+            t.find_last_of(needle) == v.find_last_of(needle),
+        "a text's find, rfind, find_first_of and find_last_of are its view's");
+  check(t.starts_with(needle) == v.starts_with(needle) && t.starts_with(c) == v.starts_with(c) &&
+            t.ends_with(needle) == v.ends_with(needle) && t.ends_with(c) == v.ends_with(c) &&
+            t.contains(needle) == (v.find(needle) != std::string_view::npos) &&
+            t.contains(c) == (v.find(c) != std::string_view::npos),
+        "a text's starts_with, ends_with and contains are its view's");
+  check((t.compare(o) < 0) == (v.compare(o) < 0) && (t.compare(o) == 0) == (v == o) &&
+            ((t <=> other) < 0) == (v < o) && (t == other) == (v == o) && (t == o) == (v == o),
+        "texts compare as their views");
+  check(t.substr(pos) == v.substr(pos) && t + other == std::string(v).append(o) &&
+            t + o == std::string(v).append(o) && o + t == std::string(o).append(v),
+        "substr and + give the views' strings");
+  check(std::hash<phrony::text>{}(t) == std::hash<std::string_view>{}(v), "texts hash as views");
+  phrony::text copy = t;
+  check(copy == v && (v.empty() || copy.data() != t.data()), "a copied text has bytes of its own");
+  phrony::text moved = std::move(copy);
+  check(moved == v && copy.empty(),
+        "a moved-from text is empty"); // NOLINT(bugprone-use-after-move)
+  moved.clear();
+  check(moved.empty() && t == v, "clearing a copy leaves the original");
+}
+
 template <class = void> void check_conversation(std::string_view body) {
   round_trip(body, phrony::parse_conversation);
   check_parse_modes(body, phrony::parse_conversation, {.duplicate_item_type_refused = true});
@@ -321,6 +362,16 @@ template <class = void> void check_conversation(std::string_view body) {
               (wire.empty() || phrony::parse_user_task_kind(wire) == task.kind_enum()),
           "a known task kind's wire name maps back to it");
   }
+  if (!plain->items.empty()) {
+    const auto& first = plain->items.front();
+    const auto& last = plain->items.back();
+    check_text(first.id, last.run_id);
+    check_text(last.type, first.id);
+    auto item = first; // copy-assigned over, content and content_error included
+    item = last;
+    check(item == last && plain->items.front() == first,
+          "an item copy-assigned is equal and apart");
+  }
   auto sorted = *plain;
   sorted.sort_by_ordinal();
   check(std::is_sorted(sorted.items.begin(), sorted.items.end(),
@@ -341,6 +392,9 @@ template <class = void> void check_stream_event(std::string_view payload) {
           "a known event kind's wire name is the kind");
     check(!(e->run_id || e->session_id || e->status) || e->data.text.front() == '{',
           "ids are picked from an object only");
+    check_text(e->data.text, e->subject);
+    check_text(e->kind, e->data.text);
+    check_text(e->ts, e->run_id.value_or(e->kind));
   }
 }
 
