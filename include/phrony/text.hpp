@@ -275,10 +275,13 @@ struct text_access {
     t.size_ = s.size();
     return true;
   }
-  /// Empties `t`, keeping its storage when no other text shares it (a value read over).
-  static void clear(text& t) noexcept {
+  /// Empties `t` for a value read over: it keeps its storage when no other text shares it, else
+  /// gets storage of its own. Left without any, the next read would put it in the thread's arena
+  /// (a fresh value's texts go there), to be cleared out of it again by the next read: a chunk
+  /// allocated every 64 KiB of reads.
+  static void clear(text& t) {
     if (!overwrite(t, {})) {
-      t = text{};
+      own(t, {});
     }
   }
   /// The size of `t`'s storage when no other text shares it, 0 when it has none, else SIZE_MAX.
