@@ -331,6 +331,19 @@ struct conversation {
   friend bool operator==(const conversation&, const conversation&) = default;
 };
 
+namespace detail {
+/// What pending_user_tasks reads from a UserTaskReq content kept verbatim (tolerant parsing):
+/// the documented user_task_id, and the other details wherever they have the usual shape.
+struct loose_user_task {
+  text user_task_id;
+  std::optional<raw_json> kind;
+  std::optional<raw_json> prompt;
+  std::optional<raw_json> status;
+  std::optional<raw_json> options;
+  extra_fields extra;
+};
+} // namespace detail
+
 // ---- schemas ----------------------------------------------------------------------------------
 
 } // namespace phrony
@@ -717,6 +730,12 @@ template <std::same_as<conversation> T> struct schema<T> {
       std::make_tuple(req("session", &T::session), req("runs", &T::runs), req("items", &T::items));
 };
 
+template <std::same_as<loose_user_task> T> struct schema<T> {
+  static constexpr auto fields = std::make_tuple(
+      req("user_task_id", &T::user_task_id), opt("kind", &T::kind), opt("prompt", &T::prompt),
+      opt("status", &T::status), opt("options", &T::options));
+};
+
 } // namespace phrony::detail
 #endif
 
@@ -733,6 +752,8 @@ PHRONY_DETAIL_VALUE(user_task_option)
 PHRONY_DETAIL_VALUE(user_task_req_content)
 PHRONY_DETAIL_VALUE(timeline_item)
 PHRONY_DETAIL_VALUE(conversation)
+PHRONY_DETAIL_READABLE(loose_user_task)       // pending_user_tasks reads kept contents with
+PHRONY_DETAIL_READABLE(std::vector<raw_json>) // these two
 
 namespace phrony {
 
@@ -821,36 +842,6 @@ struct pending_user_task {
   return !item.finished_at.has_value();
 }
 
-namespace detail {
-
-/// What pending_user_tasks reads from a UserTaskReq content kept verbatim (tolerant parsing):
-/// the documented user_task_id, and the other details wherever they have the usual shape.
-struct loose_user_task {
-  text user_task_id;
-  std::optional<raw_json> kind;
-  std::optional<raw_json> prompt;
-  std::optional<raw_json> status;
-  std::optional<raw_json> options;
-  extra_fields extra;
-};
-
-} // namespace detail
-} // namespace phrony
-
-#if PHRONY_WITH_IMPL
-namespace phrony::detail {
-template <std::same_as<loose_user_task> T> struct schema<T> {
-  static constexpr auto fields = std::make_tuple(
-      req("user_task_id", &T::user_task_id), opt("kind", &T::kind), opt("prompt", &T::prompt),
-      opt("status", &T::status), opt("options", &T::options));
-};
-} // namespace phrony::detail
-#endif
-
-PHRONY_DETAIL_READABLE(loose_user_task)
-PHRONY_DETAIL_READABLE(std::vector<raw_json>)
-
-namespace phrony {
 namespace detail {
 
 /// A string member of a kept content, when it is one.

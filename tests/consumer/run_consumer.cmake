@@ -1,7 +1,9 @@
-# Test step of consumer_subdirectory and consumer_fetchcontent: runs the consumer, then checks that
-# `cmake --install` of its build tree installs nothing (phrony's PHRONY_INSTALL is OFF when it is
-# not the top-level project, and the consumer itself has no install rules).
-# cmake -DEXE=<consumer>[;<consumer>...] -DBUILD_DIR=<consumer build dir> -P run_consumer.cmake
+# Test step of the consumers that build more than one program or install nothing: runs each
+# consumer (EXE, a list: find_package and add_subdirectory also build the compiled mode's), then,
+# given BUILD_DIR (consumer_subdirectory, consumer_fetchcontent), checks that `cmake --install`
+# of that build tree installs nothing (phrony's PHRONY_INSTALL is OFF when it is not the top-level
+# project, and the consumer itself has no install rules).
+# cmake -DEXE=<consumer>[;<consumer>...] [-DBUILD_DIR=<consumer build dir>] -P run_consumer.cmake
 cmake_minimum_required(VERSION 3.21)
 
 foreach(exe IN LISTS EXE)

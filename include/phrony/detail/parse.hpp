@@ -175,6 +175,23 @@ struct thread_buffer_sizes {
 };
 [[nodiscard]] PHRONY_DECL thread_buffer_sizes thread_buffers();
 
+/// A body that already carries simdjson's padding (simdjson::padded_string or
+/// padded_string_view). A template parameter, so that this header needs no simdjson.h (the
+/// caller has it) and a std::string does not convert to a padded_string instead.
+template <class P>
+concept padded_body =
+    std::same_as<P, simdjson::padded_string_view> || std::same_as<P, simdjson::padded_string>;
+
+/// The bytes allocated for `body`: a padded_string_view says; a padded_string has json_padding
+/// after its size.
+template <padded_body P> [[nodiscard]] std::size_t padded_capacity(const P& body) noexcept {
+  if constexpr (std::same_as<P, simdjson::padded_string>) {
+    return body.size() + json_padding;
+  } else {
+    return body.capacity();
+  }
+}
+
 /// What each public parse_* name is: a function object rather than a function, so that a
 /// translation unit including a header compiles no parser it does not call (a member function
 /// of a class template is only instantiated when used). Every overload takes parse_options
@@ -183,35 +200,23 @@ template <class T> struct body_parser {
   /// Copies `body` into the thread's padded buffer (simdjson reads a little past the end) and
   /// parses it.
   [[nodiscard]] result<T> operator()(std::string_view body, parse_options opts = {}) const {
-    return parse_text<T>(body.data(), body.size(), 0, opts);
+    return parse_body<T>(body, opts);
   }
-  /// Parses a simdjson::padded_string_view, which carries simdjson's padding, in place (no
-  /// copy). A template, so that the header needs no simdjson.h: the caller has it.
-  template <std::same_as<simdjson::padded_string_view> P>
+  /// Parses a body that already has simdjson's padding, in place (no copy).
+  template <padded_body P>
   [[nodiscard]] result<T> operator()(const P& body, parse_options opts = {}) const {
-    return parse_text<T>(body.data(), body.size(), body.capacity(), opts);
-  }
-  /// Parses a simdjson::padded_string in place (a template, so that a std::string does not
-  /// convert to it instead).
-  template <std::same_as<simdjson::padded_string> P>
-  [[nodiscard]] result<T> operator()(const P& body, parse_options opts = {}) const {
-    return parse_text<T>(body.data(), body.size(), body.size() + json_padding, opts);
+    return parse_text<T>(body.data(), body.size(), padded_capacity(body), opts);
   }
 
   // The same into an existing value, read over in place: its strings and vectors keep their
   // storage, so a loop parsing bodies of one shape into one value allocates little. The result
   // equals a fresh parse. On failure `out` is left partly read (valid, contents unspecified).
   result<void> operator()(std::string_view body, T& out, parse_options opts = {}) const {
-    return to_result(parse_text_into(body.data(), body.size(), 0, out, opts));
+    return to_result(parse_body_into(body, out, opts));
   }
-  template <std::same_as<simdjson::padded_string_view> P>
+  template <padded_body P>
   result<void> operator()(const P& body, T& out, parse_options opts = {}) const {
-    return to_result(parse_text_into(body.data(), body.size(), body.capacity(), out, opts));
-  }
-  template <std::same_as<simdjson::padded_string> P>
-  result<void> operator()(const P& body, T& out, parse_options opts = {}) const {
-    return to_result(
-        parse_text_into(body.data(), body.size(), body.size() + json_padding, out, opts));
+    return to_result(parse_text_into(body.data(), body.size(), padded_capacity(body), out, opts));
   }
 
 private:
