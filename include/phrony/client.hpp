@@ -9,12 +9,11 @@
 #include <functional>
 #include <memory>
 #include <optional>
-#include <random>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <utility>
 
+#include "phrony/config.hpp"
 #include "phrony/conversation.hpp"
 #include "phrony/error.hpp"
 #include "phrony/events.hpp"
@@ -30,16 +29,17 @@
 
 namespace phrony {
 
+namespace detail {
+/// client_options' defaults: std::this_thread::sleep_for, and a per-thread mt19937_64.
+PHRONY_DECL void sleep_for(std::chrono::milliseconds d);
+[[nodiscard]] PHRONY_DECL double random01();
+} // namespace detail
+
 /// The client's clock, randomness and limits. Tests replace sleep/now/random to run instantly.
 struct client_options {
   retry_policy retry;
-  std::function<void(std::chrono::milliseconds)> sleep = [](std::chrono::milliseconds d) {
-    std::this_thread::sleep_for(d);
-  };
-  std::function<double()> random = [] {
-    thread_local std::mt19937_64 gen{std::random_device{}()};
-    return std::uniform_real_distribution<double>(0.0, 1.0)(gen);
-  };
+  std::function<void(std::chrono::milliseconds)> sleep = detail::sleep_for; ///< this thread's
+  std::function<double()> random = detail::random01; ///< uniform in [0, 1), per thread
   std::function<std::chrono::system_clock::time_point()> now = [] {
     return std::chrono::system_clock::now();
   };
@@ -484,3 +484,20 @@ private:
 };
 
 } // namespace phrony
+
+#if PHRONY_WITH_IMPL
+// Definitions: compiled in the library in compiled mode (see config.hpp).
+#include <random>
+#include <thread>
+
+namespace phrony::detail {
+
+PHRONY_DECL void sleep_for(std::chrono::milliseconds d) { std::this_thread::sleep_for(d); }
+
+PHRONY_DECL double random01() {
+  thread_local std::mt19937_64 gen{std::random_device{}()};
+  return std::uniform_real_distribution<double>(0.0, 1.0)(gen);
+}
+
+} // namespace phrony::detail
+#endif

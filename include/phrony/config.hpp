@@ -20,6 +20,18 @@
 #define PHRONY_DECL inline
 #endif
 
+// PHRONY_LAZY (on the declaration) and PHRONY_LAZY_DEF (on the definition): header-only, a
+// function template with a defaulted parameter, so that only a translation unit calling it
+// compiles its body and the parsers that body instantiates; compiled mode, a plain function of
+// the library.
+#if defined(PHRONY_SEPARATE_COMPILATION)
+#define PHRONY_LAZY
+#define PHRONY_LAZY_DEF
+#else
+#define PHRONY_LAZY template <class = void>
+#define PHRONY_LAZY_DEF template <class>
+#endif
+
 // An explicit instantiation: declared (extern) in the users' translation units of the compiled
 // mode, defined in the library, absent in header-only mode (each TU instantiates what it uses).
 #if !defined(PHRONY_SEPARATE_COMPILATION)

@@ -12,6 +12,7 @@
 #include <variant>
 #include <vector>
 
+#include "phrony/config.hpp"
 #include "phrony/detail/parse.hpp"
 #include "phrony/error.hpp"
 #include "phrony/indirect.hpp"
@@ -321,13 +322,8 @@ struct conversation {
   std::vector<timeline_item> items;
   extra_fields extra;
 
-  /// Puts items in timeline order (by ordinal; equal ordinals keep their order). A template
-  /// only so that translation units that never sort do not compile the sort.
-  template <class = void> void sort_by_ordinal() {
-    std::stable_sort(
-        items.begin(), items.end(),
-        [](const timeline_item& a, const timeline_item& b) { return a.ordinal < b.ordinal; });
-  }
+  /// Puts items in timeline order (by ordinal; equal ordinals keep their order).
+  PHRONY_LAZY PHRONY_DECL void sort_by_ordinal();
   friend bool operator==(const conversation&, const conversation&) = default;
 };
 
@@ -834,18 +830,34 @@ struct pending_user_task {
 
 /// True when a UserTaskReq has not been answered: its status says pending or, with no status,
 /// its item has not finished.
-[[nodiscard]] inline bool is_pending(const user_task_req_content& task,
-                                     const timeline_item& item) noexcept {
-  if (task.status) {
-    return *task.status == "pending" || *task.status == "Pending";
-  }
-  return !item.finished_at.has_value();
+[[nodiscard]] PHRONY_DECL bool is_pending(const user_task_req_content& task,
+                                          const timeline_item& item) noexcept;
+
+/// The task to answer for each run that is not finished (sub-agent runs included): its latest
+/// unanswered UserTaskReq by ordinal. Items of runs missing from `c.runs` are ignored, since
+/// nothing says whether those runs still wait. A UserTaskReq whose content tolerant parsing kept
+/// verbatim counts too, read as far as it goes (options given as plain strings become options
+/// whose id and label are that string). Ordered by ordinal.
+PHRONY_LAZY [[nodiscard]] PHRONY_DECL std::vector<pending_user_task>
+pending_user_tasks(const conversation& c);
+
+} // namespace phrony
+
+#if PHRONY_WITH_IMPL
+// Definitions: compiled in the library in compiled mode (see config.hpp).
+
+namespace phrony {
+
+PHRONY_LAZY_DEF PHRONY_DECL void conversation::sort_by_ordinal() {
+  std::stable_sort(items.begin(), items.end(), [](const timeline_item& a, const timeline_item& b) {
+    return a.ordinal < b.ordinal;
+  });
 }
 
 namespace detail {
 
 /// A string member of a kept content, when it is one.
-[[nodiscard]] inline std::optional<text> loose_string(const std::optional<raw_json>& v) {
+[[nodiscard]] PHRONY_DECL std::optional<text> loose_string(const std::optional<raw_json>& v) {
   if (auto s = v ? string_value(*v) : std::nullopt) {
     return text(*s);
   }
@@ -854,8 +866,8 @@ namespace detail {
 
 /// The options of a kept task: objects with a string id and label, or plain strings (the
 /// string is both); other elements are left out.
-template <class = void>
-[[nodiscard]] std::vector<user_task_option> loose_options(const std::optional<raw_json>& raw) {
+PHRONY_LAZY [[nodiscard]] PHRONY_DECL std::vector<user_task_option>
+loose_options(const std::optional<raw_json>& raw) {
   std::vector<user_task_option> out;
   if (!raw) {
     return out;
@@ -876,8 +888,8 @@ template <class = void>
 
 /// The task a UserTaskReq item asks, if it is still waiting for an answer: from its typed
 /// content, or (kept verbatim by tolerant parsing) from what can be read of its text.
-template <class = void>
-[[nodiscard]] std::optional<pending_user_task> pending_task_of(const timeline_item& item) {
+PHRONY_LAZY [[nodiscard]] PHRONY_DECL std::optional<pending_user_task>
+pending_task_of(const timeline_item& item) {
   if (const auto* task = item.content_as<user_task_req_content>()) {
     if (!is_pending(*task, item)) {
       return std::nullopt;
@@ -911,13 +923,8 @@ template <class = void>
 
 } // namespace detail
 
-/// The task to answer for each run that is not finished (sub-agent runs included): its latest
-/// unanswered UserTaskReq by ordinal. Items of runs missing from `c.runs` are ignored, since
-/// nothing says whether those runs still wait. A UserTaskReq whose content tolerant parsing kept
-/// verbatim counts too, read as far as it goes (options given as plain strings become options
-/// whose id and label are that string). Ordered by ordinal.
-template <class = void>
-[[nodiscard]] std::vector<pending_user_task> pending_user_tasks(const conversation& c) {
+PHRONY_LAZY_DEF PHRONY_DECL std::vector<pending_user_task>
+pending_user_tasks(const conversation& c) {
   std::vector<std::optional<pending_user_task>> latest(c.runs.size());
   for (const auto& item : c.items) {
     if (item.kind() != item_type::user_task_req) {
@@ -946,4 +953,12 @@ template <class = void>
   return out;
 }
 
+PHRONY_DECL bool is_pending(const user_task_req_content& task, const timeline_item& item) noexcept {
+  if (task.status) {
+    return *task.status == "pending" || *task.status == "Pending";
+  }
+  return !item.finished_at.has_value();
+}
+
 } // namespace phrony
+#endif

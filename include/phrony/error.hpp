@@ -14,6 +14,8 @@
 #include <utility>
 #include <variant>
 
+#include "phrony/config.hpp"
+
 // 1 when result::value() may throw: the translation unit has exceptions (g++/clang++ without
 // -fno-exceptions, MSVC with /EHsc). Define it to 0 first to get the abort of a build without
 // them (see result::value()).
@@ -67,28 +69,8 @@ struct retry_hint {
 
   /// The delay to wait from `now`: never negative, never above detail::max_retry_after_seconds
   /// (for a date, from any `now`, the clock's ends included).
-  [[nodiscard]] std::chrono::seconds delay_from(std::chrono::system_clock::time_point now) const {
-    using std::chrono::seconds;
-    constexpr seconds most{detail::max_retry_after_seconds};
-    if (const auto* s = std::get_if<seconds>(&value)) {
-      return std::clamp(*s, seconds{0}, most);
-    }
-    const auto at = std::get<std::chrono::system_clock::time_point>(value);
-    if (at <= now) {
-      return seconds{0};
-    }
-    // at - now may not fit the clock's signed count (a date of 2200 from the clock's minimum);
-    // unsigned, the difference of the two counts is exact.
-    using period = std::chrono::system_clock::period;
-    static_assert(period::num == 1, "system_clock ticks are fractions of a second");
-    const std::uint64_t ticks = static_cast<std::uint64_t>(at.time_since_epoch().count()) -
-                                static_cast<std::uint64_t>(now.time_since_epoch().count());
-    constexpr auto per_second = static_cast<std::uint64_t>(period::den);
-    const std::uint64_t whole = ticks / per_second + (ticks % per_second != 0 ? 1 : 0); // ceil
-    return whole > static_cast<std::uint64_t>(most.count())
-               ? most
-               : seconds{static_cast<seconds::rep>(whole)};
-  }
+  [[nodiscard]] PHRONY_DECL std::chrono::seconds
+  delay_from(std::chrono::system_clock::time_point now) const;
 
   friend bool operator==(const retry_hint&, const retry_hint&) = default;
 };
@@ -96,29 +78,7 @@ struct retry_hint {
 namespace detail {
 /// `text` with every control byte (C0 and DEL) written as \u00XX, so text from a peer (a body's
 /// keys, a server's message) cannot break a log line or carry terminal escapes.
-[[nodiscard]] inline std::string escape_controls(std::string text) {
-  const auto is_control = [](char c) {
-    const auto u = static_cast<unsigned char>(c);
-    return u < 0x20 || u == 0x7F;
-  };
-  if (std::none_of(text.begin(), text.end(), is_control)) {
-    return text;
-  }
-  constexpr std::string_view hex = "0123456789abcdef";
-  std::string out;
-  out.reserve(text.size() + 16);
-  for (const char c : text) {
-    if (!is_control(c)) {
-      out += c;
-      continue;
-    }
-    const auto u = static_cast<unsigned char>(c);
-    out += "\\u00";
-    out += hex[u >> 4U];
-    out += hex[u & 0xFU];
-  }
-  return out;
-}
+[[nodiscard]] PHRONY_DECL std::string escape_controls(std::string text);
 } // namespace detail
 
 /// Everything known about a failure. Never contains the API key.
@@ -137,33 +97,13 @@ struct error {
   /// One line for logs: "<path>: <message>" (or "<message>" when there is no path); for
   /// http_status "HTTP <status> from <method> <route>[: <message>]". Control bytes (a NUL or a
   /// newline in a hostile body's key, an escape sequence in a server's message) appear as \u00XX.
-  [[nodiscard]] std::string what() const {
-    std::string out;
-    if (code == errc::http_status) {
-      out = "HTTP " + std::to_string(status) + " from " + method + " " + route;
-      if (!message.empty()) {
-        out += ": " + message;
-      }
-    } else {
-      if (!path.empty()) {
-        out = path + ": ";
-      }
-      out += message;
-    }
-    return detail::escape_controls(std::move(out));
-  }
+  [[nodiscard]] PHRONY_DECL std::string what() const;
 
   friend bool operator==(const error&, const error&) = default;
 };
 
 /// Builds an error at `path` (a JSON Pointer) with `message`.
-[[nodiscard]] inline error make_error(errc code, std::string path, std::string message) {
-  error e;
-  e.code = code;
-  e.path = std::move(path);
-  e.message = std::move(message);
-  return e;
-}
+[[nodiscard]] PHRONY_DECL error make_error(errc code, std::string path, std::string message);
 
 namespace detail {
 
@@ -172,16 +112,9 @@ namespace detail {
 [[nodiscard]] inline error make_no_error() {
   return make_error(errc::invalid_argument, "", "no error: the result holds a value");
 }
-[[nodiscard]] inline const error& no_error() {
-  static const error e = make_no_error();
-  return e;
-}
+[[nodiscard]] PHRONY_DECL const error& no_error();
 /// A fresh copy for error() &&, which hands out an rvalue the caller may move from.
-[[nodiscard]] inline error& no_error_to_move() {
-  thread_local error e;
-  e = make_no_error();
-  return e;
-}
+[[nodiscard]] PHRONY_DECL error& no_error_to_move();
 
 } // namespace detail
 
@@ -299,3 +232,103 @@ private:
 };
 
 } // namespace phrony
+
+#if PHRONY_WITH_IMPL
+// Definitions: compiled in the library in compiled mode (see config.hpp).
+
+namespace phrony {
+
+PHRONY_DECL std::chrono::seconds
+retry_hint::delay_from(std::chrono::system_clock::time_point now) const {
+  using std::chrono::seconds;
+  constexpr seconds most{detail::max_retry_after_seconds};
+  if (const auto* s = std::get_if<seconds>(&value)) {
+    return std::clamp(*s, seconds{0}, most);
+  }
+  const auto at = std::get<std::chrono::system_clock::time_point>(value);
+  if (at <= now) {
+    return seconds{0};
+  }
+  // at - now may not fit the clock's signed count (a date of 2200 from the clock's minimum);
+  // unsigned, the difference of the two counts is exact.
+  using period = std::chrono::system_clock::period;
+  static_assert(period::num == 1, "system_clock ticks are fractions of a second");
+  const std::uint64_t ticks = static_cast<std::uint64_t>(at.time_since_epoch().count()) -
+                              static_cast<std::uint64_t>(now.time_since_epoch().count());
+  constexpr auto per_second = static_cast<std::uint64_t>(period::den);
+  const std::uint64_t whole = ticks / per_second + (ticks % per_second != 0 ? 1 : 0); // ceil
+  return whole > static_cast<std::uint64_t>(most.count())
+             ? most
+             : seconds{static_cast<seconds::rep>(whole)};
+}
+} // namespace phrony
+
+namespace phrony::detail {
+
+PHRONY_DECL std::string escape_controls(std::string text) {
+  const auto is_control = [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return u < 0x20 || u == 0x7F;
+  };
+  if (std::none_of(text.begin(), text.end(), is_control)) {
+    return text;
+  }
+  constexpr std::string_view hex = "0123456789abcdef";
+  std::string out;
+  out.reserve(text.size() + 16);
+  for (const char c : text) {
+    if (!is_control(c)) {
+      out += c;
+      continue;
+    }
+    const auto u = static_cast<unsigned char>(c);
+    out += "\\u00";
+    out += hex[u >> 4U];
+    out += hex[u & 0xFU];
+  }
+  return out;
+}
+} // namespace phrony::detail
+
+namespace phrony {
+
+PHRONY_DECL std::string error::what() const {
+  std::string out;
+  if (code == errc::http_status) {
+    out = "HTTP " + std::to_string(status) + " from " + method + " " + route;
+    if (!message.empty()) {
+      out += ": " + message;
+    }
+  } else {
+    if (!path.empty()) {
+      out = path + ": ";
+    }
+    out += message;
+  }
+  return detail::escape_controls(std::move(out));
+}
+
+PHRONY_DECL error make_error(errc code, std::string path, std::string message) {
+  error e;
+  e.code = code;
+  e.path = std::move(path);
+  e.message = std::move(message);
+  return e;
+}
+} // namespace phrony
+
+namespace phrony::detail {
+
+PHRONY_DECL const error& no_error() {
+  static const error e = make_no_error();
+  return e;
+}
+
+PHRONY_DECL error& no_error_to_move() {
+  thread_local error e;
+  e = make_no_error();
+  return e;
+}
+
+} // namespace phrony::detail
+#endif

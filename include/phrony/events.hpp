@@ -237,10 +237,7 @@ public:
   /// Ends the stream (see sse_decoder::finish).
   result<void> finish() { return sse_.finish(); }
   /// Back to the state of a new decoder.
-  void reset() {
-    sse_.reset();
-    sse_.defer_utf8_ = true;
-  }
+  PHRONY_DECL void reset();
 
   /// The SSE layer: last event ID, retry, consumed bytes.
   [[nodiscard]] const sse_decoder& sse() const noexcept { return sse_; }
@@ -254,20 +251,7 @@ public:
 private:
   /// Parses `data` into the event reused from the last call, so that in a steady stream its
   /// strings already have the capacity they need and nothing is allocated per event.
-  const result<stream_event>& parse(std::string_view data) {
-    if (!current_.has_value()) {
-      current_ = stream_event{};
-    }
-    stream_event& e = *current_;
-    detail::text_access::clear(e.data.text); // finish() tells an absent "data" by its empty text
-    e.extra.clear();
-    auto err = detail::parse_text_into(data.data(), data.size(),
-                                       sse_.padded(data) ? sse_.data_.capacity() : 0, e, {});
-    if (err) {
-      current_ = std::move(*err);
-    }
-    return current_;
-  }
+  PHRONY_DECL const result<stream_event>& parse(std::string_view data);
 
   template <class F, class... Args> static bool call(F& f, const Args&... args) {
     if constexpr (std::is_void_v<std::invoke_result_t<F&, const Args&...>>) {
@@ -297,3 +281,31 @@ reconnect_last_event_id(const event_stream_decoder& d) {
 }
 
 } // namespace phrony
+
+#if PHRONY_WITH_IMPL
+// Definitions: compiled in the library in compiled mode (see config.hpp).
+
+namespace phrony {
+
+PHRONY_DECL auto event_stream_decoder::reset() -> void {
+  sse_.reset();
+  sse_.defer_utf8_ = true;
+}
+
+PHRONY_DECL auto event_stream_decoder::parse(std::string_view data) -> const result<stream_event>& {
+  if (!current_.has_value()) {
+    current_ = stream_event{};
+  }
+  stream_event& e = *current_;
+  detail::text_access::clear(e.data.text); // finish() tells an absent "data" by its empty text
+  e.extra.clear();
+  auto err = detail::parse_text_into(data.data(), data.size(),
+                                     sse_.padded(data) ? sse_.data_.capacity() : 0, e, {});
+  if (err) {
+    current_ = std::move(*err);
+  }
+  return current_;
+}
+
+} // namespace phrony
+#endif

@@ -16,6 +16,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "phrony/config.hpp"
 #include "phrony/conversation.hpp"
 #include "phrony/error.hpp"
 #include "phrony/events.hpp"
@@ -43,14 +44,9 @@ struct exchange_options {
 /// error body (the key scrubbed out, then cut to `max_error_body`) and Retry-After.
 /// `more_follows`: r.body is a bounded read of a longer body (a secret's beginning at its end
 /// is dropped too).
-[[nodiscard]] inline error response_error(const http_request& req, http_response r,
-                                          std::string_view api_key, std::size_t max_error_body,
-                                          bool more_follows = false) {
-  r.body = detail::scrub_then_cut(r.body, api_key, max_error_body, more_follows).text;
-  const std::string* retry_after = r.header("Retry-After");
-  return http_error(r.status, req, std::move(r.body),
-                    retry_after ? std::optional<std::string_view>(*retry_after) : std::nullopt);
-}
+[[nodiscard]] PHRONY_DECL error response_error(const http_request& req, http_response r,
+                                               std::string_view api_key, std::size_t max_error_body,
+                                               bool more_follows = false);
 
 /// One call of an endpoint: the request to send and how its 2xx body becomes a T.
 template <class T> struct api_call {
@@ -149,26 +145,8 @@ public:
 
   /// Feed the result of sending request(). `random01` in [0, 1) jitters the backoff; `now`
   /// reads an HTTP-date Retry-After.
-  [[nodiscard]] step on_response(result<http_response> response, double random01,
-                                 std::chrono::system_clock::time_point now) {
-    ++tries_;
-    if (response && options_.max_response_body > 0 &&
-        response->body.size() > options_.max_response_body) {
-      // The transport should have stopped reading; the bound holds all the same.
-      return {std::nullopt,
-              make_error(errc::limit_exceeded, "",
-                         "the response body of " + request_.method + " " + request_.route() +
-                             " is longer than the max_response_body bound (" +
-                             std::to_string(options_.max_response_body) + " bytes)")};
-    }
-    step s{options_.retry.next_delay(tries_, response, idempotent_, random01, now),
-           std::move(response)};
-    if (s.outcome && (s.outcome->status < 200 || s.outcome->status > 299)) {
-      s.outcome =
-          response_error(request_, std::move(*s.outcome), api_key_, options_.max_error_body);
-    }
-    return s;
-  }
+  [[nodiscard]] PHRONY_DECL step on_response(result<http_response> response, double random01,
+                                             std::chrono::system_clock::time_point now);
 
 private:
   http_request request_;
@@ -179,11 +157,7 @@ private:
 };
 
 /// True for the event that ends a run's session (the stream has nothing more to say).
-[[nodiscard]] inline bool ends_session(const stream_event& e) {
-  return e.kind_enum() == event_kind::session &&
-         (e.subject == "engine.session.completed" ||
-          (e.status && is_terminal(parse_run_state(*e.status))));
-}
+[[nodiscard]] PHRONY_DECL bool ends_session(const stream_event& e);
 
 /// One connection of GET /v1/runs/{runId}/stream as it arrives: a 200 body goes to the
 /// decoder, any other body is kept (bounded) for the error.
@@ -231,12 +205,7 @@ public:
   [[nodiscard]] const std::optional<error>& decode_error() const noexcept { return decode_error_; }
 
   /// The refused response as an http_response (body bounded), for retry_policy/response_error.
-  [[nodiscard]] http_response refusal() const {
-    http_response r;
-    static_cast<response_head&>(r) = head_;
-    r.body = error_body_;
-    return r;
-  }
+  [[nodiscard]] PHRONY_DECL http_response refusal() const;
   /// The kept error body is a cut of a longer one.
   [[nodiscard]] bool error_body_cut() const noexcept { return error_body_cut_; }
 
@@ -262,13 +231,9 @@ private:
 };
 
 /// GET /v1/runs/{runId}/stream, resuming after the last event `decoder` saw (Last-Event-ID).
-[[nodiscard]] inline result<http_request>
+[[nodiscard]] PHRONY_DECL result<http_request>
 resume_stream_request(const api_config& cfg, std::string_view run_id,
-                      const event_stream_decoder& decoder) {
-  const auto last_id = reconnect_last_event_id(decoder);
-  return stream_request(cfg, run_id,
-                        last_id ? std::optional<std::string_view>(*last_id) : std::nullopt);
-}
+                      const event_stream_decoder& decoder);
 
 /// Bounds of an event_stream_session (client_options holds the same fields).
 struct stream_session_options {
@@ -319,50 +284,8 @@ public:
 
   /// The connection ended with `transport_result` (the transport's stream() result; a stop
   /// asked by on_data's false may come back as errc::cancelled).
-  [[nodiscard]] step on_end(result<void> transport_result, double random01,
-                            std::chrono::system_clock::time_point now) {
-    stream_connection conn =
-        std::exchange(conn_, stream_connection(options_.max_error_body, cfg_.api_key.size()));
-    if (conn.stopped()) {
-      return {std::nullopt, make_error(errc::cancelled, "", "stream stopped by the caller")};
-    }
-    if (conn.decode_error()) {
-      return {std::nullopt, *conn.decode_error()};
-    }
-    if (transport_result && conn.refused()) {
-      const auto delay = options_.retry.next_delay(
-          ++failures_, result<http_response>(conn.refusal()), true, random01, now);
-      if (!delay) {
-        auto req = request();
-        if (!req) {
-          return {std::nullopt, std::move(req).error()};
-        }
-        return {std::nullopt, response_error(*req, conn.refusal(), cfg_.api_key,
-                                             options_.max_error_body, conn.error_body_cut())};
-      }
-      return {delay, {}};
-    }
-    if (!transport_result && transport_result.error().code == errc::cancelled) {
-      return {std::nullopt, std::move(transport_result)};
-    }
-    // The connection ended: the stream's unterminated last event is dropped, ids are kept.
-    (void)decoder_.finish();
-    if (session_ended_) {
-      return {std::nullopt, {}};
-    }
-    if (conn.got_bytes()) {
-      failures_ = 0;
-    }
-    fruitless_ = conn.got_event() ? 0 : fruitless_ + 1;
-    if (fruitless_ > options_.max_reconnects) {
-      if (transport_result) {
-        return {std::nullopt,
-                make_error(errc::transport, "", "the stream keeps ending without events")};
-      }
-      return {std::nullopt, std::move(transport_result)};
-    }
-    return {retry_delay(), {}};
-  }
+  [[nodiscard]] PHRONY_DECL step on_end(result<void> transport_result, double random01,
+                                        std::chrono::system_clock::time_point now);
 
   /// The stream's reconnect delay: its `retry:`, else the fallback, capped.
   [[nodiscard]] std::chrono::milliseconds retry_delay() const noexcept {
@@ -408,12 +331,7 @@ public:
 
   /// The wait before the next connection when the last one ended on its own (the stream's
   /// retry delay); asked once per connection.
-  [[nodiscard]] std::optional<std::chrono::milliseconds> resume_wait() noexcept {
-    if (!std::exchange(resumes_, false)) {
-      return std::nullopt;
-    }
-    return reconnect_delay(decoder_, options_.reconnect_fallback, options_.max_retry);
-  }
+  [[nodiscard]] PHRONY_DECL std::optional<std::chrono::milliseconds> resume_wait() noexcept;
 
   /// The next connection's request (Last-Event-ID once the stream sent an id); on an error,
   /// call abandon().
@@ -426,59 +344,17 @@ public:
 
   /// Body bytes: each event goes to `on_event` (display; may be empty) and, as a hint, to the
   /// follower. False: stop reading (the follower wants to act, or the body does not decode).
-  bool on_data(std::string_view chunk, run_follower& follower,
-               const std::function<void(const result<stream_event>&)>& on_event,
-               std::chrono::system_clock::time_point now) {
-    return conn_.on_data(chunk, decoder_, [&](const result<stream_event>& ev) {
-      if (on_event) {
-        on_event(ev);
-      }
-      return !(ev && follower.on_event(*ev, now)); // stop: the follower looks
-    });
-  }
+  PHRONY_DECL bool on_data(std::string_view chunk, run_follower& follower,
+                           const std::function<void(const result<stream_event>&)>& on_event,
+                           std::chrono::system_clock::time_point now);
 
   /// The connection ended with `transport_result` (a stop asked by on_data's false may come
   /// back as errc::cancelled).
-  [[nodiscard]] step on_end(result<void> transport_result, run_follower& follower, double random01,
-                            std::chrono::system_clock::time_point now) {
-    stream_connection conn =
-        std::exchange(conn_, stream_connection(options_.max_error_body, cfg_.api_key.size()));
-    (void)decoder_.finish();
-    if (conn.stopped()) {
-      // Without event ids a new connection cannot resume where this one stopped.
-      usable_ = !decoder_.last_event_id().empty();
-      failures_ = 0;
-      return {};
-    }
-    // The transport reports our own stop after a decode error as cancelled too.
-    if (!transport_result && transport_result.error().code == errc::cancelled &&
-        !conn.decode_error()) {
-      return {std::move(transport_result).error(), std::nullopt};
-    }
-    if (transport_result && conn.refused()) {
-      const auto delay = options_.retry.next_delay(
-          ++failures_, result<http_response>(conn.refusal()), true, random01, now);
-      if (delay) {
-        return {std::nullopt, delay};
-      }
-      usable_ = false; // polling surfaces a lasting error itself
-    } else if (conn.decode_error()) {
-      usable_ = false;
-    } else {
-      // Ended by the server, a drop, or the idle bound: what did we miss?
-      failures_ = conn.got_bytes() ? 0 : failures_ + 1;
-      usable_ = failures_ <= options_.max_reconnects;
-      resumes_ = true;
-    }
-    follower.on_stream_gap(now);
-    return {};
-  }
+  [[nodiscard]] PHRONY_DECL step on_end(result<void> transport_result, run_follower& follower,
+                                        double random01, std::chrono::system_clock::time_point now);
 
   /// Give the stream up (no time left to retry it, or no request): follow by polling.
-  void abandon(run_follower& follower, std::chrono::system_clock::time_point now) {
-    usable_ = false;
-    follower.on_stream_gap(now);
-  }
+  PHRONY_DECL void abandon(run_follower& follower, std::chrono::system_clock::time_point now);
 
 private:
   api_config cfg_;
@@ -496,7 +372,182 @@ private:
 /// sub-agent's task goes through the sub-agent) or its text, POST skip-agent-wait. nullopt when
 /// the step needs no call (done, failed), or when the handler declined: the follower has then
 /// failed (follow_end::declined) and next() says so. Feed the outcome to follow_apply().
-[[nodiscard]] inline std::optional<result<http_request>>
+[[nodiscard]] PHRONY_DECL std::optional<result<http_request>>
+follow_request(run_follower& follower, const follow_handler& handler, const api_config& cfg);
+
+/// Feeds the outcome of follow_request()'s request (after its exchange) to the follower; the
+/// error that should end following, if any. `scratch` holds the polled conversation (reused
+/// across polls). A 400 to skip-agent-wait means the timer fired meanwhile: not an error.
+PHRONY_LAZY [[nodiscard]] PHRONY_DECL std::optional<error>
+follow_apply(run_follower& follower, const result<http_response>& outcome, conversation& scratch);
+
+/// The run_outcome of a follower that is done or failed.
+[[nodiscard]] PHRONY_DECL run_outcome outcome_of(const follow_action& action);
+
+} // namespace phrony
+
+#if PHRONY_WITH_IMPL
+// Definitions: compiled in the library in compiled mode (see config.hpp).
+
+namespace phrony {
+
+PHRONY_DECL error response_error(const http_request& req, http_response r, std::string_view api_key,
+                                 std::size_t max_error_body, bool more_follows) {
+  r.body = detail::scrub_then_cut(r.body, api_key, max_error_body, more_follows).text;
+  const std::string* retry_after = r.header("Retry-After");
+  return http_error(r.status, req, std::move(r.body),
+                    retry_after ? std::optional<std::string_view>(*retry_after) : std::nullopt);
+}
+
+PHRONY_DECL exchange::step exchange::on_response(result<http_response> response, double random01,
+                                                 std::chrono::system_clock::time_point now) {
+  ++tries_;
+  if (response && options_.max_response_body > 0 &&
+      response->body.size() > options_.max_response_body) {
+    // The transport should have stopped reading; the bound holds all the same.
+    return {std::nullopt,
+            make_error(errc::limit_exceeded, "",
+                       "the response body of " + request_.method + " " + request_.route() +
+                           " is longer than the max_response_body bound (" +
+                           std::to_string(options_.max_response_body) + " bytes)")};
+  }
+  step s{options_.retry.next_delay(tries_, response, idempotent_, random01, now),
+         std::move(response)};
+  if (s.outcome && (s.outcome->status < 200 || s.outcome->status > 299)) {
+    s.outcome = response_error(request_, std::move(*s.outcome), api_key_, options_.max_error_body);
+  }
+  return s;
+}
+
+PHRONY_DECL bool ends_session(const stream_event& e) {
+  return e.kind_enum() == event_kind::session &&
+         (e.subject == "engine.session.completed" ||
+          (e.status && is_terminal(parse_run_state(*e.status))));
+}
+
+PHRONY_DECL http_response stream_connection::refusal() const {
+  http_response r;
+  static_cast<response_head&>(r) = head_;
+  r.body = error_body_;
+  return r;
+}
+
+PHRONY_DECL result<http_request> resume_stream_request(const api_config& cfg,
+                                                       std::string_view run_id,
+                                                       const event_stream_decoder& decoder) {
+  const auto last_id = reconnect_last_event_id(decoder);
+  return stream_request(cfg, run_id,
+                        last_id ? std::optional<std::string_view>(*last_id) : std::nullopt);
+}
+
+PHRONY_DECL event_stream_session::step
+event_stream_session::on_end(result<void> transport_result, double random01,
+                             std::chrono::system_clock::time_point now) {
+  stream_connection conn =
+      std::exchange(conn_, stream_connection(options_.max_error_body, cfg_.api_key.size()));
+  if (conn.stopped()) {
+    return {std::nullopt, make_error(errc::cancelled, "", "stream stopped by the caller")};
+  }
+  if (conn.decode_error()) {
+    return {std::nullopt, *conn.decode_error()};
+  }
+  if (transport_result && conn.refused()) {
+    const auto delay = options_.retry.next_delay(++failures_, result<http_response>(conn.refusal()),
+                                                 true, random01, now);
+    if (!delay) {
+      auto req = request();
+      if (!req) {
+        return {std::nullopt, std::move(req).error()};
+      }
+      return {std::nullopt, response_error(*req, conn.refusal(), cfg_.api_key,
+                                           options_.max_error_body, conn.error_body_cut())};
+    }
+    return {delay, {}};
+  }
+  if (!transport_result && transport_result.error().code == errc::cancelled) {
+    return {std::nullopt, std::move(transport_result)};
+  }
+  // The connection ended: the stream's unterminated last event is dropped, ids are kept.
+  (void)decoder_.finish();
+  if (session_ended_) {
+    return {std::nullopt, {}};
+  }
+  if (conn.got_bytes()) {
+    failures_ = 0;
+  }
+  fruitless_ = conn.got_event() ? 0 : fruitless_ + 1;
+  if (fruitless_ > options_.max_reconnects) {
+    if (transport_result) {
+      return {std::nullopt,
+              make_error(errc::transport, "", "the stream keeps ending without events")};
+    }
+    return {std::nullopt, std::move(transport_result)};
+  }
+  return {retry_delay(), {}};
+}
+
+PHRONY_DECL std::optional<std::chrono::milliseconds> follow_stream::resume_wait() noexcept {
+  if (!std::exchange(resumes_, false)) {
+    return std::nullopt;
+  }
+  return reconnect_delay(decoder_, options_.reconnect_fallback, options_.max_retry);
+}
+
+PHRONY_DECL bool
+follow_stream::on_data(std::string_view chunk, run_follower& follower,
+                       const std::function<void(const result<stream_event>&)>& on_event,
+                       std::chrono::system_clock::time_point now) {
+  return conn_.on_data(chunk, decoder_, [&](const result<stream_event>& ev) {
+    if (on_event) {
+      on_event(ev);
+    }
+    return !(ev && follower.on_event(*ev, now)); // stop: the follower looks
+  });
+}
+
+PHRONY_DECL follow_stream::step follow_stream::on_end(result<void> transport_result,
+                                                      run_follower& follower, double random01,
+                                                      std::chrono::system_clock::time_point now) {
+  stream_connection conn =
+      std::exchange(conn_, stream_connection(options_.max_error_body, cfg_.api_key.size()));
+  (void)decoder_.finish();
+  if (conn.stopped()) {
+    // Without event ids a new connection cannot resume where this one stopped.
+    usable_ = !decoder_.last_event_id().empty();
+    failures_ = 0;
+    return {};
+  }
+  // The transport reports our own stop after a decode error as cancelled too.
+  if (!transport_result && transport_result.error().code == errc::cancelled &&
+      !conn.decode_error()) {
+    return {std::move(transport_result).error(), std::nullopt};
+  }
+  if (transport_result && conn.refused()) {
+    const auto delay = options_.retry.next_delay(++failures_, result<http_response>(conn.refusal()),
+                                                 true, random01, now);
+    if (delay) {
+      return {std::nullopt, delay};
+    }
+    usable_ = false; // polling surfaces a lasting error itself
+  } else if (conn.decode_error()) {
+    usable_ = false;
+  } else {
+    // Ended by the server, a drop, or the idle bound: what did we miss?
+    failures_ = conn.got_bytes() ? 0 : failures_ + 1;
+    usable_ = failures_ <= options_.max_reconnects;
+    resumes_ = true;
+  }
+  follower.on_stream_gap(now);
+  return {};
+}
+
+PHRONY_DECL void follow_stream::abandon(run_follower& follower,
+                                        std::chrono::system_clock::time_point now) {
+  usable_ = false;
+  follower.on_stream_gap(now);
+}
+
+PHRONY_DECL std::optional<result<http_request>>
 follow_request(run_follower& follower, const follow_handler& handler, const api_config& cfg) {
   const follow_action& action = follower.next();
   const std::string& run_id = follower.run_id();
@@ -530,10 +581,7 @@ follow_request(run_follower& follower, const follow_handler& handler, const api_
   return std::nullopt;
 }
 
-/// Feeds the outcome of follow_request()'s request (after its exchange) to the follower; the
-/// error that should end following, if any. `scratch` holds the polled conversation (reused
-/// across polls). A 400 to skip-agent-wait means the timer fired meanwhile: not an error.
-[[nodiscard]] inline std::optional<error>
+PHRONY_LAZY_DEF PHRONY_DECL std::optional<error>
 follow_apply(run_follower& follower, const result<http_response>& outcome, conversation& scratch) {
   const auto kind = follower.next().what;
   if (kind == follow_action::kind::skip_timer && !outcome &&
@@ -581,8 +629,7 @@ follow_apply(run_follower& follower, const result<http_response>& outcome, conve
   return std::nullopt;
 }
 
-/// The run_outcome of a follower that is done or failed.
-[[nodiscard]] inline run_outcome outcome_of(const follow_action& action) {
+PHRONY_DECL run_outcome outcome_of(const follow_action& action) {
   run_outcome o;
   o.completed = action.what == follow_action::kind::done;
   o.end = action.end;
@@ -593,3 +640,4 @@ follow_apply(run_follower& follower, const result<http_response>& outcome, conve
 }
 
 } // namespace phrony
+#endif

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "phrony/config.hpp"
 #include "phrony/detail/parse.hpp"
 #include "phrony/detail/url.hpp"
 #include "phrony/error.hpp"
@@ -95,14 +96,7 @@ public:
 
   /// The value to put into a run's input: {"phronyFile":true,"filename":<leaf>,"mediaType":...}.
   /// file-library.mdx requires mediaType there: without one it is default_media_type.
-  [[nodiscard]] raw_json input_value() const {
-    json_writer w;
-    w.begin_object().key("phronyFile").value(true).key("filename").value(leaf());
-    w.key("mediaType").value(media_type_ ? std::string_view(*media_type_) : default_media_type);
-    w.end_object();
-    // from() checked every string, so the writer cannot have failed.
-    return raw_json{text(std::move(w).take().value_or(std::string{}))};
-  }
+  [[nodiscard]] PHRONY_DECL raw_json input_value() const;
 
   /// The entry to put into a message's `files`.
   [[nodiscard]] message_file as_message_file() const {
@@ -123,31 +117,13 @@ private:
 namespace detail {
 
 /// The presign endpoint's filename rule (1-512 characters, counted as code points).
-[[nodiscard]] inline maybe_error check_filename(std::string_view name, std::string_view pointer) {
-  if (!is_valid_utf8(name)) {
-    return make_error(errc::invalid_argument, std::string(pointer), "filename is not UTF-8");
-  }
-  const auto n = utf8_length(name);
-  if (n == 0 || n > 512) {
-    return make_error(errc::invalid_argument, std::string(pointer),
-                      "filename must be 1-512 characters");
-  }
-  return {};
-}
+[[nodiscard]] PHRONY_DECL maybe_error check_filename(std::string_view name,
+                                                     std::string_view pointer);
 
 /// A caller-supplied string that must be non-empty UTF-8.
-[[nodiscard]] inline maybe_error check_nonempty_text(std::string_view s, std::string_view pointer,
-                                                     std::string_view what) {
-  if (s.empty()) {
-    return make_error(errc::invalid_argument, std::string(pointer),
-                      std::string(what) + " must not be empty");
-  }
-  if (!is_valid_utf8(s)) {
-    return make_error(errc::invalid_argument, std::string(pointer),
-                      std::string(what) + " is not UTF-8");
-  }
-  return {};
-}
+[[nodiscard]] PHRONY_DECL maybe_error check_nonempty_text(std::string_view s,
+                                                          std::string_view pointer,
+                                                          std::string_view what);
 
 } // namespace detail
 
@@ -269,9 +245,63 @@ PHRONY_DETAIL_VALUE(finalize_response)
 
 namespace phrony {
 
-inline result<file_ref> file_ref::from(const finalize_response& finalized,
-                                       std::optional<std::string> filename,
-                                       std::optional<std::string> media_type) {
+/// Parses the body of POST /v1/file-library/presign.
+inline constexpr detail::body_parser<presign_response> parse_presign{};
+/// Parses the body of POST /v1/file-library/finalize (sizeBytes from its decimal string);
+/// to_json writes sizeBytes back as a decimal string, as the server sends it.
+inline constexpr detail::body_parser<finalize_response> parse_finalize{};
+
+} // namespace phrony
+
+#if PHRONY_WITH_IMPL
+// Definitions: compiled in the library in compiled mode (see config.hpp).
+
+namespace phrony {
+
+PHRONY_DECL raw_json file_ref::input_value() const {
+  json_writer w;
+  w.begin_object().key("phronyFile").value(true).key("filename").value(leaf());
+  w.key("mediaType").value(media_type_ ? std::string_view(*media_type_) : default_media_type);
+  w.end_object();
+  // from() checked every string, so the writer cannot have failed.
+  return raw_json{text(std::move(w).take().value_or(std::string{}))};
+}
+} // namespace phrony
+
+namespace phrony::detail {
+
+PHRONY_DECL maybe_error check_filename(std::string_view name, std::string_view pointer) {
+  if (!is_valid_utf8(name)) {
+    return make_error(errc::invalid_argument, std::string(pointer), "filename is not UTF-8");
+  }
+  const auto n = utf8_length(name);
+  if (n == 0 || n > 512) {
+    return make_error(errc::invalid_argument, std::string(pointer),
+                      "filename must be 1-512 characters");
+  }
+  return {};
+}
+
+PHRONY_DECL maybe_error check_nonempty_text(std::string_view s, std::string_view pointer,
+                                            std::string_view what) {
+  if (s.empty()) {
+    return make_error(errc::invalid_argument, std::string(pointer),
+                      std::string(what) + " must not be empty");
+  }
+  if (!is_valid_utf8(s)) {
+    return make_error(errc::invalid_argument, std::string(pointer),
+                      std::string(what) + " is not UTF-8");
+  }
+  return {};
+}
+
+} // namespace phrony::detail
+
+namespace phrony {
+
+PHRONY_DECL result<file_ref> file_ref::from(const finalize_response& finalized,
+                                            std::optional<std::string> filename,
+                                            std::optional<std::string> media_type) {
   PHRONY_TRY(detail::check_nonempty_text(finalized.object_key, "/objectKey", "objectKey"));
   if (finalized.object_key.back() == '/') {
     return make_error(errc::invalid_argument, "/objectKey",
@@ -291,10 +321,5 @@ inline result<file_ref> file_ref::from(const finalize_response& finalized,
   return out;
 }
 
-/// Parses the body of POST /v1/file-library/presign.
-inline constexpr detail::body_parser<presign_response> parse_presign{};
-/// Parses the body of POST /v1/file-library/finalize (sizeBytes from its decimal string);
-/// to_json writes sizeBytes back as a decimal string, as the server sends it.
-inline constexpr detail::body_parser<finalize_response> parse_finalize{};
-
 } // namespace phrony
+#endif

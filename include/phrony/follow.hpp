@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "phrony/config.hpp"
 #include "phrony/conversation.hpp"
 #include "phrony/events.hpp"
 #include "phrony/request.hpp"
@@ -135,42 +136,7 @@ public:
   void on_status(const run_status& s) { apply_state(s.status, s.output, s.error); }
 
   /// Feed a conversation fetched because the run waits for a user task.
-  void on_conversation(const conversation& c) {
-    auto tasks = pending_user_tasks(c);
-    const auto visible = tasks.size();
-    // The status (and the task's row) can lag an accepted answer: never answer twice.
-    std::erase_if(tasks, [this](const pending_user_task& t) { return answered(t.user_task_id); });
-    if (tasks.empty()) {
-      dashboard_task_.reset();
-      // The task row can lag the status, and a redacted timeline never shows it.
-      if (visible == 0 && ++empty_conversations_ >= options_.max_empty_conversations) {
-        fail("the run waits for a user task but the conversation shows none "
-             "(is \"Expose step timeline to API clients\" on for the trigger?)",
-             follow_end::stuck);
-        return;
-      }
-      poll_later();
-      return;
-    }
-    empty_conversations_ = 0;
-    // Sub-agent tasks block their parents, so answer the one asked first that the API can
-    // answer (tasks are in ordinal order); the dashboard-only ones wait for a person.
-    const auto api = std::find_if(tasks.begin(), tasks.end(),
-                                  [](const pending_user_task& t) { return t.api_can_answer(); });
-    if (api != tasks.end()) {
-      dashboard_task_.reset();
-      set(follow_action::kind::answer_task, std::chrono::milliseconds{0});
-      action_.task = std::move(*api);
-      return;
-    }
-    dashboard_task_ = tasks.front();
-    poll_later();
-    if (std::find(told_.begin(), told_.end(), tasks.front().user_task_id) == told_.end()) {
-      remember(told_, tasks.front().user_task_id);
-      action_.what = follow_action::kind::wait_for_dashboard;
-      action_.task = std::move(tasks.front());
-    }
-  }
+  PHRONY_LAZY PHRONY_DECL void on_conversation(const conversation& c);
 
   /// Feed a stream event received at `now`. It never moves the run on its own: when it may
   /// mean a change (a waiting or final status, another run's status, no status or run id, a
@@ -184,125 +150,29 @@ public:
   bool on_stream_gap(time_point now) { return look(now); }
 
   /// Feed the 202 of an answer, a text message or a timer skip: look at the run again at once.
-  void on_answered() {
-    if (action_.what == follow_action::kind::answer_task && action_.task) {
-      remember(answered_, action_.task->user_task_id);
-    }
-    poll_delay_ = options_.poll_interval;
-    set(follow_action::kind::get_status, std::chrono::milliseconds{0});
-  }
+  PHRONY_DECL void on_answered();
 
   /// Give up with `why` (e.g. the caller's handler declined to answer).
-  void fail(std::string why, follow_end end = follow_end::declined) {
-    set(follow_action::kind::failed, std::chrono::milliseconds{0});
-    action_.error = std::move(why);
-    action_.end = end;
-  }
+  PHRONY_DECL void fail(std::string why, follow_end end = follow_end::declined);
 
 private:
   // A run has few user tasks; the bound only keeps a hostile timeline from growing the lists.
   static constexpr std::size_t max_remembered = 256;
 
-  static void remember(std::vector<std::string>& ids, const std::string& id) {
-    if (ids.size() >= max_remembered) {
-      ids.erase(ids.begin());
-    }
-    ids.push_back(id);
-  }
+  PHRONY_DECL static void remember(std::vector<std::string>& ids, const std::string& id);
 
   /// False only for events that tell nothing new about this run: steps, kinds unknown here, and
   /// run/session events of this run repeating the status last read, under a known subject.
-  [[nodiscard]] bool news(const stream_event& e) const {
-    static constexpr std::array<std::string_view, 6> known_subjects = {
-        "engine.run.started",   "engine.run.resumed",     "engine.run.waiting",
-        "engine.run.completed", "engine.session.started", "engine.session.completed"};
-    switch (e.kind_enum()) {
-    case event_kind::step:
-    case event_kind::unknown: return false;
-    case event_kind::user_task:
-    case event_kind::aitl: return true;
-    case event_kind::run:
-      if (!e.run_id || *e.run_id != run_id_) {
-        return true;
-      }
-      break;
-    case event_kind::session: break;
-    }
-    return !e.status || *e.status != action_.status ||
-           std::find(known_subjects.begin(), known_subjects.end(), e.subject) ==
-               known_subjects.end();
-  }
+  [[nodiscard]] PHRONY_DECL bool news(const stream_event& e) const;
 
-  bool look(time_point now) {
-    if (!action_.listen) {
-      hint_pending_ = true;
-      return false;
-    }
-    const auto wait = next_look_ > now
-                          ? std::chrono::ceil<std::chrono::milliseconds>(next_look_ - now)
-                          : std::chrono::milliseconds{0};
-    next_look_ = now + wait + options_.hint_debounce;
-    set(follow_action::kind::get_status, wait);
-    return true;
-  }
+  PHRONY_DECL bool look(time_point now);
 
-  void apply_state(std::string_view status, const raw_json& output,
-                   const std::optional<text>& error) {
-    action_.status = status;
-    const run_state s = parse_run_state(status);
-    if (needs(s) != run_need::answer_user_task) {
-      dashboard_task_.reset();
-    }
-    if (s == run_state::completed) {
-      set(follow_action::kind::done, std::chrono::milliseconds{0});
-      action_.output = output;
-      return;
-    }
-    if (is_terminal(s)) {
-      set(follow_action::kind::failed, std::chrono::milliseconds{0});
-      action_.error = error ? std::string(*error) : std::string(status);
-      action_.end = follow_end::failed;
-      return;
-    }
-    switch (needs(s)) {
-    case run_need::answer_user_task:
-      set(follow_action::kind::get_conversation, std::chrono::milliseconds{0});
-      return;
-    case run_need::send_text:
-      set(follow_action::kind::send_text, std::chrono::milliseconds{0});
-      return;
-    case run_need::skip_timer:
-      if (options_.skip_timers) {
-        set(follow_action::kind::skip_timer, std::chrono::milliseconds{0});
-        return;
-      }
-      break;
-    case run_need::nothing:
-    case run_need::unknown: break;
-    }
-    poll_later();
-  }
+  PHRONY_DECL void apply_state(std::string_view status, const raw_json& output,
+                               const std::optional<text>& error);
 
-  void poll_later() {
-    if (hint_pending_) { // a hint came while we were busy: look again soon
-      hint_pending_ = false;
-      set(follow_action::kind::get_status, options_.hint_debounce);
-      return;
-    }
-    set(follow_action::kind::get_status, poll_delay_);
-    action_.listen = true;
-    poll_delay_ = std::min(options_.max_poll_interval, poll_delay_ * 3 / 2);
-  }
+  PHRONY_DECL void poll_later();
 
-  void set(follow_action::kind k, std::chrono::milliseconds delay) {
-    action_.what = k;
-    action_.delay = delay;
-    action_.listen = false;
-    action_.task.reset();
-    action_.error.clear();
-    action_.output = raw_json{"null"};
-    action_.end = follow_end::completed;
-  }
+  PHRONY_DECL void set(follow_action::kind k, std::chrono::milliseconds delay);
 
   std::string run_id_;
   follow_options options_;
@@ -317,3 +187,160 @@ private:
 };
 
 } // namespace phrony
+
+#if PHRONY_WITH_IMPL
+// Definitions: compiled in the library in compiled mode (see config.hpp).
+
+namespace phrony {
+
+PHRONY_LAZY_DEF PHRONY_DECL void run_follower::on_conversation(const conversation& c) {
+  auto tasks = pending_user_tasks(c);
+  const auto visible = tasks.size();
+  // The status (and the task's row) can lag an accepted answer: never answer twice.
+  std::erase_if(tasks, [this](const pending_user_task& t) { return answered(t.user_task_id); });
+  if (tasks.empty()) {
+    dashboard_task_.reset();
+    // The task row can lag the status, and a redacted timeline never shows it.
+    if (visible == 0 && ++empty_conversations_ >= options_.max_empty_conversations) {
+      fail("the run waits for a user task but the conversation shows none "
+           "(is \"Expose step timeline to API clients\" on for the trigger?)",
+           follow_end::stuck);
+      return;
+    }
+    poll_later();
+    return;
+  }
+  empty_conversations_ = 0;
+  // Sub-agent tasks block their parents, so answer the one asked first that the API can
+  // answer (tasks are in ordinal order); the dashboard-only ones wait for a person.
+  const auto api = std::find_if(tasks.begin(), tasks.end(),
+                                [](const pending_user_task& t) { return t.api_can_answer(); });
+  if (api != tasks.end()) {
+    dashboard_task_.reset();
+    set(follow_action::kind::answer_task, std::chrono::milliseconds{0});
+    action_.task = std::move(*api);
+    return;
+  }
+  dashboard_task_ = tasks.front();
+  poll_later();
+  if (std::find(told_.begin(), told_.end(), tasks.front().user_task_id) == told_.end()) {
+    remember(told_, tasks.front().user_task_id);
+    action_.what = follow_action::kind::wait_for_dashboard;
+    action_.task = std::move(tasks.front());
+  }
+}
+
+PHRONY_DECL void run_follower::on_answered() {
+  if (action_.what == follow_action::kind::answer_task && action_.task) {
+    remember(answered_, action_.task->user_task_id);
+  }
+  poll_delay_ = options_.poll_interval;
+  set(follow_action::kind::get_status, std::chrono::milliseconds{0});
+}
+
+PHRONY_DECL void run_follower::fail(std::string why, follow_end end) {
+  set(follow_action::kind::failed, std::chrono::milliseconds{0});
+  action_.error = std::move(why);
+  action_.end = end;
+}
+
+PHRONY_DECL void run_follower::remember(std::vector<std::string>& ids, const std::string& id) {
+  if (ids.size() >= max_remembered) {
+    ids.erase(ids.begin());
+  }
+  ids.push_back(id);
+}
+
+PHRONY_DECL bool run_follower::news(const stream_event& e) const {
+  static constexpr std::array<std::string_view, 6> known_subjects = {
+      "engine.run.started",   "engine.run.resumed",     "engine.run.waiting",
+      "engine.run.completed", "engine.session.started", "engine.session.completed"};
+  switch (e.kind_enum()) {
+  case event_kind::step:
+  case event_kind::unknown: return false;
+  case event_kind::user_task:
+  case event_kind::aitl: return true;
+  case event_kind::run:
+    if (!e.run_id || *e.run_id != run_id_) {
+      return true;
+    }
+    break;
+  case event_kind::session: break;
+  }
+  return !e.status || *e.status != action_.status ||
+         std::find(known_subjects.begin(), known_subjects.end(), e.subject) == known_subjects.end();
+}
+
+PHRONY_DECL bool run_follower::look(time_point now) {
+  if (!action_.listen) {
+    hint_pending_ = true;
+    return false;
+  }
+  const auto wait = next_look_ > now
+                        ? std::chrono::ceil<std::chrono::milliseconds>(next_look_ - now)
+                        : std::chrono::milliseconds{0};
+  next_look_ = now + wait + options_.hint_debounce;
+  set(follow_action::kind::get_status, wait);
+  return true;
+}
+
+PHRONY_DECL void run_follower::apply_state(std::string_view status, const raw_json& output,
+                                           const std::optional<text>& error) {
+  action_.status = status;
+  const run_state s = parse_run_state(status);
+  if (needs(s) != run_need::answer_user_task) {
+    dashboard_task_.reset();
+  }
+  if (s == run_state::completed) {
+    set(follow_action::kind::done, std::chrono::milliseconds{0});
+    action_.output = output;
+    return;
+  }
+  if (is_terminal(s)) {
+    set(follow_action::kind::failed, std::chrono::milliseconds{0});
+    action_.error = error ? std::string(*error) : std::string(status);
+    action_.end = follow_end::failed;
+    return;
+  }
+  switch (needs(s)) {
+  case run_need::answer_user_task:
+    set(follow_action::kind::get_conversation, std::chrono::milliseconds{0});
+    return;
+  case run_need::send_text:
+    set(follow_action::kind::send_text, std::chrono::milliseconds{0});
+    return;
+  case run_need::skip_timer:
+    if (options_.skip_timers) {
+      set(follow_action::kind::skip_timer, std::chrono::milliseconds{0});
+      return;
+    }
+    break;
+  case run_need::nothing:
+  case run_need::unknown: break;
+  }
+  poll_later();
+}
+
+PHRONY_DECL void run_follower::poll_later() {
+  if (hint_pending_) { // a hint came while we were busy: look again soon
+    hint_pending_ = false;
+    set(follow_action::kind::get_status, options_.hint_debounce);
+    return;
+  }
+  set(follow_action::kind::get_status, poll_delay_);
+  action_.listen = true;
+  poll_delay_ = std::min(options_.max_poll_interval, poll_delay_ * 3 / 2);
+}
+
+PHRONY_DECL void run_follower::set(follow_action::kind k, std::chrono::milliseconds delay) {
+  action_.what = k;
+  action_.delay = delay;
+  action_.listen = false;
+  action_.task.reset();
+  action_.error.clear();
+  action_.output = raw_json{"null"};
+  action_.end = follow_end::completed;
+}
+
+} // namespace phrony
+#endif

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <utility>
 
+#include "phrony/config.hpp"
 #include "phrony/detail/parse.hpp"
 #include "phrony/detail/url.hpp"
 #include "phrony/error.hpp"
@@ -24,27 +25,8 @@ namespace detail {
 struct date_cursor {
   std::string_view s;
 
-  bool lit(std::string_view x) {
-    if (!s.starts_with(x)) {
-      return false;
-    }
-    s.remove_prefix(x.size());
-    return true;
-  }
-  bool digits(std::size_t n, int& out) {
-    if (s.size() < n) {
-      return false;
-    }
-    out = 0;
-    for (std::size_t i = 0; i < n; ++i) {
-      if (!is_digit(s[i])) {
-        return false;
-      }
-      out = out * 10 + (s[i] - '0');
-    }
-    s.remove_prefix(n);
-    return true;
-  }
+  PHRONY_DECL bool lit(std::string_view x);
+  PHRONY_DECL bool digits(std::size_t n, int& out);
   /// One of `names`; its 1-based index goes to `out`.
   template <std::size_t N> bool one_of(const std::string_view (&names)[N], int& out) {
     for (std::size_t i = 0; i < N; ++i) {
@@ -56,10 +38,7 @@ struct date_cursor {
     return false;
   }
   /// hh:mm:ss, with 60 seconds allowed for a leap second.
-  bool time(int& h, int& m, int& sec) {
-    return digits(2, h) && lit(":") && digits(2, m) && lit(":") && digits(2, sec) && h <= 23 &&
-           m <= 59 && sec <= 60;
-  }
+  PHRONY_DECL bool time(int& h, int& m, int& sec);
 };
 
 inline constexpr std::string_view day_names[] = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
@@ -68,92 +47,21 @@ inline constexpr std::string_view long_day_names[] = {"Monday", "Tuesday",  "Wed
 inline constexpr std::string_view month_names[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                                    "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 
-[[nodiscard]] inline std::optional<std::chrono::system_clock::time_point>
-make_utc(int y, int mo, int d, int h, int mi, int s) {
-  using namespace std::chrono;
-  const year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)},
-                           day{static_cast<unsigned>(d)}};
-  if (!ymd.ok()) {
-    return std::nullopt;
-  }
-  // system_clock counts 64-bit nanoseconds (years 1678 to 2262), fewer than four-digit years
-  // need: clamp first, so converting cannot overflow. Earlier than 1970 waits no longer than
-  // 1970 does, and 2200 is far past any usable delay while leaving room for arithmetic with now.
-  const sys_seconds at = sys_days{ymd} + hours{h} + minutes{mi} + seconds{s};
-  const sys_seconds lo = sys_days{year{1970} / January / 1};
-  const sys_seconds hi = sys_days{year{2200} / January / 1};
-  return system_clock::time_point{at < lo ? lo : at > hi ? hi : at};
-}
+[[nodiscard]] PHRONY_DECL std::optional<std::chrono::system_clock::time_point>
+make_utc(int y, int mo, int d, int h, int mi, int s);
 
 /// The three HTTP-date forms of RFC 9110 section 5.6.7; nullopt for anything else. `now` picks
 /// the century of rfc850's two-digit years, as the RFC asks.
-[[nodiscard]] inline std::optional<std::chrono::system_clock::time_point>
-parse_http_date(std::string_view text, std::chrono::system_clock::time_point now) {
-  int wd = 0, d = 0, mo = 0, y = 0, h = 0, mi = 0, s = 0;
-  {
-    // IMF-fixdate: Sun, 06 Nov 1994 08:49:37 GMT
-    date_cursor c{text};
-    if (c.one_of(day_names, wd) && c.lit(", ") && c.digits(2, d) && c.lit(" ") &&
-        c.one_of(month_names, mo) && c.lit(" ") && c.digits(4, y) && c.lit(" ") &&
-        c.time(h, mi, s) && c.lit(" GMT") && c.s.empty()) {
-      return make_utc(y, mo, d, h, mi, s);
-    }
-  }
-  {
-    // obsolete rfc850-date: Sunday, 06-Nov-94 08:49:37 GMT
-    date_cursor c{text};
-    if (c.one_of(long_day_names, wd) && c.lit(", ") && c.digits(2, d) && c.lit("-") &&
-        c.one_of(month_names, mo) && c.lit("-") && c.digits(2, y) && c.lit(" ") &&
-        c.time(h, mi, s) && c.lit(" GMT") && c.s.empty()) {
-      const int this_year = static_cast<int>(
-          std::chrono::year_month_day{std::chrono::floor<std::chrono::days>(now)}.year());
-      int full = this_year - this_year % 100 + y;
-      if (full > this_year + 50) {
-        full -= 100;
-      }
-      return make_utc(full, mo, d, h, mi, s);
-    }
-  }
-  {
-    // obsolete asctime-date: Sun Nov  6 08:49:37 1994
-    date_cursor c{text};
-    if (c.one_of(day_names, wd) && c.lit(" ") && c.one_of(month_names, mo) && c.lit(" ") &&
-        (c.lit(" ") ? c.digits(1, d) : c.digits(2, d)) && c.lit(" ") && c.time(h, mi, s) &&
-        c.lit(" ") && c.digits(4, y) && c.s.empty()) {
-      return make_utc(y, mo, d, h, mi, s);
-    }
-  }
-  return std::nullopt;
-}
+[[nodiscard]] PHRONY_DECL std::optional<std::chrono::system_clock::time_point>
+parse_http_date(std::string_view text, std::chrono::system_clock::time_point now);
 
 } // namespace detail
 
 /// Parses a Retry-After header value: delay-seconds or an HTTP-date (IMF-fixdate, rfc850,
 /// asctime). Anything else is nullopt. `now` only matters for rfc850's two-digit years.
-[[nodiscard]] inline std::optional<retry_hint>
+[[nodiscard]] PHRONY_DECL std::optional<retry_hint>
 parse_retry_after(std::string_view text,
-                  std::chrono::system_clock::time_point now = std::chrono::system_clock::now()) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) {
-    text.remove_prefix(1);
-  }
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) {
-    text.remove_suffix(1);
-  }
-  if (text.empty()) {
-    return std::nullopt;
-  }
-  if (text.find_first_not_of("0123456789") == std::string_view::npos) {
-    std::int64_t n = 0;
-    for (char c : text) {
-      n = std::min(n * 10 + (c - '0'), detail::max_retry_after_seconds);
-    }
-    return retry_hint{std::chrono::seconds{n}};
-  }
-  if (const auto at = detail::parse_http_date(text, now)) {
-    return retry_hint{std::chrono::time_point_cast<std::chrono::system_clock::duration>(*at)};
-  }
-  return std::nullopt;
-}
+                  std::chrono::system_clock::time_point now = std::chrono::system_clock::now());
 
 /// An error response body. The API documents none; NestJS-style bodies are the common case.
 struct api_error_body {
@@ -250,8 +158,166 @@ inline constexpr detail::body_parser<api_error_body> parse_error_body{};
 namespace detail {
 
 /// What a status means for this API, for bodies that carry no message.
-[[nodiscard]] inline std::string status_phrase(int status, const http_request& req,
-                                               std::string_view route) {
+[[nodiscard]] PHRONY_DECL std::string status_phrase(int status, const http_request& req,
+                                                    std::string_view route);
+
+} // namespace detail
+
+/// The error for a non-2xx answer to `req`: errc::http_status with the status, method, route
+/// (no scheme, host or presigned credentials), the raw body, Retry-After parsed, and the
+/// server's message when the body is a JSON error body (else a phrase for the status). The API
+/// key never appears in it, even when the server echoes it.
+PHRONY_LAZY [[nodiscard]] PHRONY_DECL error
+http_error(int status, const http_request& req, std::string body,
+           std::optional<std::string_view> retry_after_header);
+
+} // namespace phrony
+
+#if PHRONY_WITH_IMPL
+// Definitions: compiled in the library in compiled mode (see config.hpp).
+
+namespace phrony::detail {
+
+PHRONY_DECL bool date_cursor::lit(std::string_view x) {
+  if (!s.starts_with(x)) {
+    return false;
+  }
+  s.remove_prefix(x.size());
+  return true;
+}
+
+PHRONY_DECL bool date_cursor::digits(std::size_t n, int& out) {
+  if (s.size() < n) {
+    return false;
+  }
+  out = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!is_digit(s[i])) {
+      return false;
+    }
+    out = out * 10 + (s[i] - '0');
+  }
+  s.remove_prefix(n);
+  return true;
+}
+
+PHRONY_DECL bool date_cursor::time(int& h, int& m, int& sec) {
+  return digits(2, h) && lit(":") && digits(2, m) && lit(":") && digits(2, sec) && h <= 23 &&
+         m <= 59 && sec <= 60;
+}
+
+PHRONY_DECL std::optional<std::chrono::system_clock::time_point> make_utc(int y, int mo, int d,
+                                                                          int h, int mi, int s) {
+  using namespace std::chrono;
+  const year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)},
+                           day{static_cast<unsigned>(d)}};
+  if (!ymd.ok()) {
+    return std::nullopt;
+  }
+  // system_clock counts 64-bit nanoseconds (years 1678 to 2262), fewer than four-digit years
+  // need: clamp first, so converting cannot overflow. Earlier than 1970 waits no longer than
+  // 1970 does, and 2200 is far past any usable delay while leaving room for arithmetic with now.
+  const sys_seconds at = sys_days{ymd} + hours{h} + minutes{mi} + seconds{s};
+  const sys_seconds lo = sys_days{year{1970} / January / 1};
+  const sys_seconds hi = sys_days{year{2200} / January / 1};
+  return system_clock::time_point{at < lo ? lo : at > hi ? hi : at};
+}
+
+PHRONY_DECL std::optional<std::chrono::system_clock::time_point>
+parse_http_date(std::string_view text, std::chrono::system_clock::time_point now) {
+  int wd = 0, d = 0, mo = 0, y = 0, h = 0, mi = 0, s = 0;
+  {
+    // IMF-fixdate: Sun, 06 Nov 1994 08:49:37 GMT
+    date_cursor c{text};
+    if (c.one_of(day_names, wd) && c.lit(", ") && c.digits(2, d) && c.lit(" ") &&
+        c.one_of(month_names, mo) && c.lit(" ") && c.digits(4, y) && c.lit(" ") &&
+        c.time(h, mi, s) && c.lit(" GMT") && c.s.empty()) {
+      return make_utc(y, mo, d, h, mi, s);
+    }
+  }
+  {
+    // obsolete rfc850-date: Sunday, 06-Nov-94 08:49:37 GMT
+    date_cursor c{text};
+    if (c.one_of(long_day_names, wd) && c.lit(", ") && c.digits(2, d) && c.lit("-") &&
+        c.one_of(month_names, mo) && c.lit("-") && c.digits(2, y) && c.lit(" ") &&
+        c.time(h, mi, s) && c.lit(" GMT") && c.s.empty()) {
+      const int this_year = static_cast<int>(
+          std::chrono::year_month_day{std::chrono::floor<std::chrono::days>(now)}.year());
+      int full = this_year - this_year % 100 + y;
+      if (full > this_year + 50) {
+        full -= 100;
+      }
+      return make_utc(full, mo, d, h, mi, s);
+    }
+  }
+  {
+    // obsolete asctime-date: Sun Nov  6 08:49:37 1994
+    date_cursor c{text};
+    if (c.one_of(day_names, wd) && c.lit(" ") && c.one_of(month_names, mo) && c.lit(" ") &&
+        (c.lit(" ") ? c.digits(1, d) : c.digits(2, d)) && c.lit(" ") && c.time(h, mi, s) &&
+        c.lit(" ") && c.digits(4, y) && c.s.empty()) {
+      return make_utc(y, mo, d, h, mi, s);
+    }
+  }
+  return std::nullopt;
+}
+} // namespace phrony::detail
+
+namespace phrony {
+
+PHRONY_DECL std::optional<retry_hint> parse_retry_after(std::string_view text,
+                                                        std::chrono::system_clock::time_point now) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) {
+    text.remove_prefix(1);
+  }
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) {
+    text.remove_suffix(1);
+  }
+  if (text.empty()) {
+    return std::nullopt;
+  }
+  if (text.find_first_not_of("0123456789") == std::string_view::npos) {
+    std::int64_t n = 0;
+    for (char c : text) {
+      n = std::min(n * 10 + (c - '0'), detail::max_retry_after_seconds);
+    }
+    return retry_hint{std::chrono::seconds{n}};
+  }
+  if (const auto at = detail::parse_http_date(text, now)) {
+    return retry_hint{std::chrono::time_point_cast<std::chrono::system_clock::duration>(*at)};
+  }
+  return std::nullopt;
+}
+
+PHRONY_LAZY_DEF PHRONY_DECL error http_error(int status, const http_request& req, std::string body,
+                                             std::optional<std::string_view> retry_after_header) {
+  const std::string* key = req.header("X-API-Key");
+  const std::string_view secret = key ? std::string_view(*key) : std::string_view{};
+  error e;
+  e.code = errc::http_status;
+  e.status = status;
+  e.method = req.method;
+  e.route = detail::scrub(req.route(), secret);
+  if (retry_after_header) {
+    e.retry_after = parse_retry_after(*retry_after_header);
+  }
+  std::optional<std::string> server_message;
+  if (auto parsed = parse_error_body(body)) {
+    server_message = parsed->message_text();
+  }
+  e.message = detail::scrub(server_message && !server_message->empty()
+                                ? std::move(*server_message)
+                                : detail::status_phrase(status, req, e.route),
+                            secret);
+  e.body = detail::scrub(std::move(body), secret);
+  return e;
+}
+
+} // namespace phrony
+
+namespace phrony::detail {
+
+PHRONY_DECL std::string status_phrase(int status, const http_request& req, std::string_view route) {
   const bool api = req.header("X-API-Key") != nullptr;
   const bool files = route.find("/v1/file-library/") != std::string_view::npos;
   switch (status) {
@@ -293,36 +359,5 @@ namespace detail {
   return "unexpected HTTP status";
 }
 
-} // namespace detail
-
-/// The error for a non-2xx answer to `req`: errc::http_status with the status, method, route
-/// (no scheme, host or presigned credentials), the raw body, Retry-After parsed, and the
-/// server's message when the body is a JSON error body (else a phrase for the status). The API
-/// key never appears in it, even when the server echoes it. (A template only so that including
-/// this header does not compile the error-body parser.)
-template <class = void>
-[[nodiscard]] error http_error(int status, const http_request& req, std::string body,
-                               std::optional<std::string_view> retry_after_header) {
-  const std::string* key = req.header("X-API-Key");
-  const std::string_view secret = key ? std::string_view(*key) : std::string_view{};
-  error e;
-  e.code = errc::http_status;
-  e.status = status;
-  e.method = req.method;
-  e.route = detail::scrub(req.route(), secret);
-  if (retry_after_header) {
-    e.retry_after = parse_retry_after(*retry_after_header);
-  }
-  std::optional<std::string> server_message;
-  if (auto parsed = parse_error_body(body)) {
-    server_message = parsed->message_text();
-  }
-  e.message = detail::scrub(server_message && !server_message->empty()
-                                ? std::move(*server_message)
-                                : detail::status_phrase(status, req, e.route),
-                            secret);
-  e.body = detail::scrub(std::move(body), secret);
-  return e;
-}
-
-} // namespace phrony
+} // namespace phrony::detail
+#endif

@@ -55,66 +55,10 @@ namespace detail {
 
 /// Appends `in` to `out` as the WHATWG UTF-8 decoder reads it: each maximal subpart of an
 /// ill-formed sequence becomes one U+FFFD, as does a truncated sequence at the end.
-inline void append_utf8_replacing(std::string_view in, std::string& out) {
-  static constexpr std::string_view replacement = "\xEF\xBF\xBD";
-  const auto* s = reinterpret_cast<const unsigned char*>(in.data());
-  const std::size_t n = in.size();
-  std::size_t i = 0;
-  while (i < n) {
-    const std::size_t run = i;
-    while (i < n && s[i] < 0x80) {
-      ++i;
-    }
-    out.append(in.data() + run, i - run);
-    if (i == n) {
-      break;
-    }
-    const unsigned char lead = s[i];
-    std::size_t need = 0;
-    unsigned char lo = 0x80;
-    unsigned char hi = 0xBF;
-    if (lead >= 0xC2 && lead <= 0xDF) {
-      need = 1;
-    } else if (lead >= 0xE0 && lead <= 0xEF) {
-      need = 2;
-      lo = lead == 0xE0 ? 0xA0 : 0x80; // no overlong forms
-      hi = lead == 0xED ? 0x9F : 0xBF; // no surrogates
-    } else if (lead >= 0xF0 && lead <= 0xF4) {
-      need = 3;
-      lo = lead == 0xF0 ? 0x90 : 0x80;
-      hi = lead == 0xF4 ? 0x8F : 0xBF; // nothing above U+10FFFF
-    } else {
-      out += replacement;
-      ++i;
-      continue;
-    }
-    std::size_t j = i + 1;
-    std::size_t got = 0;
-    while (got < need && j < n && s[j] >= lo && s[j] <= hi) {
-      lo = 0x80;
-      hi = 0xBF;
-      ++j;
-      ++got;
-    }
-    if (got == need) {
-      out.append(in.data() + i, j - i);
-    } else {
-      // The byte that broke the sequence is not consumed: the decoder looks at it afresh.
-      out += replacement;
-    }
-    i = j;
-  }
-}
+PHRONY_DECL void append_utf8_replacing(std::string_view in, std::string& out);
 
 /// Sets `out` to `in` decoded as WHATWG UTF-8 (a plain copy when `in` is well-formed).
-inline void assign_utf8_replacing(std::string_view in, std::string& out) {
-  if (is_valid_utf8(in)) {
-    out.assign(in);
-    return;
-  }
-  out.clear();
-  append_utf8_replacing(in, out);
-}
+PHRONY_DECL void assign_utf8_replacing(std::string_view in, std::string& out);
 
 } // namespace detail
 
@@ -261,15 +205,7 @@ public:
   /// Ends the stream: an unterminated last event is dropped, as the WHATWG spec says. Returns
   /// the error that stopped the stream, if any. The decoder is then ready for the next
   /// connection's stream, keeping the last event ID and reconnection time (as browsers do).
-  result<void> finish() {
-    std::optional<error> failed = std::move(failed_);
-    failed_.reset();
-    start_stream();
-    if (failed) {
-      return std::move(*failed);
-    }
-    return {};
-  }
+  PHRONY_DECL result<void> finish();
 
   /// Back to the state of a new decoder (limits kept).
   void reset() { *this = sse_decoder(limits_); }
@@ -295,11 +231,7 @@ private:
   }
 
   /// `data` decoded as WHATWG UTF-8 (ill-formed sequences replaced), in scratch_.
-  std::string_view replace_invalid_utf8(std::string_view data) {
-    scratch_.clear();
-    detail::append_utf8_replacing(data, scratch_);
-    return scratch_;
-  }
+  PHRONY_DECL std::string_view replace_invalid_utf8(std::string_view data);
 
   static constexpr std::string_view bom = "\xEF\xBB\xBF";
 
@@ -351,24 +283,9 @@ private:
     return hit != nullptr ? static_cast<const char*>(hit) : end;
   }
 
-  error fail(error e) {
-    failed_ = e;
-    return e;
-  }
+  PHRONY_DECL error fail(error e);
 
-  void start_stream() {
-    pending_size_ = 0;
-    fast_end_ = 0;
-    bom_matched_ = 0;
-    after_cr_ = false;
-    clear_line();
-    data_.clear();
-    type_.clear();
-    // An id line in a block that never ended did not count (WHATWG sets the last event ID only
-    // when a block ends).
-    id_buffer_ = last_event_id_;
-    id_changed_ = false;
-  }
+  PHRONY_DECL void start_stream();
 
   void clear_line() {
     phase_ = phase::name;
@@ -391,53 +308,7 @@ private:
   }
 
   /// Takes the bytes [p, e) of the current line (no line end among them).
-  [[nodiscard]] std::optional<error> append_to_line(const char* p, const char* e) {
-    if (p == e) {
-      return {};
-    }
-    const auto n = static_cast<std::size_t>(e - p);
-    line_size_ += n;
-    if (phase_ == phase::name) {
-      const char* colon = find(p, e, ':');
-      const auto k = static_cast<std::size_t>(colon - p);
-      if (name_size_ < sizeof name_) {
-        std::memcpy(name_ + name_size_, p, std::min(k, sizeof name_ - name_size_));
-      }
-      name_size_ += k; // past sizeof name_, the name is no field we know
-      if (colon == e) {
-        if (line_size_ > limits_.max_line && !may_name_data()) {
-          return line_too_long();
-        }
-        return {};
-      }
-      // A line that starts with a colon is a comment: the empty name matches nothing.
-      kind_ = classify();
-      phase_ = phase::value_start;
-      p = colon + 1;
-    }
-    if (kind_ != field_kind::data && line_size_ > limits_.max_line) {
-      return line_too_long();
-    }
-    if (phase_ == phase::value_start && p != e) {
-      if (*p == ' ') {
-        ++p;
-      }
-      phase_ = phase::value;
-    }
-    switch (kind_) {
-    case field_kind::data:
-      if (data_.size() + static_cast<std::size_t>(e - p) > limits_.max_event) {
-        return event_too_large();
-      }
-      data_.append(p, static_cast<std::size_t>(e - p));
-      break;
-    case field_kind::event:
-    case field_kind::id:
-    case field_kind::retry: value_.append(p, static_cast<std::size_t>(e - p)); break;
-    case field_kind::ignored: break;
-    }
-    return {};
-  }
+  [[nodiscard]] PHRONY_DECL std::optional<error> append_to_line(const char* p, const char* e);
 
   /// True while the name read so far (no colon yet) could still be "data": a line "data" with
   /// no colon is a data line too, and max_line does not bound data lines.
@@ -446,16 +317,9 @@ private:
            std::string_view(name_, name_size_) == std::string_view("data").substr(0, name_size_);
   }
 
-  [[nodiscard]] error line_too_long() const {
-    return make_error(errc::limit_exceeded, "",
-                      "SSE line (not data) longer than " + std::to_string(limits_.max_line) +
-                          " bytes");
-  }
+  [[nodiscard]] PHRONY_DECL error line_too_long() const;
 
-  [[nodiscard]] error event_too_large() const {
-    return make_error(errc::limit_exceeded, "",
-                      "SSE event data longer than " + std::to_string(limits_.max_event) + " bytes");
-  }
+  [[nodiscard]] PHRONY_DECL error event_too_large() const;
 
   /// Processes the line just ended; keep_going turns false when on_event asks to stop.
   template <class F> [[nodiscard]] std::optional<error> end_line(F& on_event, bool& keep_going) {
@@ -492,23 +356,7 @@ private:
     return {};
   }
 
-  void set_retry() {
-    if (value_.empty()) {
-      return;
-    }
-    using rep = std::chrono::milliseconds::rep;
-    constexpr rep most = std::numeric_limits<rep>::max();
-    rep ms = 0;
-    for (const char c : value_) {
-      if (c < '0' || c > '9') {
-        return;
-      }
-      const rep digit = c - '0';
-      // An absurd value saturates rather than wrapping to something short.
-      ms = ms > (most - digit) / 10 ? most : ms * 10 + digit;
-    }
-    retry_ = std::chrono::milliseconds(ms);
-  }
+  PHRONY_DECL void set_retry();
 
   /// The WHATWG "dispatch the event" steps; returns what on_event returned (true for void).
   template <class F> [[nodiscard]] bool dispatch(F& on_event) {
@@ -584,19 +432,207 @@ inline constexpr std::chrono::milliseconds default_max_reconnect_delay{30'000};
 
 /// How long to wait before reconnecting: the stream's `retry`, else `fallback`, capped at `max`
 /// (the cap holds for the fallback too) and never negative.
-[[nodiscard]] inline std::chrono::milliseconds
+[[nodiscard]] PHRONY_DECL std::chrono::milliseconds
 reconnect_delay(const sse_decoder& d, std::chrono::milliseconds fallback,
-                std::chrono::milliseconds max = default_max_reconnect_delay) noexcept {
-  const std::chrono::milliseconds wait = std::min(d.retry().value_or(fallback), max);
-  return std::max(wait, std::chrono::milliseconds::zero());
-}
+                std::chrono::milliseconds max = default_max_reconnect_delay) noexcept;
 
 /// The Last-Event-ID to send when reconnecting, or nullopt when there is none (WHATWG sends the
 /// header only for a non-empty ID). An ID that detail::is_sendable_last_event_id refuses (a
 /// control character, or longer than detail::max_last_event_id) is dropped, not sent: the stream
 /// resumes as if it had sent no ID, so a hostile server can neither inject header bytes nor
 /// make the reconnect request fail.
-[[nodiscard]] inline std::optional<std::string> reconnect_last_event_id(const sse_decoder& d) {
+[[nodiscard]] PHRONY_DECL std::optional<std::string> reconnect_last_event_id(const sse_decoder& d);
+
+} // namespace phrony
+
+#if PHRONY_WITH_IMPL
+// Definitions: compiled in the library in compiled mode (see config.hpp).
+
+namespace phrony::detail {
+
+PHRONY_DECL void append_utf8_replacing(std::string_view in, std::string& out) {
+  static constexpr std::string_view replacement = "\xEF\xBF\xBD";
+  const auto* s = reinterpret_cast<const unsigned char*>(in.data());
+  const std::size_t n = in.size();
+  std::size_t i = 0;
+  while (i < n) {
+    const std::size_t run = i;
+    while (i < n && s[i] < 0x80) {
+      ++i;
+    }
+    out.append(in.data() + run, i - run);
+    if (i == n) {
+      break;
+    }
+    const unsigned char lead = s[i];
+    std::size_t need = 0;
+    unsigned char lo = 0x80;
+    unsigned char hi = 0xBF;
+    if (lead >= 0xC2 && lead <= 0xDF) {
+      need = 1;
+    } else if (lead >= 0xE0 && lead <= 0xEF) {
+      need = 2;
+      lo = lead == 0xE0 ? 0xA0 : 0x80; // no overlong forms
+      hi = lead == 0xED ? 0x9F : 0xBF; // no surrogates
+    } else if (lead >= 0xF0 && lead <= 0xF4) {
+      need = 3;
+      lo = lead == 0xF0 ? 0x90 : 0x80;
+      hi = lead == 0xF4 ? 0x8F : 0xBF; // nothing above U+10FFFF
+    } else {
+      out += replacement;
+      ++i;
+      continue;
+    }
+    std::size_t j = i + 1;
+    std::size_t got = 0;
+    while (got < need && j < n && s[j] >= lo && s[j] <= hi) {
+      lo = 0x80;
+      hi = 0xBF;
+      ++j;
+      ++got;
+    }
+    if (got == need) {
+      out.append(in.data() + i, j - i);
+    } else {
+      // The byte that broke the sequence is not consumed: the decoder looks at it afresh.
+      out += replacement;
+    }
+    i = j;
+  }
+}
+
+PHRONY_DECL void assign_utf8_replacing(std::string_view in, std::string& out) {
+  if (is_valid_utf8(in)) {
+    out.assign(in);
+    return;
+  }
+  out.clear();
+  append_utf8_replacing(in, out);
+}
+} // namespace phrony::detail
+
+namespace phrony {
+
+PHRONY_DECL auto sse_decoder::finish() -> result<void> {
+  std::optional<error> failed = std::move(failed_);
+  failed_.reset();
+  start_stream();
+  if (failed) {
+    return std::move(*failed);
+  }
+  return {};
+}
+
+PHRONY_DECL auto sse_decoder::replace_invalid_utf8(std::string_view data) -> std::string_view {
+  scratch_.clear();
+  detail::append_utf8_replacing(data, scratch_);
+  return scratch_;
+}
+
+PHRONY_DECL auto sse_decoder::fail(error e) -> error {
+  failed_ = e;
+  return e;
+}
+
+PHRONY_DECL auto sse_decoder::start_stream() -> void {
+  pending_size_ = 0;
+  fast_end_ = 0;
+  bom_matched_ = 0;
+  after_cr_ = false;
+  clear_line();
+  data_.clear();
+  type_.clear();
+  // An id line in a block that never ended did not count (WHATWG sets the last event ID only
+  // when a block ends).
+  id_buffer_ = last_event_id_;
+  id_changed_ = false;
+}
+
+PHRONY_DECL auto sse_decoder::append_to_line(const char* p, const char* e) -> std::optional<error> {
+  if (p == e) {
+    return {};
+  }
+  const auto n = static_cast<std::size_t>(e - p);
+  line_size_ += n;
+  if (phase_ == phase::name) {
+    const char* colon = find(p, e, ':');
+    const auto k = static_cast<std::size_t>(colon - p);
+    if (name_size_ < sizeof name_) {
+      std::memcpy(name_ + name_size_, p, std::min(k, sizeof name_ - name_size_));
+    }
+    name_size_ += k; // past sizeof name_, the name is no field we know
+    if (colon == e) {
+      if (line_size_ > limits_.max_line && !may_name_data()) {
+        return line_too_long();
+      }
+      return {};
+    }
+    // A line that starts with a colon is a comment: the empty name matches nothing.
+    kind_ = classify();
+    phase_ = phase::value_start;
+    p = colon + 1;
+  }
+  if (kind_ != field_kind::data && line_size_ > limits_.max_line) {
+    return line_too_long();
+  }
+  if (phase_ == phase::value_start && p != e) {
+    if (*p == ' ') {
+      ++p;
+    }
+    phase_ = phase::value;
+  }
+  switch (kind_) {
+  case field_kind::data:
+    if (data_.size() + static_cast<std::size_t>(e - p) > limits_.max_event) {
+      return event_too_large();
+    }
+    data_.append(p, static_cast<std::size_t>(e - p));
+    break;
+  case field_kind::event:
+  case field_kind::id:
+  case field_kind::retry: value_.append(p, static_cast<std::size_t>(e - p)); break;
+  case field_kind::ignored: break;
+  }
+  return {};
+}
+
+PHRONY_DECL auto sse_decoder::line_too_long() const -> error {
+  return make_error(errc::limit_exceeded, "",
+                    "SSE line (not data) longer than " + std::to_string(limits_.max_line) +
+                        " bytes");
+}
+
+PHRONY_DECL auto sse_decoder::event_too_large() const -> error {
+  return make_error(errc::limit_exceeded, "",
+                    "SSE event data longer than " + std::to_string(limits_.max_event) + " bytes");
+}
+
+PHRONY_DECL auto sse_decoder::set_retry() -> void {
+  if (value_.empty()) {
+    return;
+  }
+  using rep = std::chrono::milliseconds::rep;
+  constexpr rep most = std::numeric_limits<rep>::max();
+  rep ms = 0;
+  for (const char c : value_) {
+    if (c < '0' || c > '9') {
+      return;
+    }
+    const rep digit = c - '0';
+    // An absurd value saturates rather than wrapping to something short.
+    ms = ms > (most - digit) / 10 ? most : ms * 10 + digit;
+  }
+  retry_ = std::chrono::milliseconds(ms);
+}
+
+PHRONY_DECL std::chrono::milliseconds reconnect_delay(const sse_decoder& d,
+                                                      std::chrono::milliseconds fallback,
+                                                      std::chrono::milliseconds max) noexcept {
+  const std::chrono::milliseconds wait = std::min(d.retry().value_or(fallback), max);
+  return std::max(wait, std::chrono::milliseconds::zero());
+}
+
+PHRONY_DECL std::optional<std::string> reconnect_last_event_id(const sse_decoder& d) {
   if (d.last_event_id().empty() || !detail::is_sendable_last_event_id(d.last_event_id())) {
     return std::nullopt;
   }
@@ -604,3 +640,4 @@ reconnect_delay(const sse_decoder& d, std::chrono::milliseconds fallback,
 }
 
 } // namespace phrony
+#endif

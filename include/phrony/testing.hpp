@@ -19,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "phrony/config.hpp"
 #include "phrony/detail/parse.hpp"
 #include "phrony/detail/url.hpp"
 #include "phrony/error.hpp"
@@ -37,151 +38,33 @@ namespace detail {
 
 /// The secrets `req` carries: the values of its secret headers (X-API-Key first of all), and
 /// for "Bearer x" also x, so either spelling is scrubbed wherever it appears.
-[[nodiscard]] inline std::vector<std::string> secrets_of(const http_request& req) {
-  std::vector<std::string> out;
-  for (const auto& h : req.headers) {
-    if (!phrony::detail::is_secret_header(h.name) || h.value.empty()) {
-      continue;
-    }
-    out.push_back(h.value);
-    const std::string_view v = h.value;
-    if (const auto space = v.find(' '); space != std::string_view::npos) {
-      out.emplace_back(v.substr(space + 1));
-    }
-  }
-  return out;
-}
+[[nodiscard]] PHRONY_DECL std::vector<std::string> secrets_of(const http_request& req);
 
 /// `text` with every one of `secrets` (those long enough to be keys) shown as "[redacted]".
-[[nodiscard]] inline std::string scrub_all(std::string text,
-                                           const std::vector<std::string>& secrets) {
-  for (const auto& s : secrets) {
-    text = phrony::detail::scrub(std::move(text), s);
-  }
-  return text;
-}
+[[nodiscard]] PHRONY_DECL std::string scrub_all(std::string text,
+                                                const std::vector<std::string>& secrets);
 
 /// True when the query (without '?') has a parameter carrying a credential (X-Amz-Signature,
 /// X-Amz-Credential, X-Goog-Signature, sig, ...).
-[[nodiscard]] inline bool query_is_presigned(std::string_view query) {
-  while (!query.empty()) {
-    const auto amp = query.find('&');
-    const auto param = query.substr(0, amp);
-    if (phrony::detail::is_secret_query_name(param.substr(0, param.find('=')))) {
-      return true;
-    }
-    if (amp == std::string_view::npos) {
-      break;
-    }
-    query.remove_prefix(amp + 1);
-  }
-  return false;
-}
+[[nodiscard]] PHRONY_DECL bool query_is_presigned(std::string_view query);
 
 /// `url` (or a path) without its query and fragment when the query is presigned.
-[[nodiscard]] inline std::string drop_presigned_query(std::string_view url) {
-  const auto q = url.find('?');
-  if (q == std::string_view::npos) {
-    return std::string(url);
-  }
-  const auto hash = url.find('#', q);
-  const auto query = url.substr(q + 1, hash == std::string_view::npos ? hash : hash - q - 1);
-  return query_is_presigned(query) ? std::string(url.substr(0, q)) : std::string(url);
-}
+[[nodiscard]] PHRONY_DECL std::string drop_presigned_query(std::string_view url);
 
-[[nodiscard]] inline bool ends_url(char c) noexcept {
-  const auto u = static_cast<unsigned char>(c);
-  return u <= 0x20 || u == 0x7F || c == '"' || c == '\'' || c == '<' || c == '>' || c == '`';
-}
+[[nodiscard]] PHRONY_DECL bool ends_url(char c) noexcept;
 
 /// `text` with the query of every http(s) URL in it dropped where that query is presigned (an
 /// upload URL in a presign response, a Location header). JSON's "\/" spelling is found too.
-[[nodiscard]] inline std::string drop_presigned_queries(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  std::size_t i = 0;
-  while (i < text.size()) {
-    const auto at = text.find("http", i);
-    if (at == std::string_view::npos) {
-      break;
-    }
-    std::size_t p = at + 4;
-    if (p < text.size() && text[p] == 's') {
-      ++p;
-    }
-    const auto rest = text.substr(p);
-    if (!rest.starts_with("://") && !rest.starts_with(":\\/\\/")) {
-      out.append(text.substr(i, p - i));
-      i = p;
-      continue;
-    }
-    std::size_t end = p;
-    while (end < text.size() && !ends_url(text[end]) &&
-           !(text[end] == '\\' && (end + 1 >= text.size() || text[end + 1] != '/'))) {
-      ++end;
-    }
-    out.append(text.substr(i, at - i));
-    out += drop_presigned_query(text.substr(at, end - at));
-    i = end;
-  }
-  out.append(text.substr(std::min(i, text.size())));
-  return out;
-}
+[[nodiscard]] PHRONY_DECL std::string drop_presigned_queries(std::string_view text);
 
 /// The end of the JSON string token opening at text[open] (the index after its closing quote),
 /// or npos when it does not close.
-[[nodiscard]] inline std::size_t string_token_end(std::string_view text, std::size_t open) {
-  for (std::size_t i = open + 1; i < text.size(); ++i) {
-    if (text[i] == '\\') {
-      ++i;
-    } else if (text[i] == '"') {
-      return i + 1;
-    }
-  }
-  return std::string_view::npos;
-}
+[[nodiscard]] PHRONY_DECL std::size_t string_token_end(std::string_view text, std::size_t open);
 
 /// `text` with the string value of every JSON member named like a secret header shown as
 /// "[redacted]": a presign response's requiredHeaders may hold a signature or a customer key.
 /// Text, not a parse: every other byte stays as it was (outputs compare verbatim).
-[[nodiscard]] inline std::string redact_secret_members(std::string_view text) {
-  std::string out;
-  std::size_t done = 0; // text[0, done) is in `out`
-  std::size_t i = text.find('"');
-  while (i != std::string_view::npos) {
-    const auto end = string_token_end(text, i);
-    if (end == std::string_view::npos) {
-      break;
-    }
-    std::size_t next = end;
-    while (next < text.size() && phrony::detail::is_json_space(text[next])) {
-      ++next;
-    }
-    if (next >= text.size() || text[next] != ':' ||
-        !phrony::detail::is_secret_header(text.substr(i + 1, end - i - 2))) {
-      i = text.find('"', end);
-      continue;
-    }
-    ++next;
-    while (next < text.size() && phrony::detail::is_json_space(text[next])) {
-      ++next;
-    }
-    if (next >= text.size() || text[next] != '"') {
-      i = text.find('"', next);
-      continue;
-    }
-    const auto value_end = string_token_end(text, next);
-    if (value_end == std::string_view::npos) {
-      break;
-    }
-    out.append(text.substr(done, next + 1 - done));
-    out += "[redacted]\"";
-    done = value_end;
-    i = text.find('"', value_end);
-  }
-  out.append(text.substr(done));
-  return out;
-}
+[[nodiscard]] PHRONY_DECL std::string redact_secret_members(std::string_view text);
 
 /// What a recording keeps of a body, chunk or message: presigned queries dropped, secret-named
 /// members redacted, and every one of `secrets` scrubbed.
@@ -191,32 +74,11 @@ namespace detail {
 }
 
 /// Path and query of `url` (scheme and host dropped), the query dropped when presigned.
-[[nodiscard]] inline std::string target_of(std::string_view url) {
-  const auto scheme = url.find("://");
-  if (scheme != std::string_view::npos) {
-    const auto rest = url.find_first_of("/?#", scheme + 3);
-    url = rest == std::string_view::npos ? std::string_view("/") : url.substr(rest);
-  }
-  std::string out = drop_presigned_query(url.substr(0, url.find('#')));
-  if (out.empty() || out.front() != '/') {
-    out.insert(out.begin(), '/');
-  }
-  return out;
-}
+[[nodiscard]] PHRONY_DECL std::string target_of(std::string_view url);
 
 /// `req` as it may be kept and shown: secret header values "[redacted]", and those values
 /// scrubbed from the URL, the body and every other header.
-[[nodiscard]] inline http_request redacted(const http_request& req) {
-  const auto secrets = secrets_of(req);
-  http_request out = req;
-  out.url = scrub_all(std::move(out.url), secrets);
-  out.body = scrub_all(std::move(out.body), secrets);
-  for (auto& h : out.headers) {
-    h.value = phrony::detail::is_secret_header(h.name) ? std::string("[redacted]")
-                                                       : scrub_all(std::move(h.value), secrets);
-  }
-  return out;
-}
+[[nodiscard]] PHRONY_DECL http_request redacted(const http_request& req);
 
 /// "GET /v1/runs/<id>": method and redacted route, for messages.
 [[nodiscard]] inline std::string describe(const http_request& req) {
@@ -226,160 +88,32 @@ namespace detail {
 inline constexpr std::string_view base64_chars =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-[[nodiscard]] inline std::string base64_encode(std::string_view in) {
-  std::string out;
-  out.reserve((in.size() + 2) / 3 * 4);
-  std::size_t i = 0;
-  for (; i + 3 <= in.size(); i += 3) {
-    const auto n = std::uint32_t{static_cast<unsigned char>(in[i])} << 16 |
-                   std::uint32_t{static_cast<unsigned char>(in[i + 1])} << 8 |
-                   std::uint32_t{static_cast<unsigned char>(in[i + 2])};
-    out += base64_chars[n >> 18];
-    out += base64_chars[(n >> 12) & 63];
-    out += base64_chars[(n >> 6) & 63];
-    out += base64_chars[n & 63];
-  }
-  if (const auto left = in.size() - i; left > 0) {
-    std::uint32_t n = std::uint32_t{static_cast<unsigned char>(in[i])} << 16;
-    if (left == 2) {
-      n |= std::uint32_t{static_cast<unsigned char>(in[i + 1])} << 8;
-    }
-    out += base64_chars[n >> 18];
-    out += base64_chars[(n >> 12) & 63];
-    out += left == 2 ? base64_chars[(n >> 6) & 63] : '=';
-    out += '=';
-  }
-  return out;
-}
+[[nodiscard]] PHRONY_DECL std::string base64_encode(std::string_view in);
 
 /// The bytes of base64 text (padding required), or nullopt when it is not base64.
-[[nodiscard]] inline std::optional<std::string> base64_decode(std::string_view in) {
-  if (in.size() % 4 != 0) {
-    return std::nullopt;
-  }
-  std::string out;
-  out.reserve(in.size() / 4 * 3);
-  for (std::size_t i = 0; i < in.size(); i += 4) {
-    std::uint32_t n = 0;
-    int pad = 0;
-    for (std::size_t j = 0; j < 4; ++j) {
-      const char c = in[i + j];
-      std::uint32_t v = 0;
-      if (c == '=' && i + 4 == in.size() && j >= 2) {
-        ++pad;
-      } else if (const auto pos = base64_chars.find(c); pos != std::string_view::npos && pad == 0) {
-        v = static_cast<std::uint32_t>(pos);
-      } else {
-        return std::nullopt;
-      }
-      n = n << 6 | v;
-    }
-    out += static_cast<char>((n >> 16) & 0xFF);
-    if (pad < 2) {
-      out += static_cast<char>((n >> 8) & 0xFF);
-    }
-    if (pad < 1) {
-      out += static_cast<char>(n & 0xFF);
-    }
-  }
-  return out;
-}
+[[nodiscard]] PHRONY_DECL std::optional<std::string> base64_decode(std::string_view in);
 
 /// Bytes as JSON: a string when they are UTF-8, else {"base64":"..."}.
-inline void write_bytes(json_writer& w, std::string_view bytes) {
-  if (is_valid_utf8(bytes)) {
-    w.value(bytes);
-  } else {
-    w.begin_object().key("base64").value(base64_encode(bytes)).end_object();
-  }
-}
+PHRONY_DECL void write_bytes(json_writer& w, std::string_view bytes);
 
 /// Headers as [name, value] pairs, each written by write_bytes (a value may carry obs-text).
-inline void write_headers(json_writer& w, const std::vector<http_header>& headers) {
-  w.begin_array();
-  for (const auto& h : headers) {
-    w.begin_array();
-    write_bytes(w, h.name);
-    write_bytes(w, h.value);
-    w.end_array();
-  }
-  w.end_array();
-}
+PHRONY_DECL void write_headers(json_writer& w, const std::vector<http_header>& headers);
 
-inline void write_error(json_writer& w, const error& e) {
-  w.begin_object().key("code").value(to_string(e.code)).key("message");
-  write_bytes(w, e.message);
-  w.end_object();
-}
+PHRONY_DECL void write_error(json_writer& w, const error& e);
 
 /// Every chunk kept, but chunks a secret runs across are joined, so that scrubbing each chunk
 /// leaves no part of it.
-[[nodiscard]] inline std::vector<std::string>
-join_split_secrets(std::vector<std::string> chunks, const std::vector<std::string>& secrets) {
-  std::string all;
-  std::vector<std::size_t> starts; // offset of each chunk in `all`
-  for (const auto& c : chunks) {
-    starts.push_back(all.size());
-    all += c;
-  }
-  std::vector<bool> joins_next(chunks.size(), false);
-  const auto chunk_at = [&](std::size_t offset) {
-    std::size_t k = 0;
-    while (k + 1 < starts.size() && starts[k + 1] <= offset) {
-      ++k;
-    }
-    return k;
-  };
-  for (const auto& s : secrets) {
-    if (s.size() < phrony::detail::min_scrubbed_secret) {
-      continue;
-    }
-    for (auto pos = all.find(s); pos != std::string::npos; pos = all.find(s, pos + 1)) {
-      for (auto k = chunk_at(pos); k < chunk_at(pos + s.size() - 1); ++k) {
-        joins_next[k] = true;
-      }
-    }
-  }
-  std::vector<std::string> out;
-  for (std::size_t k = 0; k < chunks.size(); ++k) {
-    if (k > 0 && joins_next[k - 1]) {
-      out.back() += chunks[k];
-    } else {
-      out.push_back(std::move(chunks[k]));
-    }
-  }
-  return out;
-}
+[[nodiscard]] PHRONY_DECL std::vector<std::string>
+join_split_secrets(std::vector<std::string> chunks, const std::vector<std::string>& secrets);
 
 /// The errc named `name` (as to_string(errc) spells it), or nullopt.
-[[nodiscard]] inline std::optional<errc> errc_named(std::string_view name) {
-  for (auto c : {errc::invalid_json, errc::missing_field, errc::wrong_type, errc::out_of_range,
-                 errc::invalid_argument, errc::limit_exceeded, errc::http_status, errc::transport,
-                 errc::cancelled}) {
-    if (to_string(c) == name) {
-      return c;
-    }
-  }
-  return std::nullopt;
-}
+[[nodiscard]] PHRONY_DECL std::optional<errc> errc_named(std::string_view name);
 
 /// Plays a stream through `h`: the head, each chunk, then `end` (a clean end when empty);
 /// errc::cancelled as soon as a callback returns false.
-inline result<void> play_stream(const response_head& head, const std::vector<std::string>& chunks,
-                                const std::optional<error>& end, const stream_handler& h) {
-  if (h.on_head && !h.on_head(head)) {
-    return make_error(errc::cancelled, "", "stopped by the stream handler");
-  }
-  for (const auto& c : chunks) {
-    if (h.on_data && !h.on_data(c)) {
-      return make_error(errc::cancelled, "", "stopped by the stream handler");
-    }
-  }
-  if (end) {
-    return *end;
-  }
-  return {};
-}
+PHRONY_DECL result<void> play_stream(const response_head& head,
+                                     const std::vector<std::string>& chunks,
+                                     const std::optional<error>& end, const stream_handler& h);
 
 } // namespace detail
 
@@ -407,115 +141,42 @@ public:
   ~scripted_transport() = default;
 
   /// Queues a response for send().
-  scripted_transport& respond(http_response r) {
-    s_->responses.emplace_back(std::move(r));
-    return *this;
-  }
+  PHRONY_DECL scripted_transport& respond(http_response r);
   /// Queues a response for send() with `status`, `body` and `headers`.
-  scripted_transport& respond(int status, std::string body, std::vector<http_header> headers = {}) {
-    http_response r;
-    r.status = status;
-    r.headers = std::move(headers);
-    r.body = std::move(body);
-    return respond(std::move(r));
-  }
+  PHRONY_DECL scripted_transport& respond(int status, std::string body,
+                                          std::vector<http_header> headers = {});
   /// Queues an error for send() (transport_error("...") for a failed connection).
-  scripted_transport& fail(error e) {
-    s_->responses.emplace_back(std::move(e));
-    return *this;
-  }
+  PHRONY_DECL scripted_transport& fail(error e);
   /// Queues a streaming response for stream().
-  scripted_transport& respond_stream(scripted_stream s) {
-    s_->streams.emplace_back(std::move(s));
-    return *this;
-  }
+  PHRONY_DECL scripted_transport& respond_stream(scripted_stream s);
   /// Queues a streaming response with `status` and body `chunks` that ends cleanly.
   scripted_transport& respond_stream(int status, std::vector<std::string> chunks) {
     return respond_stream(scripted_stream{status, std::move(chunks), std::nullopt, {}});
   }
   /// Queues an error stream() returns before any head (the connection failed).
-  scripted_transport& fail_stream(error e) {
-    s_->streams.emplace_back(std::move(e));
-    return *this;
-  }
+  PHRONY_DECL scripted_transport& fail_stream(error e);
   /// Called with each request as it arrives, before it is answered (e.g. to move a test clock
   /// by the time a slow call takes). The one place a test sees the request's secrets.
   void on_request(std::function<void(const http_request&)> f) { s_->on_request = std::move(f); }
 
   /// The next queued response or error.
-  result<http_response> send(const http_request& req) {
-    arrived(req);
-    if (s_->responses.empty()) {
-      return unexpected(req, "response");
-    }
-    auto r = std::move(s_->responses.front());
-    s_->responses.pop_front();
-    return r;
-  }
+  PHRONY_DECL result<http_response> send(const http_request& req);
 
   /// Plays the next queued stream through `h`: errc::cancelled as soon as a callback returns
   /// false, else the stream's end.
-  result<void> stream(const http_request& req, const stream_handler& h) {
-    arrived(req);
-    if (s_->streams.empty()) {
-      return unexpected(req, "stream");
-    }
-    auto next = std::move(s_->streams.front());
-    s_->streams.pop_front();
-    if (!next) {
-      return std::move(next).error();
-    }
-    response_head head;
-    head.status = next->status;
-    head.headers = next->headers;
-    return detail::play_stream(head, next->chunks, next->end_error, h);
-  }
+  PHRONY_DECL result<void> stream(const http_request& req, const stream_handler& h);
 
   /// Every request so far, in order, secret header values "[redacted]" and scrubbed elsewhere.
   [[nodiscard]] const std::vector<http_request>& requests() const { return s_->requests; }
   /// requests() printed (to_string), one numbered block each: for a failing test's message.
-  [[nodiscard]] std::string log() const {
-    std::string out;
-    for (std::size_t i = 0; i < s_->requests.size(); ++i) {
-      // Appended piece by piece: `"#" + std::string&&` trips g++ 12's -Wrestrict false positive.
-      out += '#';
-      out += std::to_string(i + 1);
-      out += ' ';
-      out += to_string(s_->requests[i]);
-      out += '\n';
-    }
-    return out;
-  }
+  [[nodiscard]] PHRONY_DECL std::string log() const;
   /// The requests that found their queue empty, each named ("no response queued for GET ...").
   [[nodiscard]] const std::vector<std::string>& unanswered() const { return s_->unexpected; }
   /// What is wrong with the script so far: each queued answer not taken, and each request
   /// that found its queue empty; empty when every answer was used and nothing more was asked.
-  [[nodiscard]] std::vector<std::string> unused() const {
-    std::vector<std::string> out = unanswered();
-    for (const auto& r : s_->responses) {
-      out.push_back(r ? "unused response: status " + std::to_string(r->status) + ", " +
-                            std::to_string(r->body.size()) + " body bytes"
-                      : "unused send error: " + r.error().message);
-    }
-    for (const auto& s : s_->streams) {
-      out.push_back(s ? "unused stream: status " + std::to_string(s->status) + ", " +
-                            std::to_string(s->chunks.size()) + " chunks"
-                      : "unused stream error: " + s.error().message);
-    }
-    return out;
-  }
+  [[nodiscard]] PHRONY_DECL std::vector<std::string> unused() const;
   /// Success when unused() is empty; else an error (errc::invalid_argument) listing it.
-  [[nodiscard]] result<void> verify() const {
-    const auto problems = unused();
-    if (problems.empty()) {
-      return {};
-    }
-    std::string message = "scripted_transport: ";
-    for (std::size_t i = 0; i < problems.size(); ++i) {
-      message += (i > 0 ? "; " : "") + problems[i];
-    }
-    return make_error(errc::invalid_argument, "", std::move(message));
-  }
+  [[nodiscard]] PHRONY_DECL result<void> verify() const;
 
 private:
   struct state {
@@ -526,18 +187,8 @@ private:
     std::function<void(const http_request&)> on_request;
   };
 
-  void arrived(const http_request& req) {
-    s_->requests.push_back(detail::redacted(req));
-    if (s_->on_request) {
-      s_->on_request(req);
-    }
-  }
-  error unexpected(const http_request& req, std::string_view what) {
-    std::string message = "no " + std::string(what) + " queued for " + detail::describe(req) +
-                          " (request " + std::to_string(s_->requests.size()) + ")";
-    s_->unexpected.push_back(message);
-    return make_error(errc::invalid_argument, "", "scripted_transport: " + std::move(message));
-  }
+  PHRONY_DECL void arrived(const http_request& req);
+  PHRONY_DECL error unexpected(const http_request& req, std::string_view what);
 
   std::shared_ptr<state> s_;
 };
@@ -717,55 +368,18 @@ public:
                                                       std::string_view name = "<text>");
 
   /// The recorded response (or error) of the next matching send exchange.
-  result<http_response> send(const http_request& req) {
-    auto* x = take(req, kind::send);
-    if (x == nullptr) {
-      return unrecorded(req, kind::send);
-    }
-    if (x->failure) {
-      return *x->failure;
-    }
-    return x->response;
-  }
+  PHRONY_DECL result<http_response> send(const http_request& req);
 
   /// Plays the next matching stream exchange through `h` as it was recorded, chunk by chunk:
   /// errc::cancelled as soon as a callback returns false, else the recorded end.
-  result<void> stream(const http_request& req, const stream_handler& h) {
-    auto* x = take(req, kind::stream);
-    if (x == nullptr) {
-      return unrecorded(req, kind::stream);
-    }
-    if (!x->has_head) { // it failed before a response came
-      return x->failure ? result<void>(*x->failure) : result<void>{};
-    }
-    return detail::play_stream(x->response, x->chunks, x->failure, h);
-  }
+  PHRONY_DECL result<void> stream(const http_request& req, const stream_handler& h);
 
   /// How many exchanges the recording holds.
   [[nodiscard]] std::size_t size() const noexcept { return s_->exchanges.size(); }
   /// The exchanges never replayed, as "line N: GET /v1/runs/<id>".
-  [[nodiscard]] std::vector<std::string> unused() const {
-    std::vector<std::string> out;
-    for (const auto& x : s_->exchanges) {
-      if (!x.used) {
-        out.push_back(x.describe());
-      }
-    }
-    return out;
-  }
+  [[nodiscard]] PHRONY_DECL std::vector<std::string> unused() const;
   /// Success when every recorded exchange was replayed; else an error listing those left.
-  [[nodiscard]] result<void> verify() const {
-    const auto left = unused();
-    if (left.empty()) {
-      return {};
-    }
-    std::string message =
-        "replay_transport: " + std::to_string(left.size()) + " recorded exchanges not replayed: ";
-    for (std::size_t i = 0; i < left.size(); ++i) {
-      message += (i > 0 ? "; " : "") + left[i];
-    }
-    return make_error(errc::invalid_argument, "", std::move(message));
-  }
+  [[nodiscard]] PHRONY_DECL result<void> verify() const;
 
 private:
   enum class kind { send, stream };
@@ -782,10 +396,7 @@ private:
     std::optional<error> failure;
     bool used = false;
 
-    [[nodiscard]] std::string describe() const {
-      return "line " + std::to_string(line) + ": " + (k == kind::stream ? "stream " : "") + method +
-             " " + target;
-    }
+    [[nodiscard]] PHRONY_DECL std::string describe() const;
   };
 
   struct state {
@@ -794,78 +405,18 @@ private:
 
   replay_transport() : s_(std::make_shared<state>()) {}
 
-  static error at_line(std::string_view file, std::size_t line, errc code,
-                       const std::string& message) {
-    return make_error(code, "",
-                      "replay_transport: " + std::string(file) + ":" + std::to_string(line) + ": " +
-                          message);
-  }
+  PHRONY_DECL static error at_line(std::string_view file, std::size_t line, errc code,
+                                   const std::string& message);
 
-  exchange* take(const http_request& req, kind k) {
-    const auto secrets = detail::secrets_of(req);
-    const auto target = detail::scrub_all(detail::target_of(req.url), secrets);
-    const auto body = detail::scrub_text(req.body, secrets);
-    for (auto& x : s_->exchanges) {
-      if (!x.used && x.k == k && x.method == req.method && x.target == target && x.body == body) {
-        x.used = true;
-        return &x;
-      }
-    }
-    return nullptr;
-  }
+  PHRONY_DECL exchange* take(const http_request& req, kind k);
 
   /// What the recording has nearest to a request it lacks: an unreplayed exchange of the same
   /// method and target (another body or kind), else one already replayed, else the unreplayed
   /// exchange whose target shares the longest beginning with this one.
-  [[nodiscard]] std::string nearest(std::string_view method, std::string_view target,
-                                    kind k) const {
-    const exchange* replayed = nullptr;
-    const exchange* closest = nullptr;
-    std::tuple<std::size_t, bool, std::size_t> best{};
-    for (const auto& x : s_->exchanges) {
-      if (x.method == method && x.target == target) {
-        if (!x.used) {
-          return "nearest recorded: " + x.describe() +
-                 (x.k != k ? " (the other kind)" : " (another body)");
-        }
-        replayed = replayed != nullptr ? replayed : &x;
-        continue;
-      }
-      if (x.used) {
-        continue;
-      }
-      // Ranked by the shared beginning of the targets, then the same method, then the
-      // difference in length.
-      std::size_t common = 0;
-      while (common < x.target.size() && common < target.size() &&
-             x.target[common] == target[common]) {
-        ++common;
-      }
-      const std::size_t apart = x.target.size() > target.size() ? x.target.size() - target.size()
-                                                                : target.size() - x.target.size();
-      const auto rank = std::tuple(common, x.method == method, ~apart);
-      if (closest == nullptr || rank > best) {
-        closest = &x;
-        best = rank;
-      }
-    }
-    if (replayed != nullptr) {
-      return "each recorded one was replayed already (first: " + replayed->describe() + ")";
-    }
-    if (closest != nullptr) {
-      return "nearest recorded: " + closest->describe();
-    }
-    return "every recorded exchange was replayed already";
-  }
+  [[nodiscard]] PHRONY_DECL std::string nearest(std::string_view method, std::string_view target,
+                                                kind k) const;
 
-  error unrecorded(const http_request& req, kind k) const {
-    const auto target = detail::scrub_all(detail::target_of(req.url), detail::secrets_of(req));
-    std::string message = "replay_transport: no recorded exchange for " +
-                          std::string(k == kind::stream ? "stream " : "") + req.method + " " +
-                          target;
-    message += "; " + nearest(req.method, target, k);
-    return make_error(errc::invalid_argument, "", std::move(message));
-  }
+  PHRONY_DECL error unrecorded(const http_request& req, kind k) const;
 
   // Reads one recorded line into an exchange (simdjson DOM; defined with the reading code).
   struct reader;
@@ -1091,4 +642,552 @@ phrony::testing::replay_transport::parse(std::string_view text, std::string_view
   }
   return t;
 }
+#endif
+
+#if PHRONY_WITH_IMPL
+// Definitions: compiled in the library in compiled mode (see config.hpp).
+
+namespace phrony::testing::detail {
+
+PHRONY_DECL std::vector<std::string> secrets_of(const http_request& req) {
+  std::vector<std::string> out;
+  for (const auto& h : req.headers) {
+    if (!phrony::detail::is_secret_header(h.name) || h.value.empty()) {
+      continue;
+    }
+    out.push_back(h.value);
+    const std::string_view v = h.value;
+    if (const auto space = v.find(' '); space != std::string_view::npos) {
+      out.emplace_back(v.substr(space + 1));
+    }
+  }
+  return out;
+}
+
+PHRONY_DECL std::string scrub_all(std::string text, const std::vector<std::string>& secrets) {
+  for (const auto& s : secrets) {
+    text = phrony::detail::scrub(std::move(text), s);
+  }
+  return text;
+}
+
+PHRONY_DECL bool query_is_presigned(std::string_view query) {
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    const auto param = query.substr(0, amp);
+    if (phrony::detail::is_secret_query_name(param.substr(0, param.find('=')))) {
+      return true;
+    }
+    if (amp == std::string_view::npos) {
+      break;
+    }
+    query.remove_prefix(amp + 1);
+  }
+  return false;
+}
+
+PHRONY_DECL std::string drop_presigned_query(std::string_view url) {
+  const auto q = url.find('?');
+  if (q == std::string_view::npos) {
+    return std::string(url);
+  }
+  const auto hash = url.find('#', q);
+  const auto query = url.substr(q + 1, hash == std::string_view::npos ? hash : hash - q - 1);
+  return query_is_presigned(query) ? std::string(url.substr(0, q)) : std::string(url);
+}
+
+PHRONY_DECL bool ends_url(char c) noexcept {
+  const auto u = static_cast<unsigned char>(c);
+  return u <= 0x20 || u == 0x7F || c == '"' || c == '\'' || c == '<' || c == '>' || c == '`';
+}
+
+PHRONY_DECL std::string drop_presigned_queries(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const auto at = text.find("http", i);
+    if (at == std::string_view::npos) {
+      break;
+    }
+    std::size_t p = at + 4;
+    if (p < text.size() && text[p] == 's') {
+      ++p;
+    }
+    const auto rest = text.substr(p);
+    if (!rest.starts_with("://") && !rest.starts_with(":\\/\\/")) {
+      out.append(text.substr(i, p - i));
+      i = p;
+      continue;
+    }
+    std::size_t end = p;
+    while (end < text.size() && !ends_url(text[end]) &&
+           !(text[end] == '\\' && (end + 1 >= text.size() || text[end + 1] != '/'))) {
+      ++end;
+    }
+    out.append(text.substr(i, at - i));
+    out += drop_presigned_query(text.substr(at, end - at));
+    i = end;
+  }
+  out.append(text.substr(std::min(i, text.size())));
+  return out;
+}
+
+PHRONY_DECL std::size_t string_token_end(std::string_view text, std::size_t open) {
+  for (std::size_t i = open + 1; i < text.size(); ++i) {
+    if (text[i] == '\\') {
+      ++i;
+    } else if (text[i] == '"') {
+      return i + 1;
+    }
+  }
+  return std::string_view::npos;
+}
+
+PHRONY_DECL std::string redact_secret_members(std::string_view text) {
+  std::string out;
+  std::size_t done = 0; // text[0, done) is in `out`
+  std::size_t i = text.find('"');
+  while (i != std::string_view::npos) {
+    const auto end = string_token_end(text, i);
+    if (end == std::string_view::npos) {
+      break;
+    }
+    std::size_t next = end;
+    while (next < text.size() && phrony::detail::is_json_space(text[next])) {
+      ++next;
+    }
+    if (next >= text.size() || text[next] != ':' ||
+        !phrony::detail::is_secret_header(text.substr(i + 1, end - i - 2))) {
+      i = text.find('"', end);
+      continue;
+    }
+    ++next;
+    while (next < text.size() && phrony::detail::is_json_space(text[next])) {
+      ++next;
+    }
+    if (next >= text.size() || text[next] != '"') {
+      i = text.find('"', next);
+      continue;
+    }
+    const auto value_end = string_token_end(text, next);
+    if (value_end == std::string_view::npos) {
+      break;
+    }
+    out.append(text.substr(done, next + 1 - done));
+    out += "[redacted]\"";
+    done = value_end;
+    i = text.find('"', value_end);
+  }
+  out.append(text.substr(done));
+  return out;
+}
+
+PHRONY_DECL std::string target_of(std::string_view url) {
+  const auto scheme = url.find("://");
+  if (scheme != std::string_view::npos) {
+    const auto rest = url.find_first_of("/?#", scheme + 3);
+    url = rest == std::string_view::npos ? std::string_view("/") : url.substr(rest);
+  }
+  std::string out = drop_presigned_query(url.substr(0, url.find('#')));
+  if (out.empty() || out.front() != '/') {
+    out.insert(out.begin(), '/');
+  }
+  return out;
+}
+
+PHRONY_DECL http_request redacted(const http_request& req) {
+  const auto secrets = secrets_of(req);
+  http_request out = req;
+  out.url = scrub_all(std::move(out.url), secrets);
+  out.body = scrub_all(std::move(out.body), secrets);
+  for (auto& h : out.headers) {
+    h.value = phrony::detail::is_secret_header(h.name) ? std::string("[redacted]")
+                                                       : scrub_all(std::move(h.value), secrets);
+  }
+  return out;
+}
+
+PHRONY_DECL std::string base64_encode(std::string_view in) {
+  std::string out;
+  out.reserve((in.size() + 2) / 3 * 4);
+  std::size_t i = 0;
+  for (; i + 3 <= in.size(); i += 3) {
+    const auto n = std::uint32_t{static_cast<unsigned char>(in[i])} << 16 |
+                   std::uint32_t{static_cast<unsigned char>(in[i + 1])} << 8 |
+                   std::uint32_t{static_cast<unsigned char>(in[i + 2])};
+    out += base64_chars[n >> 18];
+    out += base64_chars[(n >> 12) & 63];
+    out += base64_chars[(n >> 6) & 63];
+    out += base64_chars[n & 63];
+  }
+  if (const auto left = in.size() - i; left > 0) {
+    std::uint32_t n = std::uint32_t{static_cast<unsigned char>(in[i])} << 16;
+    if (left == 2) {
+      n |= std::uint32_t{static_cast<unsigned char>(in[i + 1])} << 8;
+    }
+    out += base64_chars[n >> 18];
+    out += base64_chars[(n >> 12) & 63];
+    out += left == 2 ? base64_chars[(n >> 6) & 63] : '=';
+    out += '=';
+  }
+  return out;
+}
+
+PHRONY_DECL std::optional<std::string> base64_decode(std::string_view in) {
+  if (in.size() % 4 != 0) {
+    return std::nullopt;
+  }
+  std::string out;
+  out.reserve(in.size() / 4 * 3);
+  for (std::size_t i = 0; i < in.size(); i += 4) {
+    std::uint32_t n = 0;
+    int pad = 0;
+    for (std::size_t j = 0; j < 4; ++j) {
+      const char c = in[i + j];
+      std::uint32_t v = 0;
+      if (c == '=' && i + 4 == in.size() && j >= 2) {
+        ++pad;
+      } else if (const auto pos = base64_chars.find(c); pos != std::string_view::npos && pad == 0) {
+        v = static_cast<std::uint32_t>(pos);
+      } else {
+        return std::nullopt;
+      }
+      n = n << 6 | v;
+    }
+    out += static_cast<char>((n >> 16) & 0xFF);
+    if (pad < 2) {
+      out += static_cast<char>((n >> 8) & 0xFF);
+    }
+    if (pad < 1) {
+      out += static_cast<char>(n & 0xFF);
+    }
+  }
+  return out;
+}
+
+PHRONY_DECL void write_bytes(json_writer& w, std::string_view bytes) {
+  if (is_valid_utf8(bytes)) {
+    w.value(bytes);
+  } else {
+    w.begin_object().key("base64").value(base64_encode(bytes)).end_object();
+  }
+}
+
+PHRONY_DECL void write_headers(json_writer& w, const std::vector<http_header>& headers) {
+  w.begin_array();
+  for (const auto& h : headers) {
+    w.begin_array();
+    write_bytes(w, h.name);
+    write_bytes(w, h.value);
+    w.end_array();
+  }
+  w.end_array();
+}
+
+PHRONY_DECL void write_error(json_writer& w, const error& e) {
+  w.begin_object().key("code").value(to_string(e.code)).key("message");
+  write_bytes(w, e.message);
+  w.end_object();
+}
+
+PHRONY_DECL std::vector<std::string> join_split_secrets(std::vector<std::string> chunks,
+                                                        const std::vector<std::string>& secrets) {
+  std::string all;
+  std::vector<std::size_t> starts; // offset of each chunk in `all`
+  for (const auto& c : chunks) {
+    starts.push_back(all.size());
+    all += c;
+  }
+  std::vector<bool> joins_next(chunks.size(), false);
+  const auto chunk_at = [&](std::size_t offset) {
+    std::size_t k = 0;
+    while (k + 1 < starts.size() && starts[k + 1] <= offset) {
+      ++k;
+    }
+    return k;
+  };
+  for (const auto& s : secrets) {
+    if (s.size() < phrony::detail::min_scrubbed_secret) {
+      continue;
+    }
+    for (auto pos = all.find(s); pos != std::string::npos; pos = all.find(s, pos + 1)) {
+      for (auto k = chunk_at(pos); k < chunk_at(pos + s.size() - 1); ++k) {
+        joins_next[k] = true;
+      }
+    }
+  }
+  std::vector<std::string> out;
+  for (std::size_t k = 0; k < chunks.size(); ++k) {
+    if (k > 0 && joins_next[k - 1]) {
+      out.back() += chunks[k];
+    } else {
+      out.push_back(std::move(chunks[k]));
+    }
+  }
+  return out;
+}
+
+PHRONY_DECL std::optional<errc> errc_named(std::string_view name) {
+  for (auto c : {errc::invalid_json, errc::missing_field, errc::wrong_type, errc::out_of_range,
+                 errc::invalid_argument, errc::limit_exceeded, errc::http_status, errc::transport,
+                 errc::cancelled}) {
+    if (to_string(c) == name) {
+      return c;
+    }
+  }
+  return std::nullopt;
+}
+
+PHRONY_DECL result<void> play_stream(const response_head& head,
+                                     const std::vector<std::string>& chunks,
+                                     const std::optional<error>& end, const stream_handler& h) {
+  if (h.on_head && !h.on_head(head)) {
+    return make_error(errc::cancelled, "", "stopped by the stream handler");
+  }
+  for (const auto& c : chunks) {
+    if (h.on_data && !h.on_data(c)) {
+      return make_error(errc::cancelled, "", "stopped by the stream handler");
+    }
+  }
+  if (end) {
+    return *end;
+  }
+  return {};
+}
+} // namespace phrony::testing::detail
+
+namespace phrony::testing {
+
+PHRONY_DECL scripted_transport& scripted_transport::respond(http_response r) {
+  s_->responses.emplace_back(std::move(r));
+  return *this;
+}
+
+PHRONY_DECL scripted_transport& scripted_transport::respond(int status, std::string body,
+                                                            std::vector<http_header> headers) {
+  http_response r;
+  r.status = status;
+  r.headers = std::move(headers);
+  r.body = std::move(body);
+  return respond(std::move(r));
+}
+
+PHRONY_DECL scripted_transport& scripted_transport::fail(error e) {
+  s_->responses.emplace_back(std::move(e));
+  return *this;
+}
+
+PHRONY_DECL scripted_transport& scripted_transport::respond_stream(scripted_stream s) {
+  s_->streams.emplace_back(std::move(s));
+  return *this;
+}
+
+PHRONY_DECL scripted_transport& scripted_transport::fail_stream(error e) {
+  s_->streams.emplace_back(std::move(e));
+  return *this;
+}
+
+PHRONY_DECL result<http_response> scripted_transport::send(const http_request& req) {
+  arrived(req);
+  if (s_->responses.empty()) {
+    return unexpected(req, "response");
+  }
+  auto r = std::move(s_->responses.front());
+  s_->responses.pop_front();
+  return r;
+}
+
+PHRONY_DECL result<void> scripted_transport::stream(const http_request& req,
+                                                    const stream_handler& h) {
+  arrived(req);
+  if (s_->streams.empty()) {
+    return unexpected(req, "stream");
+  }
+  auto next = std::move(s_->streams.front());
+  s_->streams.pop_front();
+  if (!next) {
+    return std::move(next).error();
+  }
+  response_head head;
+  head.status = next->status;
+  head.headers = next->headers;
+  return detail::play_stream(head, next->chunks, next->end_error, h);
+}
+
+PHRONY_DECL std::string scripted_transport::log() const {
+  std::string out;
+  for (std::size_t i = 0; i < s_->requests.size(); ++i) {
+    // Appended piece by piece: `"#" + std::string&&` trips g++ 12's -Wrestrict false positive.
+    out += '#';
+    out += std::to_string(i + 1);
+    out += ' ';
+    out += to_string(s_->requests[i]);
+    out += '\n';
+  }
+  return out;
+}
+
+PHRONY_DECL std::vector<std::string> scripted_transport::unused() const {
+  std::vector<std::string> out = unanswered();
+  for (const auto& r : s_->responses) {
+    out.push_back(r ? "unused response: status " + std::to_string(r->status) + ", " +
+                          std::to_string(r->body.size()) + " body bytes"
+                    : "unused send error: " + r.error().message);
+  }
+  for (const auto& s : s_->streams) {
+    out.push_back(s ? "unused stream: status " + std::to_string(s->status) + ", " +
+                          std::to_string(s->chunks.size()) + " chunks"
+                    : "unused stream error: " + s.error().message);
+  }
+  return out;
+}
+
+PHRONY_DECL result<void> scripted_transport::verify() const {
+  const auto problems = unused();
+  if (problems.empty()) {
+    return {};
+  }
+  std::string message = "scripted_transport: ";
+  for (std::size_t i = 0; i < problems.size(); ++i) {
+    message += (i > 0 ? "; " : "") + problems[i];
+  }
+  return make_error(errc::invalid_argument, "", std::move(message));
+}
+
+PHRONY_DECL void scripted_transport::arrived(const http_request& req) {
+  s_->requests.push_back(detail::redacted(req));
+  if (s_->on_request) {
+    s_->on_request(req);
+  }
+}
+
+PHRONY_DECL error scripted_transport::unexpected(const http_request& req, std::string_view what) {
+  std::string message = "no " + std::string(what) + " queued for " + detail::describe(req) +
+                        " (request " + std::to_string(s_->requests.size()) + ")";
+  s_->unexpected.push_back(message);
+  return make_error(errc::invalid_argument, "", "scripted_transport: " + std::move(message));
+}
+
+PHRONY_DECL result<http_response> replay_transport::send(const http_request& req) {
+  auto* x = take(req, kind::send);
+  if (x == nullptr) {
+    return unrecorded(req, kind::send);
+  }
+  if (x->failure) {
+    return *x->failure;
+  }
+  return x->response;
+}
+
+PHRONY_DECL result<void> replay_transport::stream(const http_request& req,
+                                                  const stream_handler& h) {
+  auto* x = take(req, kind::stream);
+  if (x == nullptr) {
+    return unrecorded(req, kind::stream);
+  }
+  if (!x->has_head) { // it failed before a response came
+    return x->failure ? result<void>(*x->failure) : result<void>{};
+  }
+  return detail::play_stream(x->response, x->chunks, x->failure, h);
+}
+
+PHRONY_DECL std::vector<std::string> replay_transport::unused() const {
+  std::vector<std::string> out;
+  for (const auto& x : s_->exchanges) {
+    if (!x.used) {
+      out.push_back(x.describe());
+    }
+  }
+  return out;
+}
+
+PHRONY_DECL result<void> replay_transport::verify() const {
+  const auto left = unused();
+  if (left.empty()) {
+    return {};
+  }
+  std::string message =
+      "replay_transport: " + std::to_string(left.size()) + " recorded exchanges not replayed: ";
+  for (std::size_t i = 0; i < left.size(); ++i) {
+    message += (i > 0 ? "; " : "") + left[i];
+  }
+  return make_error(errc::invalid_argument, "", std::move(message));
+}
+
+PHRONY_DECL std::string replay_transport::exchange::describe() const {
+  return "line " + std::to_string(line) + ": " + (k == kind::stream ? "stream " : "") + method +
+         " " + target;
+}
+
+PHRONY_DECL error replay_transport::at_line(std::string_view file, std::size_t line, errc code,
+                                            const std::string& message) {
+  return make_error(code, "",
+                    "replay_transport: " + std::string(file) + ":" + std::to_string(line) + ": " +
+                        message);
+}
+
+PHRONY_DECL replay_transport::exchange* replay_transport::take(const http_request& req, kind k) {
+  const auto secrets = detail::secrets_of(req);
+  const auto target = detail::scrub_all(detail::target_of(req.url), secrets);
+  const auto body = detail::scrub_text(req.body, secrets);
+  for (auto& x : s_->exchanges) {
+    if (!x.used && x.k == k && x.method == req.method && x.target == target && x.body == body) {
+      x.used = true;
+      return &x;
+    }
+  }
+  return nullptr;
+}
+
+PHRONY_DECL std::string replay_transport::nearest(std::string_view method, std::string_view target,
+                                                  kind k) const {
+  const exchange* replayed = nullptr;
+  const exchange* closest = nullptr;
+  std::tuple<std::size_t, bool, std::size_t> best{};
+  for (const auto& x : s_->exchanges) {
+    if (x.method == method && x.target == target) {
+      if (!x.used) {
+        return "nearest recorded: " + x.describe() +
+               (x.k != k ? " (the other kind)" : " (another body)");
+      }
+      replayed = replayed != nullptr ? replayed : &x;
+      continue;
+    }
+    if (x.used) {
+      continue;
+    }
+    // Ranked by the shared beginning of the targets, then the same method, then the
+    // difference in length.
+    std::size_t common = 0;
+    while (common < x.target.size() && common < target.size() &&
+           x.target[common] == target[common]) {
+      ++common;
+    }
+    const std::size_t apart = x.target.size() > target.size() ? x.target.size() - target.size()
+                                                              : target.size() - x.target.size();
+    const auto rank = std::tuple(common, x.method == method, ~apart);
+    if (closest == nullptr || rank > best) {
+      closest = &x;
+      best = rank;
+    }
+  }
+  if (replayed != nullptr) {
+    return "each recorded one was replayed already (first: " + replayed->describe() + ")";
+  }
+  if (closest != nullptr) {
+    return "nearest recorded: " + closest->describe();
+  }
+  return "every recorded exchange was replayed already";
+}
+
+PHRONY_DECL error replay_transport::unrecorded(const http_request& req, kind k) const {
+  const auto target = detail::scrub_all(detail::target_of(req.url), detail::secrets_of(req));
+  std::string message = "replay_transport: no recorded exchange for " +
+                        std::string(k == kind::stream ? "stream " : "") + req.method + " " + target;
+  message += "; " + nearest(req.method, target, k);
+  return make_error(errc::invalid_argument, "", std::move(message));
+}
+
+} // namespace phrony::testing
 #endif

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "phrony/config.hpp"
 #include "phrony/error.hpp"
 
 namespace phrony::detail {
@@ -153,7 +154,61 @@ struct url_split {
 
 /// Splits an absolute http:// or https:// URL, checking the authority is a plausible host[:port]
 /// without credentials; `what` names the value in the error message.
-[[nodiscard]] inline result<url_split> split_http_url(std::string_view url, std::string_view what) {
+[[nodiscard]] PHRONY_DECL result<url_split> split_http_url(std::string_view url,
+                                                           std::string_view what);
+
+/// True for query parameter names whose values are credentials: presigned object-storage URLs
+/// (S3 X-Amz-Signature / -Credential / -Security-Token, GCS X-Goog-*, Azure SAS `sig`).
+[[nodiscard]] constexpr bool is_secret_query_name(std::string_view name) noexcept {
+  return icontains_ascii(name, "signature") || icontains_ascii(name, "credential") ||
+         icontains_ascii(name, "token") || iequals_ascii(name, "sig");
+}
+
+/// `path_and_query` with the values of credential-bearing query parameters replaced by
+/// "[redacted]", and any fragment dropped.
+[[nodiscard]] PHRONY_DECL std::string redact_query(std::string_view path_and_query);
+
+/// Secrets shorter than this are not plausible API keys; scrubbing them would garble text.
+inline constexpr std::size_t min_scrubbed_secret = 8;
+
+/// `text` with every occurrence of `secret` replaced by "[redacted]".
+[[nodiscard]] PHRONY_DECL std::string scrub(std::string text, std::string_view secret);
+
+/// What scrub_then_cut keeps of a text.
+struct scrubbed_text {
+  std::string text; ///< at most the `max` asked for, secrets shown as "[redacted]"
+  bool cut = false; ///< something was left out (say so when printing)
+};
+
+/// The longest proper beginning of any of `secrets` that `run` ends with (0 if none).
+[[nodiscard]] PHRONY_DECL std::size_t
+secret_start_at_end(std::string_view run, std::span<const std::string_view> secrets);
+
+/// The first `max` bytes of `text` once every one of `secrets` (those of min_scrubbed_secret
+/// bytes or more) is replaced by "[redacted]", never ending inside a UTF-8 sequence. It scrubs
+/// before it cuts, so a secret across the cut is never printed in part; it reads only about
+/// max plus the longest secret's bytes of `text`. Pass `more_follows` when `text` is itself a
+/// bounded read of something longer (an error body cut while it arrived): a secret's beginning
+/// at its end is then dropped as well, and the result is always marked cut. Use it wherever
+/// text that may hold a secret is shortened for printing (requests, error bodies).
+[[nodiscard]] PHRONY_DECL scrubbed_text scrub_then_cut(std::string_view text,
+                                                       std::span<const std::string_view> secrets,
+                                                       std::size_t max, bool more_follows = false);
+
+/// scrub_then_cut with a single secret.
+[[nodiscard]] inline scrubbed_text scrub_then_cut(std::string_view text, std::string_view secret,
+                                                  std::size_t max, bool more_follows = false) {
+  return scrub_then_cut(text, std::span<const std::string_view>(&secret, 1), max, more_follows);
+}
+
+} // namespace phrony::detail
+
+#if PHRONY_WITH_IMPL
+// Definitions: compiled in the library in compiled mode (see config.hpp).
+
+namespace phrony::detail {
+
+PHRONY_DECL result<url_split> split_http_url(std::string_view url, std::string_view what) {
   const auto bad = [&](std::string_view why) {
     return make_error(errc::invalid_argument, "", std::string(what) + " " + std::string(why));
   };
@@ -239,16 +294,7 @@ struct url_split {
   return out;
 }
 
-/// True for query parameter names whose values are credentials: presigned object-storage URLs
-/// (S3 X-Amz-Signature / -Credential / -Security-Token, GCS X-Goog-*, Azure SAS `sig`).
-[[nodiscard]] constexpr bool is_secret_query_name(std::string_view name) noexcept {
-  return icontains_ascii(name, "signature") || icontains_ascii(name, "credential") ||
-         icontains_ascii(name, "token") || iequals_ascii(name, "sig");
-}
-
-/// `path_and_query` with the values of credential-bearing query parameters replaced by
-/// "[redacted]", and any fragment dropped.
-[[nodiscard]] inline std::string redact_query(std::string_view path_and_query) {
+PHRONY_DECL std::string redact_query(std::string_view path_and_query) {
   const auto hash = path_and_query.find('#');
   path_and_query = path_and_query.substr(0, hash);
   const auto q = path_and_query.find('?');
@@ -280,11 +326,7 @@ struct url_split {
   return out;
 }
 
-/// Secrets shorter than this are not plausible API keys; scrubbing them would garble text.
-inline constexpr std::size_t min_scrubbed_secret = 8;
-
-/// `text` with every occurrence of `secret` replaced by "[redacted]".
-[[nodiscard]] inline std::string scrub(std::string text, std::string_view secret) {
+PHRONY_DECL std::string scrub(std::string text, std::string_view secret) {
   if (secret.size() < min_scrubbed_secret) {
     return text;
   }
@@ -296,15 +338,8 @@ inline constexpr std::size_t min_scrubbed_secret = 8;
   return text;
 }
 
-/// What scrub_then_cut keeps of a text.
-struct scrubbed_text {
-  std::string text; ///< at most the `max` asked for, secrets shown as "[redacted]"
-  bool cut = false; ///< something was left out (say so when printing)
-};
-
-/// The longest proper beginning of any of `secrets` that `run` ends with (0 if none).
-[[nodiscard]] inline std::size_t secret_start_at_end(std::string_view run,
-                                                     std::span<const std::string_view> secrets) {
+PHRONY_DECL std::size_t secret_start_at_end(std::string_view run,
+                                            std::span<const std::string_view> secrets) {
   std::size_t longest = 0;
   for (const std::string_view s : secrets) {
     if (s.size() < min_scrubbed_secret) {
@@ -320,16 +355,9 @@ struct scrubbed_text {
   return longest;
 }
 
-/// The first `max` bytes of `text` once every one of `secrets` (those of min_scrubbed_secret
-/// bytes or more) is replaced by "[redacted]", never ending inside a UTF-8 sequence. It scrubs
-/// before it cuts, so a secret across the cut is never printed in part; it reads only about
-/// max plus the longest secret's bytes of `text`. Pass `more_follows` when `text` is itself a
-/// bounded read of something longer (an error body cut while it arrived): a secret's beginning
-/// at its end is then dropped as well, and the result is always marked cut. Use it wherever
-/// text that may hold a secret is shortened for printing (requests, error bodies).
-[[nodiscard]] inline scrubbed_text scrub_then_cut(std::string_view text,
-                                                  std::span<const std::string_view> secrets,
-                                                  std::size_t max, bool more_follows = false) {
+PHRONY_DECL scrubbed_text scrub_then_cut(std::string_view text,
+                                         std::span<const std::string_view> secrets, std::size_t max,
+                                         bool more_follows) {
   constexpr std::string_view mask = "[redacted]";
   std::size_t longest = 1;
   for (const std::string_view s : secrets) {
@@ -380,10 +408,5 @@ struct scrubbed_text {
   return out;
 }
 
-/// scrub_then_cut with a single secret.
-[[nodiscard]] inline scrubbed_text scrub_then_cut(std::string_view text, std::string_view secret,
-                                                  std::size_t max, bool more_follows = false) {
-  return scrub_then_cut(text, std::span<const std::string_view>(&secret, 1), max, more_follows);
-}
-
 } // namespace phrony::detail
+#endif
