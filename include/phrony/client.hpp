@@ -38,8 +38,8 @@ PHRONY_DECL void sleep_for(std::chrono::milliseconds d);
 /// The client's clock, randomness and limits. Tests replace sleep/now/random to run instantly.
 struct client_options {
   retry_policy retry;
-  std::function<void(std::chrono::milliseconds)> sleep = detail::sleep_for; ///< this thread's
-  std::function<double()> random = detail::random01; ///< uniform in [0, 1), per thread
+  std::function<void(std::chrono::milliseconds)> sleep = detail::sleep_for;
+  std::function<double()> random = detail::random01; ///< uniform in [0, 1)
   std::function<std::chrono::system_clock::time_point()> now = [] {
     return std::chrono::system_clock::now();
   };

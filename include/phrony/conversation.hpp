@@ -854,6 +854,13 @@ PHRONY_LAZY_DEF PHRONY_DECL void conversation::sort_by_ordinal() {
   });
 }
 
+PHRONY_DECL bool is_pending(const user_task_req_content& task, const timeline_item& item) noexcept {
+  if (task.status) {
+    return *task.status == "pending" || *task.status == "Pending";
+  }
+  return !item.finished_at.has_value();
+}
+
 namespace detail {
 
 /// A string member of a kept content, when it is one.
@@ -951,13 +958,6 @@ pending_user_tasks(const conversation& c) {
   std::stable_sort(out.begin(), out.end(),
                    [](const auto& a, const auto& b) { return a.ordinal < b.ordinal; });
   return out;
-}
-
-PHRONY_DECL bool is_pending(const user_task_req_content& task, const timeline_item& item) noexcept {
-  if (task.status) {
-    return *task.status == "pending" || *task.status == "Pending";
-  }
-  return !item.finished_at.has_value();
 }
 
 } // namespace phrony

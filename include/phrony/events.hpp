@@ -287,12 +287,12 @@ reconnect_last_event_id(const event_stream_decoder& d) {
 
 namespace phrony {
 
-PHRONY_DECL auto event_stream_decoder::reset() -> void {
+PHRONY_DECL void event_stream_decoder::reset() {
   sse_.reset();
   sse_.defer_utf8_ = true;
 }
 
-PHRONY_DECL auto event_stream_decoder::parse(std::string_view data) -> const result<stream_event>& {
+PHRONY_DECL const result<stream_event>& event_stream_decoder::parse(std::string_view data) {
   if (!current_.has_value()) {
     current_ = stream_event{};
   }

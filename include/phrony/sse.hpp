@@ -513,7 +513,7 @@ PHRONY_DECL void assign_utf8_replacing(std::string_view in, std::string& out) {
 
 namespace phrony {
 
-PHRONY_DECL auto sse_decoder::finish() -> result<void> {
+PHRONY_DECL result<void> sse_decoder::finish() {
   std::optional<error> failed = std::move(failed_);
   failed_.reset();
   start_stream();
@@ -523,18 +523,18 @@ PHRONY_DECL auto sse_decoder::finish() -> result<void> {
   return {};
 }
 
-PHRONY_DECL auto sse_decoder::replace_invalid_utf8(std::string_view data) -> std::string_view {
+PHRONY_DECL std::string_view sse_decoder::replace_invalid_utf8(std::string_view data) {
   scratch_.clear();
   detail::append_utf8_replacing(data, scratch_);
   return scratch_;
 }
 
-PHRONY_DECL auto sse_decoder::fail(error e) -> error {
+PHRONY_DECL error sse_decoder::fail(error e) {
   failed_ = e;
   return e;
 }
 
-PHRONY_DECL auto sse_decoder::start_stream() -> void {
+PHRONY_DECL void sse_decoder::start_stream() {
   pending_size_ = 0;
   fast_end_ = 0;
   bom_matched_ = 0;
@@ -548,7 +548,7 @@ PHRONY_DECL auto sse_decoder::start_stream() -> void {
   id_changed_ = false;
 }
 
-PHRONY_DECL auto sse_decoder::append_to_line(const char* p, const char* e) -> std::optional<error> {
+PHRONY_DECL std::optional<error> sse_decoder::append_to_line(const char* p, const char* e) {
   if (p == e) {
     return {};
   }
@@ -596,18 +596,18 @@ PHRONY_DECL auto sse_decoder::append_to_line(const char* p, const char* e) -> st
   return {};
 }
 
-PHRONY_DECL auto sse_decoder::line_too_long() const -> error {
+PHRONY_DECL error sse_decoder::line_too_long() const {
   return make_error(errc::limit_exceeded, "",
                     "SSE line (not data) longer than " + std::to_string(limits_.max_line) +
                         " bytes");
 }
 
-PHRONY_DECL auto sse_decoder::event_too_large() const -> error {
+PHRONY_DECL error sse_decoder::event_too_large() const {
   return make_error(errc::limit_exceeded, "",
                     "SSE event data longer than " + std::to_string(limits_.max_event) + " bytes");
 }
 
-PHRONY_DECL auto sse_decoder::set_retry() -> void {
+PHRONY_DECL void sse_decoder::set_retry() {
   if (value_.empty()) {
     return;
   }
