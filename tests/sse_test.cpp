@@ -297,6 +297,26 @@ TEST_CASE("invalid UTF-8 becomes U+FFFD, one per maximal subpart") {
   });
 }
 
+TEST_CASE("invalid UTF-8 deep in long lines and after ASCII events is replaced too") {
+  // Ill-formed bytes deep in long lines (past the blocks a vectorised scan reads first), after an
+  // ASCII line or event, and in a line that is not data.
+  const std::string r = "\xEF\xBF\xBD";
+  const std::string a(40, 'a');
+  const std::string b(21, 'b');
+  const std::string deep = "data: " + a + "\xFF" + b + "\n\n";
+  const std::string second = "data: " + b + "\ndata: " + a + "\xC3\n\n";
+  const std::string comment = ":" + a + "\xFF\ndata: " + b + "\n\n";
+  const std::string two = "data: " + a + "\n\ndata: " + b + "\x80" + a + "\n\ndata: " + b + "\n\n";
+  const std::string crlf = "data: " + a + "\r\ndata: \xE2\x82\xAC" + b + "\xE2\r\n\r\n";
+  check_rows({
+      {deep, {msg(a + r + b)}},
+      {second, {msg(b + "\n" + a + r)}},
+      {comment, {msg(b)}},
+      {two, {msg(a), msg(b + r + a), msg(b)}},
+      {crlf, {msg(a + "\n\xE2\x82\xAC" + b + r)}},
+  });
+}
+
 TEST_CASE("line and event limits hold at the bound and fail one past it") {
   const sse_limits limits{10, 4};
   check_rows(
