@@ -57,6 +57,90 @@ struct client_options {
   std::size_t max_response_body = std::size_t{64} << 20;
 };
 
+namespace detail {
+
+/// A transport seen through plain function pointers: what the client's calls (client_core) go
+/// through, so that their logic is compiled once, whatever the transport's type (in compiled
+/// mode: in the library).
+struct transport_ref {
+  void* self = nullptr;
+  result<http_response> (*send)(void* self, const http_request& req) = nullptr;
+  /// nullptr when the transport does not stream.
+  result<void> (*stream)(void* self, const http_request& req, const stream_handler& h) = nullptr;
+
+  template <transport T> [[nodiscard]] static transport_ref to(T& t) noexcept {
+    transport_ref r;
+    r.self = &t;
+    r.send = [](void* p, const http_request& req) { return static_cast<T*>(p)->send(req); };
+    if constexpr (streaming_transport<T>) {
+      r.stream = [](void* p, const http_request& req, const stream_handler& h) {
+        return static_cast<T*>(p)->stream(req, h);
+      };
+    }
+    return r;
+  }
+};
+
+/// A callback for the events of client::stream_events, seen through a function pointer.
+struct event_sink {
+  void* self = nullptr;
+  bool (*call)(void* self, const result<stream_event>& ev) = nullptr;
+};
+
+/// A client's config, options and follow deadline, and the logic of its calls: sending with
+/// retries within the deadline, following a run (by polling or over its stream).
+struct client_core {
+  using time_point = std::chrono::system_clock::time_point;
+
+  api_config config;
+  client_options options;
+  /// While following a run: the end of follow_options::max_duration, bounding every call.
+  std::optional<time_point> deadline;
+  /// The last call's timeout was the time left: its transport error means the deadline came.
+  bool cut_by_deadline = false;
+
+  /// Sends `req` through phrony::exchange's tries, each bounded by the follow deadline; a 2xx
+  /// response, or the error (http_status for other statuses).
+  PHRONY_LAZY PHRONY_DECL result<http_response> roundtrip(transport_ref t,
+                                                          result<http_request> req);
+  /// client::stream_events.
+  PHRONY_LAZY PHRONY_DECL result<void> stream_events(transport_ref t, std::string_view run_id,
+                                                     event_sink on_event);
+  /// client::follow_run (streaming false) and client::follow_run_streaming (true).
+  PHRONY_LAZY PHRONY_DECL result<run_outcome> follow(transport_ref t, std::string_view run_id,
+                                                     const follow_handler& handler,
+                                                     const follow_options& fo, bool streaming);
+  [[nodiscard]] PHRONY_DECL exchange_options exchange_opts() const;
+  [[nodiscard]] PHRONY_DECL stream_session_options stream_options() const;
+
+private:
+  /// How much earlier than ours a transport's clock may end an exchange cut to the deadline.
+  static constexpr std::chrono::milliseconds deadline_slack{250};
+
+  /// The outcome when max_duration ends first; `last` is the error of a call it cut short.
+  [[nodiscard]] PHRONY_DECL static run_outcome
+  given_up(const run_follower& f, const follow_options& fo, const std::optional<error>& last);
+  /// The time left before the follow deadline (none: no deadline), at least 0 ms while any.
+  [[nodiscard]] PHRONY_DECL std::optional<std::chrono::milliseconds> time_left() const;
+  /// `base` cut to the time left (0 in, 0 out, when there is no deadline); nullopt when the
+  /// deadline has passed.
+  [[nodiscard]] PHRONY_DECL std::optional<std::chrono::milliseconds>
+  bounded_timeout(std::chrono::milliseconds base) const;
+  /// Sleeps `d`, but never past the deadline; false when the deadline cut it short.
+  PHRONY_DECL bool sleep_within_deadline(std::chrono::milliseconds d) const;
+  /// Does the follower's current step (a call); the error of a call that failed.
+  PHRONY_LAZY PHRONY_DECL std::optional<error>
+  act(transport_ref t, run_follower& follower, conversation& polled, const follow_handler& handler);
+  /// Reads the stream while the follower listens, feeding it the events, until it wants to act
+  /// (the stream is then closed, to be resumed later), the deadline passes, or the stream is
+  /// given up for polling. Only a transport cancelled by the caller is an error.
+  PHRONY_LAZY PHRONY_DECL std::optional<error> listen(transport_ref t, run_follower& follower,
+                                                      follow_stream& fs, const follow_options& fo,
+                                                      const follow_handler& handler);
+};
+
+} // namespace detail
+
 /// The calls of the Phrony API over a user-supplied transport. The transport, config and
 /// options live on the heap, shared with the pagers the client hands out: moving the client
 /// keeps them valid. Copying a client (when Transport is copyable) gives an independent one.
@@ -64,18 +148,14 @@ struct client_options {
 template <transport Transport> class client {
   struct state {
     Transport transport;
-    api_config config;
-    client_options options;
-    /// While following a run: the end of follow_options::max_duration, bounding every call.
-    std::optional<std::chrono::system_clock::time_point> deadline;
-    /// The last call's timeout was the time left: its transport error means the deadline came.
-    bool cut_by_deadline = false;
+    detail::client_core core;
   };
 
 public:
   client(Transport transport, api_config config, client_options options = {})
-      : state_(std::make_shared<state>(state{std::move(transport), std::move(config),
-                                             std::move(options), std::nullopt, false})) {}
+      : state_(std::make_shared<state>(
+            state{std::move(transport), detail::client_core{std::move(config), std::move(options),
+                                                            std::nullopt, false}})) {}
 
   /// An independent client with a copy of `o`'s transport, config and options.
   client(const client& o) requires std::copy_constructible<Transport>
@@ -97,7 +177,7 @@ public:
   /// The transport the calls go through.
   [[nodiscard]] Transport& transport() noexcept { return state_->transport; }
   /// Base URL, key and user agent of the calls.
-  [[nodiscard]] const api_config& config() const noexcept { return state_->config; }
+  [[nodiscard]] const api_config& config() const noexcept { return state_->core.config; }
 
   /// POST /v1/agents/{agentId}/runs. Not retried unless options.retry.retry_non_idempotent.
   result<start_run_response> start_run(std::string_view agent_id,
@@ -212,28 +292,13 @@ public:
   template <class F>
   requires streaming_transport<Transport> && std::invocable < F&, const result<stream_event>
   & > result<void> stream_events(std::string_view run_id, F&& on_event) {
-    state& s = *state_;
-    event_stream_session session(s.config, std::string(run_id), stream_options());
-    for (;;) {
-      auto req = session.request();
-      if (!req) {
-        return std::move(req).error();
-      }
-      stream_handler handler;
-      handler.on_head = [&session](const response_head& head) {
-        session.on_head(head);
-        return true;
-      };
-      handler.on_data = [&session, &on_event](std::string_view chunk) {
-        return session.on_data(chunk, on_event);
-      };
-      auto step =
-          session.on_end(s.transport.stream(*req, handler), s.options.random(), s.options.now());
-      if (!step.reconnect_in) {
-        return std::move(step.outcome);
-      }
-      s.options.sleep(*step.reconnect_in);
-    }
+    using callback = std::remove_reference_t<F>;
+    const detail::event_sink sink{
+        const_cast<std::remove_const_t<callback>*>(std::addressof(on_event)),
+        [](void* f, const result<stream_event>& ev) {
+          return stream_connection::invoke_continue(*static_cast<callback*>(f), ev);
+        }};
+    return state_->core.stream_events(ref(), run_id, sink);
   }
 
   /// Drives run `run_id` to its end by polling: answers user tasks (each at most once) and text
@@ -244,7 +309,7 @@ public:
   /// with that error.
   result<run_outcome> follow_run(std::string_view run_id, const follow_handler& handler,
                                  follow_options options = {}) {
-    return follow(run_id, handler, options, false);
+    return state_->core.follow(ref(), run_id, handler, options, false);
   }
 
   /// follow_run over the run's event stream: while the run works, the stream is read instead of
@@ -257,227 +322,20 @@ public:
   result<run_outcome>
   follow_run_streaming(std::string_view run_id, const follow_handler& handler,
                        follow_options options = {}) requires streaming_transport<Transport> {
-    return follow(run_id, handler, options, true);
+    return state_->core.follow(ref(), run_id, handler, options, true);
   }
 
 private:
-  using time_point = std::chrono::system_clock::time_point;
-
   explicit client(std::shared_ptr<state> s) : state_(std::move(s)) {}
 
-  /// Sets the follow deadline for the calls made while it lives.
-  class deadline_scope {
-  public:
-    deadline_scope(state& s, std::optional<time_point> d) : s_(s), saved_(s.deadline) {
-      s_.deadline = d;
-    }
-    ~deadline_scope() { s_.deadline = saved_; }
-    deadline_scope(const deadline_scope&) = delete;
-    deadline_scope& operator=(const deadline_scope&) = delete;
+  detail::transport_ref ref() { return detail::transport_ref::to(state_->transport); }
 
-  private:
-    state& s_;
-    std::optional<time_point> saved_;
-  };
-
-  /// The time left before the follow deadline (none: no deadline), at least 1 ms while any.
-  std::optional<std::chrono::milliseconds> time_left() const {
-    if (!state_->deadline) {
-      return std::nullopt;
-    }
-    const auto left =
-        std::chrono::ceil<std::chrono::milliseconds>(*state_->deadline - state_->options.now());
-    return std::max(left, std::chrono::milliseconds{0});
-  }
-
-  /// `base` cut to the time left (0 in, 0 out, when there is no deadline); nullopt when the
-  /// deadline has passed.
-  std::optional<std::chrono::milliseconds> bounded_timeout(std::chrono::milliseconds base) const {
-    const auto left = time_left();
-    if (!left) {
-      return base;
-    }
-    if (left->count() <= 0) {
-      return std::nullopt;
-    }
-    return base.count() > 0 ? std::min(base, *left) : *left;
-  }
-
-  /// Sleeps `d`, but never past the deadline; false when the deadline cut it short.
-  bool sleep_within_deadline(std::chrono::milliseconds d) const {
-    const auto left = time_left();
-    if (left && *left <= d) {
-      if (left->count() > 0) {
-        state_->options.sleep(*left);
-      }
-      return false;
-    }
-    state_->options.sleep(d);
-    return true;
-  }
-
-  exchange_options exchange_opts() const {
-    const client_options& o = state_->options;
-    return {o.retry, o.max_error_body, o.max_response_body};
-  }
-
-  stream_session_options stream_options() const {
-    const client_options& o = state_->options;
-    return {o.retry, o.max_stream_reconnects, o.stream_reconnect_fallback, o.max_stream_retry,
-            o.max_error_body};
-  }
-
-  /// Sends `req` through phrony::exchange's tries, each bounded by the follow deadline; a 2xx
-  /// response, or the error (http_status for other statuses).
   result<http_response> roundtrip(result<http_request> req) {
-    if (!req) {
-      return std::move(req).error();
-    }
-    state& s = *state_;
-    phrony::exchange ex(std::move(*req), s.config, exchange_opts());
-    for (;;) {
-      const auto timeout = bounded_timeout(s.options.request_timeout);
-      if (!timeout) {
-        return make_error(errc::transport, "",
-                          "follow_options::max_duration ended before " + ex.request().method + " " +
-                              ex.request().route() + " was sent");
-      }
-      ex.request().timeout = *timeout;
-      s.cut_by_deadline = s.deadline && *timeout != s.options.request_timeout;
-      auto step =
-          ex.on_response(s.transport.send(ex.request()), s.options.random(), s.options.now());
-      if (!step.retry_in || !sleep_within_deadline(*step.retry_in)) {
-        return std::move(step.outcome);
-      }
-    }
+    return state_->core.roundtrip(ref(), std::move(req));
   }
 
   template <class T> result<T> call(api_call<T> c) {
     return c.finish(roundtrip(std::move(c.request)));
-  }
-
-  /// How much earlier than ours a transport's clock may end an exchange cut to the deadline.
-  static constexpr std::chrono::milliseconds deadline_slack{250};
-
-  /// The outcome when max_duration ends first; `last` is the error of a call it cut short.
-  static run_outcome given_up(const run_follower& f, const follow_options& fo,
-                              const std::optional<error>& last) {
-    run_outcome o;
-    o.status = f.next().status;
-    o.end = f.dashboard_task() ? follow_end::waiting_for_dashboard : follow_end::timed_out;
-    o.task = f.dashboard_task();
-    o.error = "gave up: the run did not end within follow_options::max_duration (" +
-              std::to_string(fo.max_duration.count()) + " ms)";
-    if (last) {
-      o.error += "; " + last->what();
-    }
-    return o;
-  }
-
-  result<run_outcome> follow(std::string_view run_id, const follow_handler& handler,
-                             const follow_options& fo, bool streaming) {
-    state& s = *state_;
-    run_follower follower{std::string(run_id), fo};
-    conversation polled; // read over at every poll
-    follow_stream stream(s.config, std::string(run_id), stream_options());
-    const deadline_scope scope(s, fo.max_duration.count() > 0
-                                      ? std::optional(s.options.now() + fo.max_duration)
-                                      : std::nullopt);
-    for (;;) {
-      const follow_action& action = follower.next();
-      const bool ends =
-          action.what == follow_action::kind::done || action.what == follow_action::kind::failed;
-      const bool listens = streaming && stream.usable() && action.listen;
-      if (const auto left = time_left();
-          !ends && left && (left->count() <= 0 || (!listens && action.delay > *left))) {
-        // The next step would come after the deadline: use the time left, then give up.
-        (void)sleep_within_deadline(action.delay);
-        return given_up(follower, fo, std::nullopt);
-      }
-      if (handler.on_action) {
-        handler.on_action(action);
-      }
-      if (ends) {
-        return outcome_of(action);
-      }
-      if (action.what == follow_action::kind::wait_for_dashboard && handler.on_dashboard_task) {
-        handler.on_dashboard_task(*action.task);
-      }
-      if (listens) {
-        if constexpr (streaming_transport<Transport>) {
-          if (auto failed = listen(follower, stream, fo, handler)) {
-            return std::move(*failed);
-          }
-          continue;
-        }
-      }
-      if (action.delay.count() > 0) {
-        s.options.sleep(action.delay);
-      }
-      if (auto failed = act(follower, polled, handler)) {
-        // A transport's clock may end the exchange a little before ours says the time is up.
-        if (const auto left = time_left();
-            left && (left->count() <= 0 || (failed->code == errc::transport && s.cut_by_deadline &&
-                                            *left <= deadline_slack))) {
-          return given_up(follower, fo, failed);
-        }
-        return std::move(*failed);
-      }
-    }
-  }
-
-  /// Does the follower's current step (a call); the error of a call that failed.
-  std::optional<error> act(run_follower& follower, conversation& polled,
-                           const follow_handler& handler) {
-    auto req = follow_request(follower, handler, state_->config);
-    if (!req) {
-      return std::nullopt;
-    }
-    return follow_apply(follower, roundtrip(std::move(*req)), polled);
-  }
-
-  /// Reads the stream while the follower listens, feeding it the events, until it wants to act
-  /// (the stream is then closed, to be resumed later), the deadline passes, or the stream is
-  /// given up for polling. Only a transport cancelled by the caller is an error.
-  std::optional<error>
-  listen(run_follower& follower, follow_stream& fs, const follow_options& fo,
-         const follow_handler& handler) requires streaming_transport<Transport> {
-    state& s = *state_;
-    for (;;) {
-      if (const auto wait = fs.resume_wait(); wait && !sleep_within_deadline(*wait)) {
-        return std::nullopt;
-      }
-      const auto timeout = bounded_timeout(fo.idle_timeout);
-      if (!timeout) {
-        return std::nullopt;
-      }
-      auto req = fs.request();
-      if (!req) {
-        fs.abandon(follower, s.options.now());
-        return std::nullopt;
-      }
-      req->timeout = *timeout;
-      stream_handler h;
-      h.on_head = [&fs](const response_head& head) {
-        fs.on_head(head);
-        return true;
-      };
-      h.on_data = [&](std::string_view chunk) {
-        return fs.on_data(chunk, follower, handler.on_event, s.options.now());
-      };
-      auto step =
-          fs.on_end(s.transport.stream(*req, h), follower, s.options.random(), s.options.now());
-      if (step.failed) {
-        return std::move(step.failed);
-      }
-      if (step.retry_in) {
-        if (sleep_within_deadline(*step.retry_in)) {
-          continue;
-        }
-        fs.abandon(follower, s.options.now());
-      }
-      return std::nullopt;
-    }
   }
 
   std::shared_ptr<state> state_;
@@ -497,6 +355,218 @@ PHRONY_DECL void sleep_for(std::chrono::milliseconds d) { std::this_thread::slee
 PHRONY_DECL double random01() {
   thread_local std::mt19937_64 gen{std::random_device{}()};
   return std::uniform_real_distribution<double>(0.0, 1.0)(gen);
+}
+
+} // namespace phrony::detail
+
+namespace phrony::detail {
+
+PHRONY_DECL exchange_options client_core::exchange_opts() const {
+  return {options.retry, options.max_error_body, options.max_response_body};
+}
+
+PHRONY_DECL stream_session_options client_core::stream_options() const {
+  return {options.retry, options.max_stream_reconnects, options.stream_reconnect_fallback,
+          options.max_stream_retry, options.max_error_body};
+}
+
+PHRONY_DECL std::optional<std::chrono::milliseconds> client_core::time_left() const {
+  if (!deadline) {
+    return std::nullopt;
+  }
+  const auto left = std::chrono::ceil<std::chrono::milliseconds>(*deadline - options.now());
+  return std::max(left, std::chrono::milliseconds{0});
+}
+
+PHRONY_DECL std::optional<std::chrono::milliseconds>
+client_core::bounded_timeout(std::chrono::milliseconds base) const {
+  const auto left = time_left();
+  if (!left) {
+    return base;
+  }
+  if (left->count() <= 0) {
+    return std::nullopt;
+  }
+  return base.count() > 0 ? std::min(base, *left) : *left;
+}
+
+PHRONY_DECL bool client_core::sleep_within_deadline(std::chrono::milliseconds d) const {
+  const auto left = time_left();
+  if (left && *left <= d) {
+    if (left->count() > 0) {
+      options.sleep(*left);
+    }
+    return false;
+  }
+  options.sleep(d);
+  return true;
+}
+
+PHRONY_LAZY_DEF PHRONY_DECL result<void>
+client_core::stream_events(transport_ref t, std::string_view run_id, event_sink on_event) {
+  event_stream_session session(config, std::string(run_id), stream_options());
+  for (;;) {
+    auto req = session.request();
+    if (!req) {
+      return std::move(req).error();
+    }
+    stream_handler handler;
+    handler.on_head = [&session](const response_head& head) {
+      session.on_head(head);
+      return true;
+    };
+    handler.on_data = [&session, on_event](std::string_view chunk) {
+      return session.on_data(chunk, [on_event](const result<stream_event>& ev) {
+        return on_event.call(on_event.self, ev);
+      });
+    };
+    auto step = session.on_end(t.stream(t.self, *req, handler), options.random(), options.now());
+    if (!step.reconnect_in) {
+      return std::move(step.outcome);
+    }
+    options.sleep(*step.reconnect_in);
+  }
+}
+
+PHRONY_LAZY_DEF PHRONY_DECL result<http_response> client_core::roundtrip(transport_ref t,
+                                                                         result<http_request> req) {
+  if (!req) {
+    return std::move(req).error();
+  }
+  phrony::exchange ex(std::move(*req), config, exchange_opts());
+  for (;;) {
+    const auto timeout = bounded_timeout(options.request_timeout);
+    if (!timeout) {
+      return make_error(errc::transport, "",
+                        "follow_options::max_duration ended before " + ex.request().method + " " +
+                            ex.request().route() + " was sent");
+    }
+    ex.request().timeout = *timeout;
+    cut_by_deadline = deadline && *timeout != options.request_timeout;
+    auto step = ex.on_response(t.send(t.self, ex.request()), options.random(), options.now());
+    if (!step.retry_in || !sleep_within_deadline(*step.retry_in)) {
+      return std::move(step.outcome);
+    }
+  }
+}
+
+PHRONY_DECL run_outcome client_core::given_up(const run_follower& f, const follow_options& fo,
+                                              const std::optional<error>& last) {
+  run_outcome o;
+  o.status = f.next().status;
+  o.end = f.dashboard_task() ? follow_end::waiting_for_dashboard : follow_end::timed_out;
+  o.task = f.dashboard_task();
+  o.error = "gave up: the run did not end within follow_options::max_duration (" +
+            std::to_string(fo.max_duration.count()) + " ms)";
+  if (last) {
+    o.error += "; " + last->what();
+  }
+  return o;
+}
+
+PHRONY_LAZY_DEF PHRONY_DECL result<run_outcome>
+client_core::follow(transport_ref t, std::string_view run_id, const follow_handler& handler,
+                    const follow_options& fo, bool streaming) {
+  streaming = streaming && t.stream != nullptr;
+  run_follower follower{std::string(run_id), fo};
+  conversation polled; // read over at every poll
+  follow_stream stream(config, std::string(run_id), stream_options());
+  struct deadline_scope { // sets the follow deadline for the calls made while it lives
+    client_core& core;
+    std::optional<time_point> saved;
+    ~deadline_scope() { core.deadline = saved; }
+  } const scope{*this, deadline};
+  deadline =
+      fo.max_duration.count() > 0 ? std::optional(options.now() + fo.max_duration) : std::nullopt;
+  for (;;) {
+    const follow_action& action = follower.next();
+    const bool ends =
+        action.what == follow_action::kind::done || action.what == follow_action::kind::failed;
+    const bool listens = streaming && stream.usable() && action.listen;
+    if (const auto left = time_left();
+        !ends && left && (left->count() <= 0 || (!listens && action.delay > *left))) {
+      // The next step would come after the deadline: use the time left, then give up.
+      (void)sleep_within_deadline(action.delay);
+      return given_up(follower, fo, std::nullopt);
+    }
+    if (handler.on_action) {
+      handler.on_action(action);
+    }
+    if (ends) {
+      return outcome_of(action);
+    }
+    if (action.what == follow_action::kind::wait_for_dashboard && handler.on_dashboard_task) {
+      handler.on_dashboard_task(*action.task);
+    }
+    if (listens) {
+      if (auto failed = listen(t, follower, stream, fo, handler)) {
+        return std::move(*failed);
+      }
+      continue;
+    }
+    if (action.delay.count() > 0) {
+      options.sleep(action.delay);
+    }
+    if (auto failed = act(t, follower, polled, handler)) {
+      // A transport's clock may end the exchange a little before ours says the time is up.
+      if (const auto left = time_left();
+          left && (left->count() <= 0 || (failed->code == errc::transport && cut_by_deadline &&
+                                          *left <= deadline_slack))) {
+        return given_up(follower, fo, failed);
+      }
+      return std::move(*failed);
+    }
+  }
+}
+
+PHRONY_LAZY_DEF PHRONY_DECL std::optional<error> client_core::act(transport_ref t,
+                                                                  run_follower& follower,
+                                                                  conversation& polled,
+                                                                  const follow_handler& handler) {
+  auto req = follow_request(follower, handler, config);
+  if (!req) {
+    return std::nullopt;
+  }
+  return follow_apply(follower, roundtrip(t, std::move(*req)), polled);
+}
+
+PHRONY_LAZY_DEF PHRONY_DECL std::optional<error>
+client_core::listen(transport_ref t, run_follower& follower, follow_stream& fs,
+                    const follow_options& fo, const follow_handler& handler) {
+  for (;;) {
+    if (const auto wait = fs.resume_wait(); wait && !sleep_within_deadline(*wait)) {
+      return std::nullopt;
+    }
+    const auto timeout = bounded_timeout(fo.idle_timeout);
+    if (!timeout) {
+      return std::nullopt;
+    }
+    auto req = fs.request();
+    if (!req) {
+      fs.abandon(follower, options.now());
+      return std::nullopt;
+    }
+    req->timeout = *timeout;
+    stream_handler h;
+    h.on_head = [&fs](const response_head& head) {
+      fs.on_head(head);
+      return true;
+    };
+    h.on_data = [&](std::string_view chunk) {
+      return fs.on_data(chunk, follower, handler.on_event, options.now());
+    };
+    auto step = fs.on_end(t.stream(t.self, *req, h), follower, options.random(), options.now());
+    if (step.failed) {
+      return std::move(step.failed);
+    }
+    if (step.retry_in) {
+      if (sleep_within_deadline(*step.retry_in)) {
+        continue;
+      }
+      fs.abandon(follower, options.now());
+    }
+    return std::nullopt;
+  }
 }
 
 } // namespace phrony::detail

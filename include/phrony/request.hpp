@@ -7,8 +7,8 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <iosfwd>
 #include <optional>
-#include <ostream>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -85,9 +85,7 @@ inline constexpr std::size_t max_printed_body = 4096;
 [[nodiscard]] PHRONY_DECL std::string to_string(const http_request& r);
 
 /// Prints to_string(r): secrets redacted.
-inline std::ostream& operator<<(std::ostream& os, const http_request& r) {
-  return os << to_string(r);
-}
+PHRONY_DECL std::ostream& operator<<(std::ostream& os, const http_request& r);
 
 /// base + path, with no "//" when the base ends in '/'. The base must be an absolute http:// or
 /// https:// URL with a host, optionally a path prefix, and no query, fragment or credentials;
@@ -354,8 +352,13 @@ PHRONY_DECL phrony::result<phrony::raw_json> phrony::parse_raw_json(std::string_
 
 #if PHRONY_WITH_IMPL
 // Definitions: compiled in the library in compiled mode (see config.hpp).
+#include <ostream>
 
 namespace phrony {
+
+PHRONY_DECL std::ostream& operator<<(std::ostream& os, const http_request& r) {
+  return os << to_string(r);
+}
 
 PHRONY_DECL const std::string* http_request::header(std::string_view name) const {
   for (const auto& h : headers) {

@@ -8,7 +8,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
-#include <fstream>
 #include <functional>
 #include <initializer_list>
 #include <memory>
@@ -108,6 +107,10 @@ join_split_secrets(std::vector<std::string> chunks, const std::vector<std::strin
 
 /// The errc named `name` (as to_string(errc) spells it), or nullopt.
 [[nodiscard]] PHRONY_DECL std::optional<errc> errc_named(std::string_view name);
+
+/// Appends `w`'s JSON and a newline to the file at `path`; the error when that fails.
+[[nodiscard]] PHRONY_DECL std::optional<error> append_line(const std::string& path,
+                                                           json_writer&& w);
 
 /// Plays a stream through `h`: the head, each chunk, then `end` (a clean end when empty);
 /// errc::cancelled as soon as a callback returns false.
@@ -314,17 +317,8 @@ private:
     w.end_object();
   }
   void append(json_writer&& w) {
-    auto line = std::move(w).take();
-    if (!line) {
-      note(std::move(line).error());
-      return;
-    }
-    std::ofstream out(path_, std::ios::binary | std::ios::app);
-    out << *line << '\n';
-    out.flush();
-    if (!out) {
-      note(
-          make_error(errc::invalid_argument, "", "recording_transport: cannot append to " + path_));
+    if (auto failed = detail::append_line(path_, std::move(w))) {
+      note(std::move(*failed));
     }
   }
   void note(error e) {
@@ -429,6 +423,7 @@ static_assert(streaming_transport<replay_transport>);
 } // namespace phrony::testing
 
 #if PHRONY_WITH_IMPL
+#include <fstream>
 #include <simdjson.h>
 
 struct phrony::testing::replay_transport::reader {
@@ -648,6 +643,20 @@ phrony::testing::replay_transport::parse(std::string_view text, std::string_view
 // Definitions: compiled in the library in compiled mode (see config.hpp).
 
 namespace phrony::testing::detail {
+
+PHRONY_DECL std::optional<error> append_line(const std::string& path, json_writer&& w) {
+  auto line = std::move(w).take();
+  if (!line) {
+    return std::move(line).error();
+  }
+  std::ofstream out(path, std::ios::binary | std::ios::app);
+  out << *line << '\n';
+  out.flush();
+  if (!out) {
+    return make_error(errc::invalid_argument, "", "recording_transport: cannot append to " + path);
+  }
+  return std::nullopt;
+}
 
 PHRONY_DECL std::vector<std::string> secrets_of(const http_request& req) {
   std::vector<std::string> out;
