@@ -110,10 +110,11 @@ struct client_core {
   PHRONY_LAZY PHRONY_DECL result<run_outcome> follow(transport_ref t, std::string_view run_id,
                                                      const follow_handler& handler,
                                                      const follow_options& fo, bool streaming);
-  [[nodiscard]] PHRONY_DECL exchange_options exchange_opts() const;
-  [[nodiscard]] PHRONY_DECL stream_session_options stream_options() const;
 
 private:
+  /// The bounds of one exchange and of one event stream, taken from `options`.
+  [[nodiscard]] PHRONY_DECL exchange_options exchange_opts() const;
+  [[nodiscard]] PHRONY_DECL stream_session_options stream_options() const;
   /// How much earlier than ours a transport's clock may end an exchange cut to the deadline.
   static constexpr std::chrono::milliseconds deadline_slack{250};
 
@@ -356,10 +357,6 @@ PHRONY_DECL double random01() {
   thread_local std::mt19937_64 gen{std::random_device{}()};
   return std::uniform_real_distribution<double>(0.0, 1.0)(gen);
 }
-
-} // namespace phrony::detail
-
-namespace phrony::detail {
 
 PHRONY_DECL exchange_options client_core::exchange_opts() const {
   return {options.retry, options.max_error_body, options.max_response_body};
