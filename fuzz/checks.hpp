@@ -19,6 +19,7 @@
 #include <phrony/http_error.hpp>
 #include <phrony/runs.hpp>
 #include <phrony/sessions.hpp>
+#include <simdjson.h> // check_conversation parses from a padded_string too
 
 #include "fuzz_check.hpp"
 #include "json_oracle.hpp"

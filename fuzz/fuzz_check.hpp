@@ -6,7 +6,7 @@
 #include <string_view>
 #include <type_traits>
 
-#include <phrony/detail/json.hpp>
+#include <phrony/detail/parse.hpp> // parse_options
 
 namespace phrony_fuzz {
 
