@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the fuzz targets the way OSS-Fuzz's build.sh does: plain $CXX calls, no CMake.
+# Builds the fuzz targets the way OSS-Fuzz's build.sh does: plain $CXX calls, no CMake (one per
+# target, and one for the oracle's json_oracle.cpp, linked into each).
 #   fuzz/build.sh [target ...]              every fuzz/fuzz_*.cpp, or the named ones (accept ...)
 # For each target it writes, into $OUT:
 #   fuzz_<target>                  the binary ($CXXFLAGS, linked with $LIB_FUZZING_ENGINE)
@@ -78,6 +79,12 @@ if [ -z "${PHRONY_FUZZ_ORACLE:-}" ]; then
   fi
 fi
 
+# The oracle's nlohmann::json side (json_oracle.cpp), compiled once for every target (with the
+# oracle off it compiles to nothing).
+oracle="$WORK/json_oracle.o"
+"${cxx[@]}" -std=c++20 "${cxxflags[@]}" -DPHRONY_FUZZ_ORACLE="$PHRONY_FUZZ_ORACLE" \
+  -I"$here/include" -I"$here/fuzz" "${simdjson_cflags[@]}" -c "$here/fuzz/json_oracle.cpp" -o "$oracle"
+
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
   for src in "$here"/fuzz/fuzz_*.cpp; do
@@ -90,7 +97,7 @@ build_one() {
   local t="$1" bin="$OUT/fuzz_$1"
   "${cxx[@]}" -std=c++20 "${cxxflags[@]}" -DPHRONY_FUZZ_ORACLE="$PHRONY_FUZZ_ORACLE" \
     -I"$here/include" -I"$here/fuzz" "${simdjson_cflags[@]}" \
-    "$here/fuzz/fuzz_$t.cpp" \
+    "$here/fuzz/fuzz_$t.cpp" "$oracle" \
     "${engine[@]}" "${simdjson_libs[@]}" -o "$bin"
   "$here/fuzz/dict/make" "$t" >"$bin.dict"
   if [ -f "$here/fuzz/$t.options" ]; then
