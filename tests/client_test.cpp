@@ -14,6 +14,8 @@
 
 #include "test_util.hpp"
 
+namespace client_test { // file-local names stay apart in the unity build (CMakeLists.txt)
+
 using namespace phrony;
 using std::chrono::milliseconds;
 
@@ -906,3 +908,5 @@ TEST_CASE("follow_run_streaming polls when the stream cannot be kept") {
     CHECK(streams == 1);
   }
 }
+
+} // namespace client_test

@@ -15,6 +15,8 @@
 #include "phrony/detail/json.hpp" // the reading core itself, in both modes
 #include "test_util.hpp"
 
+namespace conversation_test { // file-local names stay apart in the unity build (CMakeLists.txt)
+
 using namespace phrony;
 using phrony_test::fixture;
 using phrony_test::generated;
@@ -1687,3 +1689,5 @@ TEST_CASE("the quote scan agrees with a byte loop at every length, offset and hi
   CHECK_MESSAGE(mismatches == 0, first_mismatch);
   CHECK(calls > 400'000);
 }
+
+} // namespace conversation_test

@@ -5,6 +5,8 @@
 #include <chrono>
 #include <string>
 
+namespace error_test { // file-local names stay apart in the unity build (CMakeLists.txt)
+
 using namespace phrony;
 
 TEST_CASE("result holds a value or an error, with std::expected's member names") {
@@ -135,3 +137,5 @@ TEST_CASE("error() of a result that holds a value is a defined 'no error', never
     CHECK(e.message.find("no error") != std::string::npos);
   }
 }
+
+} // namespace error_test

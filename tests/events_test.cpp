@@ -17,6 +17,8 @@
 #include "sse_testing.hpp"
 #include "test_util.hpp"
 
+namespace events_test { // file-local names stay apart in the unity build (CMakeLists.txt)
+
 using namespace phrony;
 using namespace std::literals;
 
@@ -430,3 +432,5 @@ TEST_CASE("every payload of the generated 2000-event stream parses") {
     CHECK(got.back().value().subject == "engine.session.completed");
   }
 }
+
+} // namespace events_test

@@ -8,6 +8,8 @@
 
 #include "test_util.hpp"
 
+namespace exchange_test { // file-local names stay apart in the unity build (CMakeLists.txt)
+
 using namespace phrony;
 using std::chrono::milliseconds;
 
@@ -293,3 +295,5 @@ TEST_CASE("follow_stream: a hint stops the connection; without event ids it is g
   CHECK(*with_ids.request()->header("Last-Event-ID") == "9");
   CHECK_FALSE(with_ids.resume_wait()); // it stopped for the follower: no retry wait
 }
+
+} // namespace exchange_test

@@ -12,6 +12,8 @@
 
 #include "test_util.hpp"
 
+namespace files_test { // file-local names stay apart in the unity build (CMakeLists.txt)
+
 using namespace phrony;
 using phrony_test::fixture;
 using phrony_test::generated;
@@ -337,3 +339,5 @@ TEST_CASE("every truncation of a file-library sample is an error, never a crash"
     }
   }
 }
+
+} // namespace files_test

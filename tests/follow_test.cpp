@@ -7,6 +7,8 @@
 
 #include "test_util.hpp"
 
+namespace follow_test { // file-local names stay apart in the unity build (CMakeLists.txt)
+
 using namespace phrony;
 using kind = follow_action::kind;
 using std::chrono::milliseconds;
@@ -289,3 +291,5 @@ TEST_CASE("hints are debounced, and one that comes while the follower is busy is
   CHECK(f.next().what == kind::get_status);
   CHECK(f.next().delay == milliseconds(0));
 }
+
+} // namespace follow_test

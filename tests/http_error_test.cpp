@@ -10,6 +10,8 @@
 
 #include "test_util.hpp"
 
+namespace http_error_test { // file-local names stay apart in the unity build (CMakeLists.txt)
+
 using namespace phrony;
 using namespace std::chrono_literals;
 using phrony_test::fixture;
@@ -290,3 +292,5 @@ TEST_CASE("http_error never carries the API key or presigned credentials") {
   CHECK(s3.message.find("upload URL") != std::string::npos);
   CHECK(s3.body == "<Error><Code>SignatureDoesNotMatch</Code></Error>");
 }
+
+} // namespace http_error_test

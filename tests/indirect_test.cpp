@@ -8,6 +8,8 @@
 #include <utility>
 #include <variant>
 
+namespace indirect_test { // file-local names stay apart in the unity build (CMakeLists.txt)
+
 using phrony::indirect;
 using phrony::optional_indirect;
 
@@ -48,3 +50,5 @@ TEST_CASE("optional_indirect behaves like std::optional") {
   CHECK(!some);
   CHECK(some == none);
 }
+
+} // namespace indirect_test

@@ -13,6 +13,8 @@
 
 #include <simdjson.h>
 
+namespace json_writer_test { // file-local names stay apart in the unity build (CMakeLists.txt)
+
 using namespace phrony;
 using namespace std::string_literals;
 
@@ -325,3 +327,5 @@ TEST_CASE("an empty raw_json is written as null, so default-constructed values g
   }
   CHECK(to_json(run_status{}) == R"({"runId":"","status":"","output":null})");
 }
+
+} // namespace json_writer_test

@@ -12,6 +12,8 @@
 
 #include "test_util.hpp"
 
+namespace request_test { // file-local names stay apart in the unity build (CMakeLists.txt)
+
 using namespace phrony;
 using namespace std::string_literals;
 using namespace std::string_view_literals;
@@ -1015,3 +1017,5 @@ TEST_CASE("parse_raw_json keeps any one JSON value verbatim and rejects the rest
     CHECK(got.error().path == "");
   }
 }
+
+} // namespace request_test

@@ -5,6 +5,8 @@
 #include <chrono>
 #include <optional>
 
+namespace retry_test { // file-local names stay apart in the unity build (CMakeLists.txt)
+
 using namespace phrony;
 using namespace std::chrono;
 using ms = milliseconds;
@@ -88,3 +90,5 @@ TEST_CASE("idempotent methods per RFC 9110") {
   CHECK_FALSE(is_idempotent("POST"));
   CHECK_FALSE(is_idempotent("PATCH"));
 }
+
+} // namespace retry_test

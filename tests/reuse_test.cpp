@@ -10,6 +10,8 @@
 
 #include "test_util.hpp"
 
+namespace reuse_test { // file-local names stay apart in the unity build (CMakeLists.txt)
+
 using phrony_test::fixture;
 using phrony_test::generated;
 
@@ -119,3 +121,5 @@ TEST_CASE("stream events parsed into a reused value") {
   REQUIRE_FALSE(r.has_value());
   CHECK(r.error().path == "/data");
 }
+
+} // namespace reuse_test

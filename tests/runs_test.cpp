@@ -10,6 +10,8 @@
 #include "phrony/detail/json.hpp" // the reading core itself, in both modes
 #include "test_util.hpp"
 
+namespace runs_test { // file-local names stay apart in the unity build (CMakeLists.txt)
+
 using namespace phrony;
 using phrony_test::fixture;
 using phrony_test::generated;
@@ -367,3 +369,5 @@ TEST_CASE("a true or false document with trailing whitespace is JSON of the wron
     CHECK(got.error().code == errc::invalid_json);
   }
 }
+
+} // namespace runs_test

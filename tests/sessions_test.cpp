@@ -10,6 +10,8 @@
 
 #include "test_util.hpp"
 
+namespace sessions_test { // file-local names stay apart in the unity build (CMakeLists.txt)
+
 using namespace phrony;
 using phrony_test::fixture;
 using phrony_test::generated;
@@ -275,3 +277,5 @@ TEST_CASE("every session-row field SPEC.md marks or null parses when null, in bo
   REQUIRE_FALSE(bad.has_value());
   CHECK(bad.error().path == "/items/1/startedAt");
 }
+
+} // namespace sessions_test

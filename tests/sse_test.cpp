@@ -13,6 +13,8 @@
 #include "sse_testing.hpp"
 #include "test_util.hpp"
 
+namespace sse_test { // file-local names stay apart in the unity build (CMakeLists.txt)
+
 using namespace phrony;
 using namespace std::literals;
 using phrony_test::decode_every_way;
@@ -644,3 +646,5 @@ TEST_CASE("the generated 2000-event stream (BOM, CR, CRLF, multi-line data) deco
   }
   CHECK(multiline > 0);
 }
+
+} // namespace sse_test

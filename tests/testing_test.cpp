@@ -11,6 +11,8 @@
 
 #include "test_util.hpp"
 
+namespace testing_test { // file-local names stay apart in the unity build (CMakeLists.txt)
+
 using namespace phrony;
 using namespace phrony::testing;
 
@@ -436,3 +438,5 @@ TEST_CASE("recording_transport reports a file it cannot write") {
   REQUIRE_FALSE(v.has_value());
   CHECK(v.error().message.find("cannot append") != std::string::npos);
 }
+
+} // namespace testing_test

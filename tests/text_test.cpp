@@ -17,6 +17,8 @@
 #include "counting_new.hpp"
 #include "test_util.hpp"
 
+namespace text_test { // file-local names stay apart in the unity build (CMakeLists.txt)
+
 using namespace phrony;
 using phrony_test::allocation_count;
 using phrony_test::fixture;
@@ -177,3 +179,5 @@ TEST_CASE("the arena spans parses and starts a new block when one is full") {
   CHECK(first == "first");
   CHECK(filler.back() == piece);
 }
+
+} // namespace text_test

@@ -4,6 +4,8 @@
 
 #include <string>
 
+namespace transport_test { // file-local names stay apart in the unity build (CMakeLists.txt)
+
 using namespace phrony;
 
 namespace {
@@ -51,3 +53,5 @@ TEST_CASE("response headers are found case-insensitively, first one wins") {
   CHECK(*r.header("content-type") == "application/json");
   CHECK(r.header("X-Missing") == nullptr);
 }
+
+} // namespace transport_test
