@@ -307,6 +307,30 @@ TEST_CASE("canonical JSON round-trips a stream event") {
   CHECK(*again == *e);
 }
 
+TEST_CASE("a payload parses in place in the chunk, padded or not, as from a copy") {
+  // One data line whole in a chunk is parsed where it lies when simdjson's padding fits in the
+  // chunk after it, else from a padded copy; a payload split over two chunks is copied first.
+  const std::string payload = R"({"ts":"t","kind":"run","subject":"engine.run.started",)"
+                              R"("data":{"run_id":"r1","n":[1,2.5,true,null]},"seq":12})";
+  const std::string event = "id: 9\ndata: " + payload + "\n\n";
+  const std::string tail = ": " + std::string(200, 'x') + "\n"; // a comment: padding to spare
+  const auto decode = [](const std::vector<std::string>& chunks) {
+    event_stream_decoder d;
+    std::vector<std::string> seen;
+    for (const auto& c : chunks) {
+      REQUIRE(d.feed(c, [&](const result<stream_event>& e) {
+                 REQUIRE(e.has_value());
+                 seen.push_back(to_json(*e));
+               }).has_value());
+    }
+    return seen;
+  };
+  const auto expected = std::vector<std::string>{to_json(*parse_stream_event(payload))};
+  CHECK(decode({event}) == expected);        // two bytes after the payload: a copy
+  CHECK(decode({event + tail}) == expected); // in place, reading the comment as padding
+  CHECK(decode({event.substr(0, 20), event.substr(20) + tail}) == expected); // split: data_
+}
+
 TEST_CASE("an undecodable payload is an error for that event and decoding goes on") {
   const std::string_view body =
       "data: {\"ts\":\"t1\",\"kind\":\"run\",\"subject\":\"a\",\"data\":{\"run_id\":\"r\"}}\n\n"

@@ -554,6 +554,41 @@ TEST_CASE("an event ID with a control character or over 1 KiB is not sent back o
   }
 }
 
+TEST_CASE("an event of one data line whole in a chunk is a view into that chunk") {
+  // The decoder skips its copy when the data line and the blank line after it are both in the
+  // chunk; everything else (more data lines, a chunk ending between them) goes through data_.
+  const auto data_of = [](std::string_view chunk) {
+    phrony::sse_decoder d;
+    std::string_view seen;
+    std::string copy;
+    int events = 0;
+    REQUIRE(d.feed(chunk, [&](const phrony::sse_event& e) {
+               seen = e.data;
+               copy = std::string(e.data);
+               ++events;
+             }).has_value());
+    REQUIRE(events == 1);
+    const bool in_chunk =
+        seen.data() >= chunk.data() && seen.data() + seen.size() <= chunk.data() + chunk.size();
+    return std::pair(copy, in_chunk);
+  };
+  for (const std::string_view chunk :
+       {"data: {\"a\":1}\n\n"sv, "data:{\"a\":1}\r\n\r\n"sv, "data: {\"a\":1}\r\r"sv,
+        "id: 7\nevent: step\ndata: {\"a\":1}\n\n"sv, "data: {\"a\":1}\n\rdata: x\n"sv}) {
+    INFO(std::string(chunk));
+    CHECK(data_of(chunk) == std::pair(std::string(R"({"a":1})"), true));
+  }
+  CHECK(data_of("data:\n\n"sv).first.empty()); // an empty data line still dispatches
+  CHECK(data_of("data: a\ndata: b\n\n"sv) == std::pair(std::string("a\nb"), false));
+  CHECK(data_of("data: a\nid: 1\n\n"sv) == std::pair(std::string("a"), false));
+  CHECK(data_of(": c\ndata: a\n: c\n\n"sv) == std::pair(std::string("a"), false));
+
+  // The same limit as a copied line: max_event bytes pass, one more fails.
+  const phrony::sse_limits limits{.max_line = 64, .max_event = 8};
+  CHECK(decode_every_way("data: 12345678\n\n"sv, limits).events.size() == 1);
+  CHECK(decode_every_way("data: 123456789\n\n"sv, limits).error == phrony::errc::limit_exceeded);
+}
+
 TEST_CASE("returning false from on_event stops feed right after that event") {
   const std::string_view input = "data: a\n\ndata: b\r\rdata: c\r\n\r\ndata: d\n\n";
   sse_decoder d;

@@ -299,8 +299,7 @@ PHRONY_DECL const result<stream_event>& event_stream_decoder::parse(std::string_
   stream_event& e = *current_;
   detail::text_access::clear(e.data.text); // finish() tells an absent "data" by its empty text
   e.extra.clear();
-  auto err = detail::parse_text_into(data.data(), data.size(),
-                                     sse_.padded(data) ? sse_.data_.capacity() : 0, e, {});
+  auto err = detail::parse_text_into(data.data(), data.size(), sse_.padded_capacity(data), e, {});
   if (err) {
     current_ = std::move(*err);
   }

@@ -174,7 +174,10 @@ private:
         next_lf = find(p, end, '\n');
       }
       const char* const eol = next_cr < next_lf ? next_cr : next_lf;
-      if (auto e = append_to_line(p, eol)) {
+      if (eol != end && phase_ == phase::name && line_size_ == 0 && data_.empty() &&
+          inline_data_ == nullptr && take_inline_data(p, eol, end)) {
+        // An event of one data line, whole in this chunk: dispatched from the chunk itself.
+      } else if (auto e = append_to_line(p, eol)) {
         return fail(std::move(*e));
       }
       if (eol == end) {
@@ -225,9 +228,50 @@ private:
   // Parses each event's data in place, without copying it to a padded buffer.
   friend class event_stream_decoder;
 
-  /// True when `data` (an sse_event's data during on_event) is followed by simdjson's padding.
-  [[nodiscard]] bool padded(std::string_view data) const noexcept {
-    return data.data() == data_.data() && data_.capacity() - data.size() >= detail::json_padding;
+  /// The bytes readable from the start of `data` (an sse_event's data during on_event) when at
+  /// least simdjson's padding follows it, else 0.
+  [[nodiscard]] std::size_t padded_capacity(std::string_view data) const noexcept {
+    std::size_t capacity = 0;
+    if (data.data() == inline_data_) {
+      capacity = data.size() + inline_room_;
+    } else if (data.data() == data_.data()) {
+      capacity = data_.capacity();
+    }
+    return capacity - data.size() >= detail::json_padding ? capacity : 0;
+  }
+
+  /// At the start of a line [p, eol) whose end eol is in this chunk (which ends at end): when
+  /// the line is `data:` and the next line is empty (so the line is the event's only data line),
+  /// notes its value as the event's data, to be dispatched as a view into the chunk (no copy),
+  /// and returns true; else false, and nothing changed. The value passes through the same
+  /// limit as an appended one; the blank line then dispatches as usual (end_line).
+  bool take_inline_data(const char* p, const char* eol, const char* end) noexcept {
+    // Byte compares: g++ calls memcmp for these five bytes, which costs more than the compares.
+    if (eol - p < 5 || p[0] != 'd' || p[1] != 'a' || p[2] != 't' || p[3] != 'a' || p[4] != ':') {
+      return false;
+    }
+    const char* next = eol + 1;
+    if (*eol == '\r' && next != end && *next == '\n') {
+      ++next;
+    }
+    if (next == end || (*next != '\r' && *next != '\n')) {
+      return false; // more data lines may follow, or the chunk ends before we can tell
+    }
+    const char* value = p + 5;
+    if (value != eol && *value == ' ') {
+      ++value;
+    }
+    const auto size = static_cast<std::size_t>(eol - value);
+    if (size > limits_.max_event) {
+      return false; // append_to_line reports it
+    }
+    inline_data_ = value;
+    inline_size_ = size;
+    inline_room_ = static_cast<std::size_t>(end - eol);
+    line_size_ = static_cast<std::size_t>(eol - p);
+    kind_ = field_kind::data;
+    phase_ = phase::value;
+    return true;
   }
 
   /// `data` decoded as WHATWG UTF-8 (ill-formed sequences replaced), in scratch_.
@@ -337,6 +381,9 @@ private:
     }
     switch (kind_) {
     case field_kind::data:
+      if (inline_data_ != nullptr) {
+        break; // take_inline_data: the next line is empty and dispatches it
+      }
       if (data_.size() > limits_.max_event) {
         return event_too_large();
       }
@@ -364,7 +411,7 @@ private:
       last_event_id_ = id_buffer_;
       id_changed_ = false;
     }
-    if (data_.empty()) {
+    if (data_.empty() && inline_data_ == nullptr) {
       type_.clear();
       return true;
     }
@@ -374,12 +421,18 @@ private:
       ~clear_on_exit() {
         d.data_.clear();
         d.type_.clear();
+        d.inline_data_ = nullptr;
       }
     } guard{*this};
-    data_.pop_back(); // every data line appended an LF; the last one is not part of the data
-    // Grows with the largest event only, and lets event_stream_decoder parse in place.
-    data_.reserve(data_.size() + detail::json_padding);
-    std::string_view data = data_;
+    std::string_view data;
+    if (inline_data_ != nullptr) {
+      data = std::string_view(inline_data_, inline_size_);
+    } else {
+      data_.pop_back(); // every data line appended an LF; the last one is not part of the data
+      // Grows with the largest event only, and lets event_stream_decoder parse in place.
+      data_.reserve(data_.size() + detail::json_padding);
+      data = data_;
+    }
     if (!defer_utf8_ && !is_valid_utf8(data)) {
       data = replace_invalid_utf8(data);
     }
@@ -420,6 +473,11 @@ private:
   bool defer_utf8_ = false;
   std::string last_event_id_;
   std::optional<std::chrono::milliseconds> retry_;
+  // The data of an event with one data line whole in the chunk being fed (take_inline_data):
+  // the value's start in the chunk, its size, and the chunk's bytes from the value's end on.
+  const char* inline_data_ = nullptr;
+  std::size_t inline_size_ = 0;
+  std::size_t inline_room_ = 0;
   std::string scratch_;   // data with invalid UTF-8 replaced
   char pending_[64] = {}; // data bytes of short feeds not yet appended to data_
   std::size_t pending_size_ = 0;
@@ -537,6 +595,7 @@ PHRONY_DECL error sse_decoder::fail(error e) {
 PHRONY_DECL void sse_decoder::start_stream() {
   pending_size_ = 0;
   fast_end_ = 0;
+  inline_data_ = nullptr;
   bom_matched_ = 0;
   after_cr_ = false;
   clear_line();
