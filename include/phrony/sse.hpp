@@ -175,7 +175,7 @@ private:
       }
       const char* const eol = next_cr < next_lf ? next_cr : next_lf;
       if (eol != end && phase_ == phase::name && line_size_ == 0 && data_.empty() &&
-          inline_data_ == nullptr && take_inline_data(p, eol, end)) {
+          take_inline_data(p, eol, end)) {
         // An event of one data line, whole in this chunk: dispatched from the chunk itself.
       } else if (auto e = append_to_line(p, eol)) {
         return fail(std::move(*e));
@@ -268,7 +268,6 @@ private:
     inline_data_ = value;
     inline_size_ = size;
     inline_room_ = static_cast<std::size_t>(end - eol);
-    line_size_ = static_cast<std::size_t>(eol - p);
     kind_ = field_kind::data;
     phase_ = phase::value;
     return true;
