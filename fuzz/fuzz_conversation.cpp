@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "checks.hpp"
+#include "conversation_checks.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   phrony_fuzz::check_conversation(std::string_view(reinterpret_cast<const char*>(data), size));

@@ -9,6 +9,7 @@
 
 #include "api_shapes.hpp"
 #include "checks.hpp"
+#include "conversation_checks.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using phrony_fuzz::shapes::endpoint;
