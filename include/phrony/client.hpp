@@ -2,8 +2,6 @@
 // transport (with the retry policy), turn non-2xx answers into http errors, parse the body.
 #pragma once
 
-#include <algorithm>
-#include <chrono>
 #include <concepts>
 #include <cstdint>
 #include <functional>
@@ -15,6 +13,7 @@
 
 #include "phrony/config.hpp"
 #include "phrony/conversation.hpp"
+#include "phrony/detail/chrono.hpp"
 #include "phrony/error.hpp"
 #include "phrony/events.hpp"
 #include "phrony/exchange.hpp"
@@ -346,6 +345,7 @@ private:
 
 #if PHRONY_WITH_IMPL
 // Definitions: compiled in the library in compiled mode (see config.hpp).
+#include <algorithm>
 #include <random>
 #include <thread>
 

@@ -2,7 +2,6 @@
 // timeline, with each item's content typed by the item's `type`.
 #pragma once
 
-#include <algorithm>
 #include <concepts>
 #include <cstdint>
 #include <optional>
@@ -346,6 +345,7 @@ struct loose_user_task {
 
 #if PHRONY_WITH_IMPL
 #include "phrony/detail/json.hpp"
+#include <algorithm>
 
 namespace phrony::detail {
 

@@ -1,8 +1,6 @@
 // phrony: error codes, the error value, result<T> and the thin throwing layer.
 #pragma once
 
-#include <algorithm>
-#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -15,6 +13,7 @@
 #include <variant>
 
 #include "phrony/config.hpp"
+#include "phrony/detail/chrono.hpp"
 
 // 1 when result::value() may throw: the translation unit has exceptions (g++/clang++ without
 // -fno-exceptions, MSVC with /EHsc). Define it to 0 first to get the abort of a build without
@@ -235,6 +234,7 @@ private:
 
 #if PHRONY_WITH_IMPL
 // Definitions: compiled in the library in compiled mode (see config.hpp).
+#include <algorithm>
 
 namespace phrony {
 

@@ -7,7 +7,6 @@
 // picked too.
 #pragma once
 
-#include <chrono>
 #include <concepts>
 #include <functional>
 #include <optional>
@@ -16,6 +15,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "phrony/detail/chrono.hpp"
 #include "phrony/detail/parse.hpp"
 #include "phrony/error.hpp"
 #include "phrony/raw_json.hpp"

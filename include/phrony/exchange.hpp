@@ -6,8 +6,6 @@
 // See docs/async.md.
 #pragma once
 
-#include <algorithm>
-#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <optional>
@@ -18,6 +16,7 @@
 
 #include "phrony/config.hpp"
 #include "phrony/conversation.hpp"
+#include "phrony/detail/chrono.hpp"
 #include "phrony/error.hpp"
 #include "phrony/events.hpp"
 #include "phrony/files.hpp"
@@ -175,7 +174,7 @@ public:
   /// stopped()). False when reading should stop (stopped, or the body does not decode).
   template <class F> bool on_data(std::string_view chunk, event_stream_decoder& decoder, F&& f) {
     if (head_.status != 200) {
-      const std::size_t room = keep_ - std::min(error_body_.size(), keep_);
+      const std::size_t room = error_body_.size() < keep_ ? keep_ - error_body_.size() : 0;
       error_body_cut_ = error_body_cut_ || chunk.size() > room;
       error_body_.append(chunk.substr(0, room));
       return true;
@@ -388,6 +387,7 @@ follow_apply(run_follower& follower, const result<http_response>& outcome, conve
 
 #if PHRONY_WITH_IMPL
 // Definitions: compiled in the library in compiled mode (see config.hpp).
+#include <algorithm>
 
 namespace phrony {
 

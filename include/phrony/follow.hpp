@@ -4,9 +4,7 @@
 // transport; examples/coro/ (phrony-coro) drives it with C++20 coroutines.
 #pragma once
 
-#include <algorithm>
 #include <array>
-#include <chrono>
 #include <functional>
 #include <optional>
 #include <string>
@@ -16,6 +14,7 @@
 
 #include "phrony/config.hpp"
 #include "phrony/conversation.hpp"
+#include "phrony/detail/chrono.hpp"
 #include "phrony/events.hpp"
 #include "phrony/request.hpp"
 #include "phrony/runs.hpp"
@@ -129,7 +128,12 @@ public:
 
   /// True once an answer to `user_task_id` was accepted (it is never answered again).
   [[nodiscard]] bool answered(std::string_view user_task_id) const noexcept {
-    return std::find(answered_.begin(), answered_.end(), user_task_id) != answered_.end();
+    for (const auto& id : answered_) {
+      if (id == user_task_id) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /// Feed the body of GET /v1/runs/{runId}.
@@ -190,6 +194,7 @@ private:
 
 #if PHRONY_WITH_IMPL
 // Definitions: compiled in the library in compiled mode (see config.hpp).
+#include <algorithm>
 
 namespace phrony {
 

@@ -2,8 +2,6 @@
 // and a message that says what the status means for this API.
 #pragma once
 
-#include <algorithm>
-#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -11,6 +9,7 @@
 #include <utility>
 
 #include "phrony/config.hpp"
+#include "phrony/detail/chrono.hpp"
 #include "phrony/detail/parse.hpp"
 #include "phrony/detail/url.hpp"
 #include "phrony/error.hpp"
@@ -80,6 +79,7 @@ struct api_error_body {
 
 #if PHRONY_WITH_IMPL
 #include "phrony/detail/json.hpp"
+#include <algorithm>
 
 namespace phrony::detail {
 template <std::same_as<api_error_body> T> struct schema<T> {

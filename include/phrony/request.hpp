@@ -3,7 +3,6 @@
 // and the API key never appears in printed requests or error messages.
 #pragma once
 
-#include <chrono>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -15,6 +14,7 @@
 #include <vector>
 
 #include "phrony/config.hpp"
+#include "phrony/detail/chrono.hpp"
 #include "phrony/detail/parse.hpp"
 #include "phrony/detail/url.hpp"
 #include "phrony/error.hpp"

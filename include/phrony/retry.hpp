@@ -1,12 +1,11 @@
 // phrony: a pure retry policy. It decides how long to wait; the caller owns the clock and sleeps.
 #pragma once
 
-#include <algorithm>
-#include <chrono>
 #include <optional>
 #include <string_view>
 
 #include "phrony/config.hpp"
+#include "phrony/detail/chrono.hpp"
 #include "phrony/error.hpp"
 #include "phrony/http_error.hpp"
 #include "phrony/transport.hpp"
@@ -47,6 +46,7 @@ struct retry_policy {
 
 #if PHRONY_WITH_IMPL
 // Definitions: compiled in the library in compiled mode (see config.hpp).
+#include <algorithm>
 
 namespace phrony {
 

@@ -11,8 +11,6 @@
 // validated once, when they are used (data at dispatch, event and id at the end of their line).
 #pragma once
 
-#include <algorithm>
-#include <chrono>
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
@@ -25,6 +23,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "phrony/detail/chrono.hpp"
 #include "phrony/detail/parse.hpp"
 #include "phrony/detail/url.hpp"
 #include "phrony/error.hpp"
@@ -295,7 +294,9 @@ private:
     if (data >= limits_.max_event) {
       return;
     }
-    fast_end_ = pending_size_ + std::min(limits_.max_event - data, sizeof pending_ - pending_size_);
+    const std::size_t below_limit = limits_.max_event - data;
+    const std::size_t in_buffer = sizeof pending_ - pending_size_;
+    fast_end_ = pending_size_ + (below_limit < in_buffer ? below_limit : in_buffer);
   }
 
   void flush_pending() {
@@ -504,6 +505,7 @@ reconnect_delay(const sse_decoder& d, std::chrono::milliseconds fallback,
 
 #if PHRONY_WITH_IMPL
 // Definitions: compiled in the library in compiled mode (see config.hpp).
+#include <algorithm>
 
 namespace phrony::detail {
 

@@ -4,7 +4,6 @@
 // replay_transport answers from such a file with no server. Nothing here opens a socket.
 #pragma once
 
-#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -423,6 +422,7 @@ static_assert(streaming_transport<replay_transport>);
 } // namespace phrony::testing
 
 #if PHRONY_WITH_IMPL
+#include <algorithm>
 #include <fstream>
 #include <simdjson.h>
 

@@ -2,7 +2,6 @@
 // make while parsing (the texts of one body share reference-counted storage blocks).
 #pragma once
 
-#include <algorithm>
 #include <atomic>
 #include <compare>
 #include <concepts>
@@ -294,8 +293,8 @@ struct text_access {
   }
   /// Gives `t` a block of its own holding `s`, with room to grow (a value that is read over).
   static void own(text& t, std::string_view s) {
-    text_block* b =
-        new_text_block(std::max<std::size_t>((s.size() + 32) & ~std::size_t{31}, 32), 1);
+    const std::size_t rounded = (s.size() + 32) & ~std::size_t{31};
+    text_block* b = new_text_block(rounded > 32 ? rounded : 32, 1);
     if (!s.empty()) {
       std::memcpy(b->bytes(), s.data(), s.size());
     }

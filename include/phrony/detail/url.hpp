@@ -1,7 +1,6 @@
 // phrony::detail: the text checks behind request building: ids, URLs, header fields, redaction.
 #pragma once
 
-#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -205,6 +204,7 @@ secret_start_at_end(std::string_view run, std::span<const std::string_view> secr
 
 #if PHRONY_WITH_IMPL
 // Definitions: compiled in the library in compiled mode (see config.hpp).
+#include <algorithm>
 
 namespace phrony::detail {
 
