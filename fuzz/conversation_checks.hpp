@@ -3,6 +3,7 @@
 // and simdjson.h is a third of the compile time of a target that does not need it.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <string>
 #include <string_view>

@@ -344,8 +344,9 @@ struct loose_user_task {
 } // namespace phrony
 
 #if PHRONY_WITH_IMPL
-#include "phrony/detail/json.hpp"
 #include <algorithm>
+
+#include "phrony/detail/json.hpp"
 
 namespace phrony::detail {
 

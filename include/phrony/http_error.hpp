@@ -78,8 +78,9 @@ struct api_error_body {
 } // namespace phrony
 
 #if PHRONY_WITH_IMPL
-#include "phrony/detail/json.hpp"
 #include <algorithm>
+
+#include "phrony/detail/json.hpp"
 
 namespace phrony::detail {
 template <std::same_as<api_error_body> T> struct schema<T> {

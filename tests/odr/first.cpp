@@ -1,7 +1,7 @@
 // tests/odr: two translation units that include every public header in the header-only mode,
 // linked into one program. A function or variable that a header defines without `inline` is
 // then defined twice, and the link fails. The suite's other programs of several files (the
-// examples and end-to-end programs) link the compiled mode (phrony_app_dev), so this is the
+// examples and end-to-end programs) link the compiled mode (phrony_compiled_dev), so this is the
 // check that the header-only mode links in a program of more than one file.
 #include <phrony/phrony.hpp>
 
