@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -310,13 +311,71 @@ TEST_CASE("invalid UTF-8 deep in long lines and after ASCII events is replaced t
   const std::string comment = ":" + a + "\xFF\ndata: " + b + "\n\n";
   const std::string two = "data: " + a + "\n\ndata: " + b + "\x80" + a + "\n\ndata: " + b + "\n\n";
   const std::string crlf = "data: " + a + "\r\ndata: \xE2\x82\xAC" + b + "\xE2\r\n\r\n";
+  // The scan notes a line's first byte >= 0x80 and dispatch validates from there: a valid
+  // sequence first and an ill-formed byte blocks later, or a truncated sequence at the very end.
+  const std::string a130(130, 'a');
+  const std::string b100(100, 'b');
+  const std::string later = "data: " + a130 + "\xC3\xA9" + b100 + "\xFF\n\n";
+  const std::string truncated = "data: " + a130 + a130 + "\xE2\x82\n\n";
   check_rows({
       {deep, {msg(a + r + b)}},
       {second, {msg(b + "\n" + a + r)}},
       {comment, {msg(b)}},
       {two, {msg(a), msg(b + r + a), msg(b)}},
       {crlf, {msg(a + "\n\xE2\x82\xAC" + b + r)}},
+      {later, {msg(a130 + "\xC3\xA9" + b100 + r)}},
+      {truncated, {msg(a130 + a130 + r)}},
   });
+}
+
+TEST_CASE("the line scan agrees with a byte loop at every length, offset and hit position") {
+  // Lines are split by detail::scan_line, whichever path the build compiled (AVX2, SSE2, NEON or
+  // the byte loop). Each input sits in an allocation of exactly its size, so a read past either
+  // end shows under ASan.
+  const auto reference = [](const char* p, const char* end) {
+    const char* high = nullptr;
+    for (; p != end && *p != '\r' && *p != '\n'; ++p) {
+      if (high == nullptr && static_cast<unsigned char>(*p) >= 0x80) {
+        high = p;
+      }
+    }
+    return detail::line_scan{p, high != nullptr ? high : p};
+  };
+  constexpr std::size_t max_len = 140; // past two 64-byte blocks
+  // Positions tried for the line end and the high byte: none (max_len), each of the first and
+  // last bytes of a 16-, 32- and 64-byte block, and a few in between.
+  const std::vector<std::size_t> spots = {0,  1,  15, 16, 31,  32,  33,  47,     63,
+                                          64, 65, 95, 96, 127, 128, 139, max_len};
+  for (std::size_t len = 0; len <= max_len; ++len) {
+    for (const std::size_t eol_at : spots) {
+      for (const std::size_t high_at : spots) {
+        for (const char eol : {'\r', '\n'}) {
+          const auto buf = std::make_unique<char[]>(len == 0 ? 1 : len);
+          for (std::size_t i = 0; i < len; ++i) {
+            // ASCII filler of every value but CR and LF, including the compares' neighbours.
+            const auto c = static_cast<char>(1 + i * 7 % 127);
+            buf[i] = c == '\r' || c == '\n' ? 'x' : c;
+          }
+          if (high_at < len) {
+            buf[high_at] = static_cast<char>(0x80 + high_at % 128);
+          }
+          if (eol_at < len) {
+            buf[eol_at] = eol;
+          }
+          const char* const b = buf.get();
+          const detail::line_scan got = detail::scan_line(b, b + len);
+          const detail::line_scan want = reference(b, b + len);
+          if (got.eol != want.eol || got.first_high != want.first_high) {
+            CAPTURE(len);
+            CAPTURE(eol_at);
+            CAPTURE(high_at);
+            CHECK(got.eol - b == want.eol - b);
+            CHECK(got.first_high - b == want.first_high - b);
+          }
+        }
+      }
+    }
+  }
 }
 
 TEST_CASE("line and event limits hold at the bound and fail one past it") {

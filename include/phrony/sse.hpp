@@ -4,11 +4,13 @@
 // https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation
 //
 // The decoder works on bytes and never rescans them: every byte is looked at a bounded number of
-// times (memchr for line ends and the field colon, then one append), so feeding a 16 MiB event one
-// byte at a time is linear. Line ends, ':' and ' ' are ASCII, and the WHATWG UTF-8 decoder never
-// swallows an ASCII byte into a replacement, so splitting lines on bytes and decoding each value
-// afterwards gives exactly what decoding first and splitting afterwards gives. Values are
-// validated once, when they are used (data at dispatch, event and id at the end of their line).
+// times (one scan for the line end, memchr for the field colon, then one append), so feeding a
+// 16 MiB event one byte at a time is linear. Line ends, ':' and ' ' are ASCII, and the WHATWG UTF-8
+// decoder never swallows an ASCII byte into a replacement, so splitting lines on bytes and decoding
+// each value afterwards gives exactly what decoding first and splitting afterwards gives. Values
+// are validated once, when they are used (data at dispatch, event and id at the end of their
+// line); the line scan notes where a line's first non-ASCII byte is, so data that is ASCII up to
+// some point is validated from there on only.
 #pragma once
 
 #include <concepts>
@@ -58,6 +60,16 @@ PHRONY_DECL void append_utf8_replacing(std::string_view in, std::string& out);
 
 /// Sets `out` to `in` decoded as WHATWG UTF-8 (a plain copy when `in` is well-formed).
 PHRONY_DECL void assign_utf8_replacing(std::string_view in, std::string& out);
+
+/// What scan_line found in [p, end).
+struct line_scan {
+  const char* eol;        ///< the first CR or LF, or end
+  const char* first_high; ///< the first byte >= 0x80 before eol, or eol when there is none
+};
+
+/// Finds the end of the line that starts at p in one pass (a block at a time where SIMD
+/// compiles, reading nothing outside [p, end)), noting its first non-ASCII byte on the way.
+[[nodiscard]] PHRONY_DECL line_scan scan_line(const char* p, const char* end) noexcept;
 
 } // namespace detail
 
@@ -120,7 +132,7 @@ private:
         pending_size_ += n;
       } else {
         flush_pending();
-        if (auto e = append_to_line(bytes.data(), bytes.data() + n)) {
+        if (auto e = append_to_line(bytes.data(), bytes.data() + n, true)) {
           return fail(std::move(*e));
         }
       }
@@ -149,15 +161,11 @@ private:
         // Not a BOM after all: the bytes held back start the first line (they hold no line end).
         const std::size_t held = bom_matched_;
         bom_matched_ = bom.size();
-        if (auto e = append_to_line(bom.data(), bom.data() + held)) {
+        if (auto e = append_to_line(bom.data(), bom.data() + held, true)) {
           return fail(std::move(*e));
         }
       }
     }
-    // Positions of the next CR and LF at or after p; searched again only once p passes them,
-    // so each byte is scanned at most once for each of the two, whatever the line lengths.
-    const char* next_cr = nullptr;
-    const char* next_lf = nullptr;
     while (p != end) {
       if (after_cr_) {
         after_cr_ = false;
@@ -166,17 +174,13 @@ private:
           continue;
         }
       }
-      if (next_cr == nullptr || next_cr < p) {
-        next_cr = find(p, end, '\r');
-      }
-      if (next_lf == nullptr || next_lf < p) {
-        next_lf = find(p, end, '\n');
-      }
-      const char* const eol = next_cr < next_lf ? next_cr : next_lf;
+      // Each byte is scanned once: the scan stops at the line end, and the next starts past it.
+      const detail::line_scan line = detail::scan_line(p, end);
+      const char* const eol = line.eol;
       if (eol != end && phase_ == phase::name && line_size_ == 0 && data_.empty() &&
-          take_inline_data(p, eol, end)) {
+          take_inline_data(p, line, end)) {
         // An event of one data line, whole in this chunk: dispatched from the chunk itself.
-      } else if (auto e = append_to_line(p, eol)) {
+      } else if (auto e = append_to_line(p, eol, line.first_high != eol)) {
         return fail(std::move(*e));
       }
       if (eol == end) {
@@ -239,12 +243,13 @@ private:
     return capacity - data.size() >= detail::json_padding ? capacity : 0;
   }
 
-  /// At the start of a line [p, eol) whose end eol is in this chunk (which ends at end): when
+  /// At the start of a line [p, line.eol) whose end is in this chunk (which ends at end): when
   /// the line is `data:` and the next line is empty (so the line is the event's only data line),
   /// notes its value as the event's data, to be dispatched as a view into the chunk (no copy),
   /// and returns true; else false, and nothing changed. The value passes through the same
   /// limit as an appended one; the blank line then dispatches as usual (end_line).
-  bool take_inline_data(const char* p, const char* eol, const char* end) noexcept {
+  bool take_inline_data(const char* p, const detail::line_scan& line, const char* end) noexcept {
+    const char* const eol = line.eol;
     // Byte compares: g++ calls memcmp for these five bytes, which costs more than the compares.
     if (eol - p < 5 || p[0] != 'd' || p[1] != 'a' || p[2] != 't' || p[3] != 'a' || p[4] != ':') {
       return false;
@@ -266,6 +271,7 @@ private:
     }
     inline_data_ = value;
     inline_size_ = size;
+    inline_high_ = line.first_high; // at or past value: "data:" and ' ' are ASCII
     inline_room_ = static_cast<std::size_t>(end - eol);
     kind_ = field_kind::data;
     phase_ = phase::value;
@@ -302,6 +308,7 @@ private:
   void flush_pending() {
     if (pending_size_ != 0) {
       data_.append(pending_, pending_size_);
+      data_high_ = true;           // not scanned: validated at dispatch
       line_size_ += pending_size_; // counted here, not per byte
       pending_size_ = 0;
     }
@@ -351,8 +358,10 @@ private:
     return field_kind::ignored;
   }
 
-  /// Takes the bytes [p, e) of the current line (no line end among them).
-  [[nodiscard]] PHRONY_DECL std::optional<error> append_to_line(const char* p, const char* e);
+  /// Takes the bytes [p, e) of the current line (no line end among them); `high`: they may hold
+  /// a byte >= 0x80.
+  [[nodiscard]] PHRONY_DECL std::optional<error> append_to_line(const char* p, const char* e,
+                                                                bool high);
 
   /// True while the name read so far (no colon yet) could still be "data": a line "data" with
   /// no colon is a data line too, and max_line does not bound data lines.
@@ -420,20 +429,28 @@ private:
       sse_decoder& d;
       ~clear_on_exit() {
         d.data_.clear();
+        d.data_high_ = false;
         d.type_.clear();
         d.inline_data_ = nullptr;
       }
     } guard{*this};
     std::string_view data;
+    std::string_view unchecked; // the part of data that may hold a byte >= 0x80
     if (inline_data_ != nullptr) {
       data = std::string_view(inline_data_, inline_size_);
+      unchecked = data.substr(static_cast<std::size_t>(inline_high_ - inline_data_));
     } else {
       data_.pop_back(); // every data line appended an LF; the last one is not part of the data
       // Grows with the largest event only, and lets event_stream_decoder parse in place.
       data_.reserve(data_.size() + detail::json_padding);
       data = data_;
+      if (data_high_) {
+        unchecked = data;
+      }
     }
-    if (!defer_utf8_ && !is_valid_utf8(data)) {
+    // An ASCII prefix is valid UTF-8 on its own and cannot end inside a sequence: what follows
+    // it decides.
+    if (!defer_utf8_ && !unchecked.empty() && !is_valid_utf8(unchecked)) {
       data = replace_invalid_utf8(data);
     }
     const sse_event ev{type_.empty() ? std::string_view("message") : std::string_view(type_), data,
@@ -465,6 +482,7 @@ private:
 
   // The WHATWG buffers.
   std::string data_;
+  bool data_high_ = false; // data_ may hold a byte >= 0x80 (else it is ASCII: valid UTF-8)
   std::string type_;
   std::string id_buffer_;
   bool id_changed_ = false;
@@ -477,6 +495,7 @@ private:
   // the value's start in the chunk, its size, and the chunk's bytes from the value's end on.
   const char* inline_data_ = nullptr;
   std::size_t inline_size_ = 0;
+  const char* inline_high_ = nullptr; // its first byte >= 0x80, or its end
   std::size_t inline_room_ = 0;
   std::string scratch_;   // data with invalid UTF-8 replaced
   char pending_[64] = {}; // data bytes of short feeds not yet appended to data_
@@ -506,6 +525,9 @@ reconnect_delay(const sse_decoder& d, std::chrono::milliseconds fallback,
 #if PHRONY_WITH_IMPL
 // Definitions: compiled in the library in compiled mode (see config.hpp).
 #include <algorithm>
+#include <bit>
+
+#include "phrony/detail/simd.hpp"
 
 namespace phrony::detail {
 
@@ -568,6 +590,122 @@ PHRONY_DECL void assign_utf8_replacing(std::string_view in, std::string& out) {
   out.clear();
   append_utf8_replacing(in, out);
 }
+
+PHRONY_DECL line_scan scan_line(const char* p, const char* const end) noexcept {
+  const char* high = nullptr;
+#if defined(PHRONY_SIMD_AVX2) || defined(PHRONY_SIMD_SSE2) || defined(PHRONY_SIMD_NEON)
+  // Whole blocks first. marked(q): the block at q holds a CR, an LF or a byte >= 0x80, in one
+  // test (a compare's 0xff and such a byte both have the top bit set). ends(q) and highs(q):
+  // bit i (bits 4i to 4i+3 on NEON, which has no movemask) for byte i that is CR or LF, or
+  // >= 0x80.
+#if defined(PHRONY_SIMD_AVX2)
+  constexpr std::ptrdiff_t block = 64;
+  constexpr int bits_per_byte = 1;
+  const __m256i cr = _mm256_set1_epi8('\r');
+  const __m256i lf = _mm256_set1_epi8('\n');
+  const auto load = [](const char* q) {
+    return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q));
+  };
+  const auto eol = [&](__m256i b) {
+    return _mm256_or_si256(_mm256_cmpeq_epi8(b, cr), _mm256_cmpeq_epi8(b, lf));
+  };
+  const auto mask = [](__m256i lo, __m256i hi) {
+    return std::uint64_t{static_cast<std::uint32_t>(_mm256_movemask_epi8(lo))} |
+           std::uint64_t{static_cast<std::uint32_t>(_mm256_movemask_epi8(hi))} << 32;
+  };
+  const auto marked = [&](const char* q) {
+    const __m256i lo = load(q);
+    const __m256i hi = load(q + 32);
+    return _mm256_movemask_epi8(
+               _mm256_or_si256(_mm256_or_si256(eol(lo), lo), _mm256_or_si256(eol(hi), hi))) != 0;
+  };
+  const auto ends = [&](const char* q) { return mask(eol(load(q)), eol(load(q + 32))); };
+  const auto highs = [&](const char* q) { return mask(load(q), load(q + 32)); };
+#elif defined(PHRONY_SIMD_SSE2)
+  constexpr std::ptrdiff_t block = 64;
+  constexpr int bits_per_byte = 1;
+  const __m128i cr = _mm_set1_epi8('\r');
+  const __m128i lf = _mm_set1_epi8('\n');
+  const auto load = [](const char* q) {
+    return _mm_loadu_si128(reinterpret_cast<const __m128i*>(q));
+  };
+  const auto eol = [&](__m128i b) {
+    return _mm_or_si128(_mm_cmpeq_epi8(b, cr), _mm_cmpeq_epi8(b, lf));
+  };
+  const auto bits = [](__m128i m, int i) {
+    return std::uint64_t{static_cast<std::uint32_t>(_mm_movemask_epi8(m))} << (16 * i);
+  };
+  const auto marked = [&](const char* q) {
+    __m128i any = _mm_setzero_si128();
+    for (int i = 0; i < 4; ++i) {
+      const __m128i b = load(q + 16 * i);
+      any = _mm_or_si128(any, _mm_or_si128(eol(b), b));
+    }
+    return _mm_movemask_epi8(any) != 0;
+  };
+  const auto ends = [&](const char* q) {
+    std::uint64_t m = 0;
+    for (int i = 0; i < 4; ++i) {
+      m |= bits(eol(load(q + 16 * i)), i);
+    }
+    return m;
+  };
+  const auto highs = [&](const char* q) {
+    std::uint64_t m = 0;
+    for (int i = 0; i < 4; ++i) {
+      m |= bits(load(q + 16 * i), i);
+    }
+    return m;
+  };
+#else
+  constexpr std::ptrdiff_t block = 16;
+  constexpr int bits_per_byte = 4;
+  const uint8x16_t cr = vdupq_n_u8(static_cast<std::uint8_t>('\r'));
+  const uint8x16_t lf = vdupq_n_u8(static_cast<std::uint8_t>('\n'));
+  const uint8x16_t top = vdupq_n_u8(0x80);
+  const auto load = [](const char* q) {
+    return vld1q_u8(reinterpret_cast<const std::uint8_t*>(q));
+  };
+  const auto eol = [&](uint8x16_t b) { return vorrq_u8(vceqq_u8(b, cr), vceqq_u8(b, lf)); };
+  // Shifting each 16-bit lane right by 4 and narrowing keeps 4 bits of every byte (0x0 or 0xf).
+  const auto nibbles = [](uint8x16_t m) {
+    return vget_lane_u64(vreinterpret_u64_u8(vshrn_n_u16(vreinterpretq_u16_u8(m), 4)), 0);
+  };
+  const auto marked = [&](const char* q) {
+    const uint8x16_t b = load(q);
+    return vmaxvq_u8(vorrq_u8(eol(b), b)) >= 0x80;
+  };
+  const auto ends = [&](const char* q) { return nibbles(eol(load(q))); };
+  const auto highs = [&](const char* q) { return nibbles(vcgeq_u8(load(q), top)); };
+#endif
+  const auto at = [&](std::uint64_t m) { return p + std::countr_zero(m) / bits_per_byte; };
+  for (; end - p >= block; p += block) {
+    if (!marked(p)) {
+      continue;
+    }
+    const std::uint64_t h = highs(p);
+    high = h != 0 ? at(h) : nullptr;
+    if (const std::uint64_t e = ends(p); e != 0) {
+      const char* const line_end = at(e);
+      return {line_end, high != nullptr && high < line_end ? high : line_end};
+    }
+    // A byte >= 0x80 and no line end: from here on only the line end is looked for.
+    for (p += block; end - p >= block; p += block) {
+      if (const std::uint64_t e2 = ends(p); e2 != 0) {
+        return {at(e2), high};
+      }
+    }
+    break;
+  }
+#endif
+  for (; p != end && *p != '\r' && *p != '\n'; ++p) {
+    if (high == nullptr && static_cast<unsigned char>(*p) >= 0x80) {
+      high = p;
+    }
+  }
+  return {p, high != nullptr ? high : p};
+}
+
 } // namespace phrony::detail
 
 namespace phrony {
@@ -597,6 +735,7 @@ PHRONY_DECL void sse_decoder::start_stream() {
   pending_size_ = 0;
   fast_end_ = 0;
   inline_data_ = nullptr;
+  data_high_ = false;
   bom_matched_ = 0;
   after_cr_ = false;
   clear_line();
@@ -608,7 +747,8 @@ PHRONY_DECL void sse_decoder::start_stream() {
   id_changed_ = false;
 }
 
-PHRONY_DECL std::optional<error> sse_decoder::append_to_line(const char* p, const char* e) {
+PHRONY_DECL std::optional<error> sse_decoder::append_to_line(const char* p, const char* e,
+                                                             bool high) {
   if (p == e) {
     return {};
   }
@@ -647,6 +787,7 @@ PHRONY_DECL std::optional<error> sse_decoder::append_to_line(const char* p, cons
       return event_too_large();
     }
     data_.append(p, static_cast<std::size_t>(e - p));
+    data_high_ = data_high_ || high;
     break;
   case field_kind::event:
   case field_kind::id:

@@ -29,23 +29,8 @@
 
 #include <simdjson.h>
 
-// The quote scan's block width: AVX2 (g++/clang -mavx2, MSVC /arch:AVX2), else SSE2 (any x86-64,
-// including MSVC, which does not define __SSE2__), else NEON on little-endian aarch64, else a
-// portable byte loop. Only standard intrinsics: no GCC builtins, so MSVC takes the same paths.
-#if defined(__AVX2__)
-#define PHRONY_QUOTE_SCAN_AVX2 1
-#include <immintrin.h>
-#elif defined(__SSE2__) || defined(_M_X64) || (defined(_M_IX86_FP) && _M_IX86_FP >= 2)
-#define PHRONY_QUOTE_SCAN_SSE2 1
-#include <emmintrin.h>
-#elif (defined(__ARM_NEON) && defined(__aarch64__) && defined(__BYTE_ORDER__) &&                   \
-       __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__) ||                                               \
-    defined(_M_ARM64)
-#define PHRONY_QUOTE_SCAN_NEON 1
-#include <arm_neon.h>
-#endif
-
 #include "phrony/detail/parse.hpp"
+#include "phrony/detail/simd.hpp"
 #include "phrony/error.hpp"
 #include "phrony/indirect.hpp"
 #include "phrony/json_writer.hpp"
@@ -302,21 +287,12 @@ PHRONY_COLD inline read_status fail_read(simdjson::error_code ec, od::value& v, 
 }
 
 /// Which find_quote_or_backslash this build compiled: "avx2", "sse2", "neon" or "scalar".
-inline constexpr std::string_view quote_scan_path =
-#if defined(PHRONY_QUOTE_SCAN_AVX2)
-    "avx2";
-#elif defined(PHRONY_QUOTE_SCAN_SSE2)
-    "sse2";
-#elif defined(PHRONY_QUOTE_SCAN_NEON)
-    "neon";
-#else
-    "scalar";
-#endif
+inline constexpr std::string_view quote_scan_path = simd_path;
 
 /// The first '"' or '\\' in [p, end), or `end`. Reads in 16-byte (32 with AVX2) blocks, so up
 /// to 31 bytes past `end`: callers pass an `end` inside a padded document.
 [[nodiscard]] inline const char* find_quote_or_backslash(const char* p, const char* end) noexcept {
-#if defined(PHRONY_QUOTE_SCAN_AVX2)
+#if defined(PHRONY_SIMD_AVX2)
   const __m256i quote = _mm256_set1_epi8('"');
   const __m256i backslash = _mm256_set1_epi8('\\');
   for (; p < end; p += 32) {
@@ -329,7 +305,7 @@ inline constexpr std::string_view quote_scan_path =
     }
   }
   return end;
-#elif defined(PHRONY_QUOTE_SCAN_SSE2)
+#elif defined(PHRONY_SIMD_SSE2)
   const __m128i quote = _mm_set1_epi8('"');
   const __m128i backslash = _mm_set1_epi8('\\');
   for (; p < end; p += 16) {
@@ -342,7 +318,7 @@ inline constexpr std::string_view quote_scan_path =
     }
   }
   return end;
-#elif defined(PHRONY_QUOTE_SCAN_NEON)
+#elif defined(PHRONY_SIMD_NEON)
   const uint8x16_t quote = vdupq_n_u8(static_cast<std::uint8_t>('"'));
   const uint8x16_t backslash = vdupq_n_u8(static_cast<std::uint8_t>('\\'));
   for (; p < end; p += 16) {
