@@ -1232,10 +1232,13 @@ TEST_CASE("every truncation of a conversation is an error, never a crash") {
     expect_all_fail(swapped.text(), 1);
   }
   SUBCASE("the samples, at a prime step") {
+    // Every offset of the small body above reaches each kind of place a body can end; the
+    // samples add their variety of contents. Step 53 keeps it to a second of g++ -O0 (step 7
+    // took 7 s, and over two minutes under ASan, for the same kinds of places).
     for (const char* name :
          {"conversation_small.json", "conversation_slim.json", "conversation_waiting.json"}) {
       CAPTURE(name);
-      expect_all_fail(fixture(name), 7);
+      expect_all_fail(fixture(name), 53);
     }
   }
 }
