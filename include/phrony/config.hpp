@@ -20,6 +20,16 @@
 #define PHRONY_DECL inline
 #endif
 
+// PHRONY_NOINLINE: keeps a function out of its callers, e.g. the slow path of a call made once per
+// byte, so that the caller's loop keeps its own variables in registers.
+#if defined(__GNUC__)
+#define PHRONY_NOINLINE [[gnu::noinline]]
+#elif defined(_MSC_VER)
+#define PHRONY_NOINLINE __declspec(noinline)
+#else
+#define PHRONY_NOINLINE
+#endif
+
 // PHRONY_LAZY (on the declaration) and PHRONY_LAZY_DEF (on the definition): header-only, a
 // function template with a defaulted parameter, so that only a translation unit calling it
 // compiles its body and the parsers that body instantiates; compiled mode, a plain function of

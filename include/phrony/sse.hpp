@@ -110,7 +110,10 @@ public:
   }
 
 private:
-  template <class F> result<void> feed_checked(std::string_view bytes, F& on_event) {
+  // Out of line: inlined, it made g++ keep the loop counter of a caller feeding one byte at a
+  // time in memory.
+  template <class F>
+  PHRONY_NOINLINE result<void> feed_checked(std::string_view bytes, F& on_event) {
     consumed_ = 0;
     if (failed_) {
       return *failed_;
