@@ -597,90 +597,78 @@ PHRONY_DECL void assign_utf8_replacing(std::string_view in, std::string& out) {
 PHRONY_DECL line_scan scan_line(const char* p, const char* const end) noexcept {
   const char* high = nullptr;
 #if defined(PHRONY_SIMD_AVX2) || defined(PHRONY_SIMD_SSE2) || defined(PHRONY_SIMD_NEON)
-  // Whole blocks first. marked(q): the block at q holds a CR, an LF or a byte >= 0x80, in one
-  // test (a compare's 0xff and such a byte both have the top bit set). ends(q) and highs(q):
-  // bit i (bits 4i to 4i+3 on NEON, which has no movemask) for byte i that is CR or LF, or
-  // >= 0x80.
+  // Whole blocks first, as `lane`-byte vectors. Each platform gives the vector operations;
+  // high(b) sets the top bit of each byte >= 0x80, and mask(v) gives bits_per_byte bits for
+  // each byte of v whose top bit is set (NEON has no movemask: 4 bits a byte).
 #if defined(PHRONY_SIMD_AVX2)
-  constexpr std::ptrdiff_t block = 64;
+  using vec = __m256i;
+  constexpr int block = 64;
+  constexpr int lane = 32;
   constexpr int bits_per_byte = 1;
-  const __m256i cr = _mm256_set1_epi8('\r');
-  const __m256i lf = _mm256_set1_epi8('\n');
   const auto load = [](const char* q) {
     return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q));
   };
-  const auto eol = [&](__m256i b) {
-    return _mm256_or_si256(_mm256_cmpeq_epi8(b, cr), _mm256_cmpeq_epi8(b, lf));
+  const auto splat = [](char c) { return _mm256_set1_epi8(c); };
+  const auto equal = [](vec x, vec y) { return _mm256_cmpeq_epi8(x, y); };
+  const auto either = [](vec x, vec y) { return _mm256_or_si256(x, y); };
+  const auto high_bytes = [](vec b) { return b; }; // a byte >= 0x80 has its top bit set
+  const auto mask = [](vec v) {
+    return std::uint64_t{static_cast<std::uint32_t>(_mm256_movemask_epi8(v))};
   };
-  const auto mask = [](__m256i lo, __m256i hi) {
-    return std::uint64_t{static_cast<std::uint32_t>(_mm256_movemask_epi8(lo))} |
-           std::uint64_t{static_cast<std::uint32_t>(_mm256_movemask_epi8(hi))} << 32;
-  };
-  const auto marked = [&](const char* q) {
-    const __m256i lo = load(q);
-    const __m256i hi = load(q + 32);
-    return _mm256_movemask_epi8(
-               _mm256_or_si256(_mm256_or_si256(eol(lo), lo), _mm256_or_si256(eol(hi), hi))) != 0;
-  };
-  const auto ends = [&](const char* q) { return mask(eol(load(q)), eol(load(q + 32))); };
-  const auto highs = [&](const char* q) { return mask(load(q), load(q + 32)); };
 #elif defined(PHRONY_SIMD_SSE2)
-  constexpr std::ptrdiff_t block = 64;
+  using vec = __m128i;
+  constexpr int block = 64;
+  constexpr int lane = 16;
   constexpr int bits_per_byte = 1;
-  const __m128i cr = _mm_set1_epi8('\r');
-  const __m128i lf = _mm_set1_epi8('\n');
   const auto load = [](const char* q) {
     return _mm_loadu_si128(reinterpret_cast<const __m128i*>(q));
   };
-  const auto eol = [&](__m128i b) {
-    return _mm_or_si128(_mm_cmpeq_epi8(b, cr), _mm_cmpeq_epi8(b, lf));
-  };
-  const auto bits = [](__m128i m, int i) {
-    return std::uint64_t{static_cast<std::uint32_t>(_mm_movemask_epi8(m))} << (16 * i);
-  };
-  const auto marked = [&](const char* q) {
-    __m128i any = _mm_setzero_si128();
-    for (int i = 0; i < 4; ++i) {
-      const __m128i b = load(q + 16 * i);
-      any = _mm_or_si128(any, _mm_or_si128(eol(b), b));
-    }
-    return _mm_movemask_epi8(any) != 0;
-  };
-  const auto ends = [&](const char* q) {
-    std::uint64_t m = 0;
-    for (int i = 0; i < 4; ++i) {
-      m |= bits(eol(load(q + 16 * i)), i);
-    }
-    return m;
-  };
-  const auto highs = [&](const char* q) {
-    std::uint64_t m = 0;
-    for (int i = 0; i < 4; ++i) {
-      m |= bits(load(q + 16 * i), i);
-    }
-    return m;
+  const auto splat = [](char c) { return _mm_set1_epi8(c); };
+  const auto equal = [](vec x, vec y) { return _mm_cmpeq_epi8(x, y); };
+  const auto either = [](vec x, vec y) { return _mm_or_si128(x, y); };
+  const auto high_bytes = [](vec b) { return b; }; // a byte >= 0x80 has its top bit set
+  const auto mask = [](vec v) {
+    return std::uint64_t{static_cast<std::uint32_t>(_mm_movemask_epi8(v))};
   };
 #else
-  constexpr std::ptrdiff_t block = 16;
+  using vec = uint8x16_t;
+  constexpr int block = 16;
+  constexpr int lane = 16;
   constexpr int bits_per_byte = 4;
-  const uint8x16_t cr = vdupq_n_u8(static_cast<std::uint8_t>('\r'));
-  const uint8x16_t lf = vdupq_n_u8(static_cast<std::uint8_t>('\n'));
-  const uint8x16_t top = vdupq_n_u8(0x80);
   const auto load = [](const char* q) {
     return vld1q_u8(reinterpret_cast<const std::uint8_t*>(q));
   };
-  const auto eol = [&](uint8x16_t b) { return vorrq_u8(vceqq_u8(b, cr), vceqq_u8(b, lf)); };
+  const auto splat = [](char c) { return vdupq_n_u8(static_cast<std::uint8_t>(c)); };
+  const auto equal = [](vec x, vec y) { return vceqq_u8(x, y); };
+  const auto either = [](vec x, vec y) { return vorrq_u8(x, y); };
+  const auto high_bytes = [](vec b) { return vcgeq_u8(b, vdupq_n_u8(0x80)); };
   // Shifting each 16-bit lane right by 4 and narrowing keeps 4 bits of every byte (0x0 or 0xf).
-  const auto nibbles = [](uint8x16_t m) {
-    return vget_lane_u64(vreinterpret_u64_u8(vshrn_n_u16(vreinterpretq_u16_u8(m), 4)), 0);
+  const auto mask = [](vec v) {
+    return vget_lane_u64(vreinterpret_u64_u8(vshrn_n_u16(vreinterpretq_u16_u8(v), 4)), 0);
   };
-  const auto marked = [&](const char* q) {
-    const uint8x16_t b = load(q);
-    return vmaxvq_u8(vorrq_u8(eol(b), b)) >= 0x80;
-  };
-  const auto ends = [&](const char* q) { return nibbles(eol(load(q))); };
-  const auto highs = [&](const char* q) { return nibbles(vcgeq_u8(load(q), top)); };
 #endif
+  const vec cr = splat('\r');
+  const vec lf = splat('\n');
+  const auto line_ends = [&](vec b) { return either(equal(b, cr), equal(b, lf)); };
+  // marked(q): the block at q holds a CR, an LF or a byte >= 0x80, in one test. ends(q) and
+  // highs(q): the bits of its line ends, and of its bytes >= 0x80.
+  const auto marked = [&](const char* q) {
+    vec any = either(line_ends(load(q)), high_bytes(load(q)));
+    for (int i = 1; i < block / lane; ++i) {
+      const vec b = load(q + lane * i);
+      any = either(any, either(line_ends(b), high_bytes(b)));
+    }
+    return mask(any) != 0;
+  };
+  const auto bits = [&](const char* q, const auto& pick) {
+    std::uint64_t m = 0;
+    for (int i = 0; i < block / lane; ++i) {
+      m |= mask(pick(load(q + lane * i))) << (lane * bits_per_byte * i);
+    }
+    return m;
+  };
+  const auto ends = [&](const char* q) { return bits(q, line_ends); };
+  const auto highs = [&](const char* q) { return bits(q, high_bytes); };
   const auto at = [&](std::uint64_t m) { return p + std::countr_zero(m) / bits_per_byte; };
   for (; end - p >= block; p += block) {
     if (!marked(p)) {
