@@ -268,6 +268,12 @@ TEST_CASE("a malformed payload names the offending field") {
        errc::invalid_json, "/data/x/1"},
       {R"({"ts":"t","kind":"run","subject":"s","data":{"status":"\q"}})", errc::invalid_json,
        "/data/status"},
+      // Strings before data's first backslash are not scanned for escapes; the ones from it on
+      // are, whether the first escape is bad or a good one comes before.
+      {R"({"ts":"t","kind":"run","subject":"s","data":{"a":"plain","b":["x","\q"]}})",
+       errc::invalid_json, "/data/b/1"},
+      {R"({"ts":"t","kind":"run","subject":"s","data":{"a":"\n","b":{"c":"\u12"}}})",
+       errc::invalid_json, "/data/b/c"},
       {R"({"ts":"t","kind":"run","subject":"s","data":{"a":1})", errc::invalid_json, ""},
       {R"({"ts":"t","kind":"run","subject":"s","data":{}} x)", errc::invalid_json, ""},
       {"[]", errc::wrong_type, ""},

@@ -124,6 +124,14 @@ namespace phrony::detail {
   if (depth > max_json_depth) {
     return fail_at(errc::limit_exceeded, p, "JSON nested too deeply");
   }
+  // The first backslash from here to the document's end (one memchr an event, the document being
+  // one event): the strings before it are checked without a scan for escapes (validate_typed).
+  const char* plain_until = nullptr;
+  if (ctx.doc_end != nullptr && ctx.doc_end > start) {
+    const void* const backslash =
+        std::memchr(start, '\\', static_cast<std::size_t>(ctx.doc_end - start));
+    plain_until = backslash != nullptr ? static_cast<const char*>(backslash) : ctx.doc_end;
+  }
   PHRONY_CHECK(
       for_each_field(v, p, [&](std::string_view k, od::value& fv, const path& fp) -> read_status {
         std::size_t i = 3;
@@ -160,7 +168,7 @@ namespace phrony::detail {
             return {};
           }
         }
-        return validate_child(fv, fp, depth + 1);
+        return validate_child(fv, fp, depth + 1, plain_until);
       }));
   reset_missing();
   assign_string(out.data.text, consumed_text(v, start, ctx.doc_end));

@@ -437,16 +437,28 @@ template <class F>
 }
 
 [[nodiscard]] inline read_status validate_container(od::value& v, const path& p, od::json_type t,
-                                                    std::size_t depth);
+                                                    std::size_t depth, const char* plain_until);
 
 /// Checks the value at `v`, of type `t`, at nesting `depth`: scalars here (small enough to be
-/// inlined into the container loops), containers by validate_container.
+/// inlined into the container loops), containers by validate_container. `plain_until`, when a
+/// caller knows it: the document holds no backslash before it, so a string that ends there has
+/// no escape to check (stage 1 has checked its UTF-8, its control characters and its closing
+/// quote) and is consumed without a scan; nullptr: every string is scanned.
 [[nodiscard]] inline read_status validate_typed(od::value& v, const path& p, od::json_type t,
-                                                std::size_t depth) {
+                                                std::size_t depth,
+                                                const char* plain_until = nullptr) {
   switch (t) {
   case od::json_type::object:
-  case od::json_type::array: return validate_container(v, p, t, depth);
+  case od::json_type::array: return validate_container(v, p, t, depth, plain_until);
   case od::json_type::string: {
+    if (plain_until != nullptr) {
+      const std::string_view token = v.raw_json_token();
+      od::raw_json_string consumed;
+      if (token.data() + token.size() <= plain_until &&
+          v.get_raw_json_string().get(consumed) == simdjson::SUCCESS) {
+        return {};
+      }
+    }
     std::string_view s;
     if (auto ec = read_string(v, s)) {
       return fail_read(ec, v, p, "string");
@@ -482,8 +494,10 @@ template <class F>
   return fail_at(errc::invalid_json, p, "unknown JSON value");
 }
 
-/// Checks any value at `v`, at nesting `depth` (the length of `p`).
-[[nodiscard]] inline read_status validate_child(od::value& v, const path& p, std::size_t depth) {
+/// Checks any value at `v`, at nesting `depth` (the length of `p`); see validate_typed for
+/// `plain_until`.
+[[nodiscard]] inline read_status validate_child(od::value& v, const path& p, std::size_t depth,
+                                                const char* plain_until = nullptr) {
   if (depth > max_json_depth) {
     return fail_at(errc::limit_exceeded, p, "JSON nested too deeply");
   }
@@ -491,19 +505,20 @@ template <class F>
   if (auto ec = v.type().get(t)) {
     return fail_json(ec, p, "a JSON value");
   }
-  return validate_typed(v, p, t, depth);
+  return validate_typed(v, p, t, depth, plain_until);
 }
 
 /// Walks the object or array `v` (of type `t`) at nesting `depth`, checking every member.
 [[nodiscard]] inline read_status validate_container(od::value& v, const path& p, od::json_type t,
-                                                    std::size_t depth) {
+                                                    std::size_t depth, const char* plain_until) {
   if (t == od::json_type::object) {
-    return for_each_field(v, p, [depth](std::string_view, od::value& cv, const path& child) {
-      return validate_child(cv, child, depth + 1);
-    });
+    return for_each_field(v, p,
+                          [depth, plain_until](std::string_view, od::value& cv, const path& child) {
+                            return validate_child(cv, child, depth + 1, plain_until);
+                          });
   }
-  return for_each_element(v, p, [depth](od::value& cv, const path& child) {
-    return validate_child(cv, child, depth + 1);
+  return for_each_element(v, p, [depth, plain_until](od::value& cv, const path& child) {
+    return validate_child(cv, child, depth + 1, plain_until);
   });
 }
 
