@@ -598,7 +598,7 @@ PHRONY_DECL line_scan scan_line(const char* p, const char* const end) noexcept {
   const char* high = nullptr;
 #if defined(PHRONY_SIMD_AVX2) || defined(PHRONY_SIMD_SSE2) || defined(PHRONY_SIMD_NEON)
   // Whole blocks first, as `lane`-byte vectors. Each platform gives the vector operations;
-  // high(b) sets the top bit of each byte >= 0x80, and mask(v) gives bits_per_byte bits for
+  // high_bytes(b) sets the top bit of each byte >= 0x80, and mask(v) gives bits_per_byte bits for
   // each byte of v whose top bit is set (NEON has no movemask: 4 bits a byte).
 #if defined(PHRONY_SIMD_AVX2)
   using vec = __m256i;
