@@ -166,6 +166,51 @@ TEST_CASE("malformed run bodies name the offending field") {
   }
 }
 
+TEST_CASE("strings before and after the document's first backslash read the same") {
+  // A string that ends before the body's first backslash is read where it lies, without a scan
+  // for its end (read_context::plain_until); from that backslash on, strings are scanned and
+  // unescaped. Each row puts escapes somewhere else.
+  struct row {
+    std::string_view body;
+    std::string_view run_id;
+    std::string_view status;
+    std::string_view error;
+  };
+  const row rows[] = {
+      {R"({"runId":"plain","status":"S\"q","output":null,"error":"after"})", "plain", "S\"q",
+       "after"},
+      {R"({"runId":"a\\","status":"b","output":null,"error":"c"})", "a\\", "b", "c"},
+      {R"({"runId":"a\"","status":"\"","output":null,"error":"\\\""})", "a\"", "\"", "\\\""},
+      {R"({"runId" : "a b" , "status":"x"	,"output":null,"error":"e" })", "a b", "x", "e"},
+      {R"({"ru\u006eId":"r","status":"s","output":null,"error":"caf\u00e9"})", "r", "s",
+       "caf\xc3\xa9"},
+      {R"({"runId":"r","status":"s","output":{"k":"\ud83d\ude00"},"error":"\/"})", "r", "s", "/"},
+  };
+  for (const auto& r : rows) {
+    CAPTURE(r.body);
+    const auto got = parse_run_status(r.body);
+    REQUIRE(got.has_value());
+    CHECK(got->run_id == r.run_id);
+    CHECK(got->status == r.status);
+    REQUIRE(got->error.has_value());
+    CHECK(*got->error == r.error);
+  }
+  // In kept-raw JSON too, every escape from the first backslash on is checked.
+  const std::string_view bad[][2] = {
+      {R"({"runId":"r","status":"s","output":{"a":"ok","b":"\x"}})", "/output/b"},
+      {R"({"runId":"r","status":"s","output":["\n","ok","\u12"]})", "/output/2"},
+      {R"({"runId":"r\n","status":"s","output":["ok",{"c":"\u00zz"}]})", "/output/1/c"},
+      {R"({"runId":"r","status":"s\t","output":null,"error":"\q"})", "/error"},
+  };
+  for (const auto& [body, where] : bad) {
+    CAPTURE(body);
+    const auto got = parse_run_status(body);
+    REQUIRE_FALSE(got.has_value());
+    CHECK(got.error().code == errc::invalid_json);
+    CHECK(got.error().path == where);
+  }
+}
+
 TEST_CASE("an empty 2xx accept body is accepted by default and an error under strict") {
   for (const std::string_view body : {"", " ", "\r\n", " \t\n "}) {
     CAPTURE(body.size());

@@ -475,7 +475,7 @@ template <std::same_as<item_content> Content>
   auto* unknown = std::get_if<unknown_content>(&out);
   return read_raw(
       v, p, (unknown != nullptr ? *unknown : out.template emplace<unknown_content>()).raw.text,
-      ctx.doc_end);
+      ctx);
 }
 
 /// Reads `v` as the content of an item of type `type`: JSON null is std::monostate (kept without
@@ -666,7 +666,7 @@ template <std::same_as<timeline_item> T> struct schema<T> {
       return {};
     }
     seen |= deferred_bit;
-    return read_raw(v, p, local_deferred_content().raw, ctx.doc_end);
+    return read_raw(v, p, local_deferred_content().raw, ctx);
   }
 
   static read_status finish_fields(T& item, std::uint64_t seen, const path& p, read_context& ctx) {
@@ -704,7 +704,7 @@ template <> struct codec<item_content> {
   // its shape depends on the item's type.
   template <std::same_as<item_content> C>
   static read_status read(od::value& v, const path& p, read_context& ctx, C& out) {
-    return read_raw(v, p, out.template emplace<unknown_content>().raw.text, ctx.doc_end);
+    return read_raw(v, p, out.template emplace<unknown_content>().raw.text, ctx);
   }
   template <std::same_as<item_content> C> static void write(json_writer& w, const C& c) {
     std::visit(

@@ -118,20 +118,15 @@ namespace phrony::detail {
   }
   if (t != od::json_type::object) {
     reset_missing();
-    return read_raw(v, p, out.data.text, ctx.doc_end);
+    return read_raw(v, p, out.data.text, ctx);
   }
   const std::size_t depth = p.depth();
   if (depth > max_json_depth) {
     return fail_at(errc::limit_exceeded, p, "JSON nested too deeply");
   }
   // The first backslash from here to the document's end (one memchr an event, the document being
-  // one event): the strings before it are checked without a scan for escapes (validate_typed).
-  const char* plain_until = nullptr;
-  if (ctx.doc_end != nullptr && ctx.doc_end > start) {
-    const void* const backslash =
-        std::memchr(start, '\\', static_cast<std::size_t>(ctx.doc_end - start));
-    plain_until = backslash != nullptr ? static_cast<const char*>(backslash) : ctx.doc_end;
-  }
+  // one event): the strings before it are read and checked without a scan for their ends.
+  const char* const plain_until = ctx.plain_until(start);
   PHRONY_CHECK(
       for_each_field(v, p, [&](std::string_view k, od::value& fv, const path& fp) -> read_status {
         std::size_t i = 3;
@@ -157,7 +152,7 @@ namespace phrony::detail {
           // Any other type (e.g. "status": null) picks nothing; the verbatim data still has it.
           if (ft == od::json_type::string) {
             std::string_view s;
-            if (auto ec = read_string(fv, s)) {
+            if (auto ec = read_string(fv, s, plain_until)) {
               return fail_json(ec, fp, "string");
             }
             if (!*slots[i]) {

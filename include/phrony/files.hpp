@@ -139,6 +139,9 @@ template <> struct codec<header_pairs> {
   static read_status read(od::value& v, const path& p, read_context& ctx, header_pairs& out) {
     out.clear(); // a reused value
     return for_each_field(v, p, [&](std::string_view k, od::value& fv, const path& fp) {
+      if (out.capacity() == 0) {
+        out.reserve(4); // room for the usual few at once, not one growth per header
+      }
       auto& slot = out.emplace_back();
       slot.first.assign(k);
       return read_value(fv, fp, ctx, slot.second);

@@ -359,6 +359,23 @@ inline constexpr std::string_view quote_scan_path = simd_path;
   return v.get_string().get(out);
 }
 
+/// read_string, for a caller that knows the document holds no backslash before `plain_until`
+/// (read_context::plain_until): a string token that ends before it and ends in a quote is the
+/// string, with no scan for its end (with no backslash in it, its last quote is the closing one).
+[[nodiscard]] inline simdjson::error_code read_string(od::value& v, std::string_view& out,
+                                                      const char* plain_until) {
+  const std::string_view token = v.raw_json_token();
+  if (token.size() >= 2 && token.data() + token.size() <= plain_until && token.front() == '"' &&
+      token.back() == '"') {
+    od::raw_json_string consumed;
+    if (v.get_raw_json_string().get(consumed) == simdjson::SUCCESS) {
+      out = token.substr(1, token.size() - 2);
+      return simdjson::SUCCESS;
+    }
+  }
+  return read_string(v, out);
+}
+
 /// The key of `f`: a view of the document when it has no escapes (every key the API sends),
 /// unescaped otherwise.
 [[nodiscard]] inline simdjson::error_code field_key(od::field& f, std::string_view& out) {
@@ -543,14 +560,37 @@ inline void assign_string(std::string& out, std::string_view s) {
   }
 }
 
+/// What a parse carries down to every reader: the document's end, the mode, and where its next
+/// backslash is.
+struct read_context {
+  const char* doc_end = nullptr;
+  bool strict = false;             ///< parse_options::strict of the body being read
+  const char* backslash = nullptr; ///< see plain_until; nullptr until first asked
+
+  /// The document's first backslash at or after `from` (or its end): a string that ends before it
+  /// holds no escape. One memchr serves every later string up to that backslash, so a document is
+  /// scanned about once however many strings ask. `from` is inside the document.
+  [[nodiscard]] const char* plain_until(const char* from) noexcept {
+    if (backslash == nullptr || backslash < from) {
+      if (doc_end == nullptr || from >= doc_end) {
+        return nullptr; // nothing known: every string is scanned
+      }
+      const void* const b = std::memchr(from, '\\', static_cast<std::size_t>(doc_end - from));
+      backslash = b != nullptr ? static_cast<const char*>(b) : doc_end;
+    }
+    return backslash;
+  }
+};
+
 /// Reads any JSON value at `v` as its verbatim text, after checking it is well-formed.
 template <class String>
-[[nodiscard]] read_status read_raw(od::value& v, const path& p, String& out, const char* doc_end) {
+[[nodiscard]] read_status read_raw(od::value& v, const path& p, String& out, read_context& ctx) {
   const std::string_view token = v.raw_json_token();
-  PHRONY_CHECK(validate_value(v, p));
+  PHRONY_CHECK(validate_child(v, p, p.depth(), ctx.plain_until(token.data())));
   // Valid, so the first byte tells a container, whose text runs past its first token.
   const bool container = token.front() == '{' || token.front() == '[';
-  assign_string(out, container ? consumed_text(v, token.data(), doc_end) : trim_json_space(token));
+  assign_string(out,
+                container ? consumed_text(v, token.data(), ctx.doc_end) : trim_json_space(token));
   return {};
 }
 
@@ -578,11 +618,6 @@ PHRONY_DECL std::optional<std::string> string_value(const raw_json& r) {
 //   static read_status read(od::value&, const path&, read_context&, T&);
 //   static void write(json_writer&, const T&);
 // (a class template, so headers included later can add their own types).
-struct read_context {
-  const char* doc_end = nullptr;
-  bool strict = false; ///< parse_options::strict of the body being read
-};
-
 template <class T> struct codec;
 
 template <class T>
@@ -594,15 +629,15 @@ template <class T> void write_value(json_writer& w, const T& t) { codec<T>::writ
 
 template <> struct codec<raw_json> {
   static read_status read(od::value& v, const path& p, read_context& ctx, raw_json& out) {
-    return read_raw(v, p, out.text, ctx.doc_end);
+    return read_raw(v, p, out.text, ctx);
   }
   static void write(json_writer& w, const raw_json& r) { w.raw(r); }
 };
 
 template <> struct codec<std::string> {
-  static read_status read(od::value& v, const path& p, read_context&, std::string& out) {
+  static read_status read(od::value& v, const path& p, read_context& ctx, std::string& out) {
     std::string_view s;
-    if (auto ec = read_string(v, s)) {
+    if (auto ec = read_string(v, s, ctx.plain_until(v.raw_json_token().data()))) {
       return fail_read(ec, v, p, "string");
     }
     assign_string(out, s);
@@ -612,9 +647,9 @@ template <> struct codec<std::string> {
 };
 
 template <> struct codec<text> {
-  static read_status read(od::value& v, const path& p, read_context&, text& out) {
+  static read_status read(od::value& v, const path& p, read_context& ctx, text& out) {
     std::string_view s;
-    if (auto ec = read_string(v, s)) {
+    if (auto ec = read_string(v, s, ctx.plain_until(v.raw_json_token().data()))) {
       return fail_read(ec, v, p, "string");
     }
     assign_string(out, s);
