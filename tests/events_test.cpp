@@ -274,6 +274,8 @@ TEST_CASE("a malformed payload names the offending field") {
        errc::invalid_json, "/data/b/1"},
       {R"({"ts":"t","kind":"run","subject":"s","data":{"a":"\n","b":{"c":"\u12"}}})",
        errc::invalid_json, "/data/b/c"},
+      {R"({"ts":"t","kind":"run","subject":"s","data":{"r":"x","a\"b":[1,tru]}})",
+       errc::invalid_json, "/data/a\"b/1"},
       {R"({"ts":"t","kind":"run","subject":"s","data":{"a":1})", errc::invalid_json, ""},
       {R"({"ts":"t","kind":"run","subject":"s","data":{}} x)", errc::invalid_json, ""},
       {"[]", errc::wrong_type, ""},

@@ -201,6 +201,12 @@ TEST_CASE("strings before and after the document's first backslash read the same
       {R"({"runId":"r","status":"s","output":["\n","ok","\u12"]})", "/output/2"},
       {R"({"runId":"r\n","status":"s","output":["ok",{"c":"\u00zz"}]})", "/output/1/c"},
       {R"({"runId":"r","status":"s\t","output":null,"error":"\q"})", "/error"},
+      // Keys too: a key before the first backslash is found without a scan, an escaped one is
+      // unescaped for the path, one spaced from its colon is scanned.
+      {R"({"runId":"r","status":"s","output":{"ab":{"x":tru}}})", "/output/ab/x"},
+      {R"({"runId":"r","status":"s","output":{"p":{"y":1},"k\"":{"x":tru}}})", "/output/k\"/x"},
+      {R"({"runId":"r","status":"s","output":{"a\\":1,"b":[fals]}})", "/output/b/0"},
+      {R"({"runId":"r","status":"s","output":{"ab" : [1, tru]}})", "/output/ab/1"},
   };
   for (const auto& [body, where] : bad) {
     CAPTURE(body);

@@ -127,8 +127,9 @@ namespace phrony::detail {
   // The first backslash from here to the document's end (one memchr an event, the document being
   // one event): the strings before it are read and checked without a scan for their ends.
   const char* const plain_until = ctx.plain_until(start);
-  PHRONY_CHECK(
-      for_each_field(v, p, [&](std::string_view k, od::value& fv, const path& fp) -> read_status {
+  PHRONY_CHECK(for_each_field(
+      v, p,
+      [&](std::string_view k, od::value& fv, const path& fp) -> read_status {
         std::size_t i = 3;
         int rank = 2;
         if (key_is(k, "run_id")) {
@@ -164,7 +165,8 @@ namespace phrony::detail {
           }
         }
         return validate_child(fv, fp, depth + 1, plain_until);
-      }));
+      },
+      no_expected_key, plain_until));
   reset_missing();
   assign_string(out.data.text, consumed_text(v, start, ctx.doc_end));
   return {};

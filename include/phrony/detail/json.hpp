@@ -365,8 +365,8 @@ inline constexpr std::string_view quote_scan_path = simd_path;
 [[nodiscard]] inline simdjson::error_code read_string(od::value& v, std::string_view& out,
                                                       const char* plain_until) {
   const std::string_view token = v.raw_json_token();
-  if (token.size() >= 2 && token.data() + token.size() <= plain_until && token.front() == '"' &&
-      token.back() == '"') {
+  if (plain_until != nullptr && token.size() >= 2 && token.data() + token.size() <= plain_until &&
+      token.front() == '"' && token.back() == '"') {
     od::raw_json_string consumed;
     if (v.get_raw_json_string().get(consumed) == simdjson::SUCCESS) {
       out = token.substr(1, token.size() - 2);
@@ -377,11 +377,21 @@ inline constexpr std::string_view quote_scan_path = simd_path;
 }
 
 /// The key of `f`: a view of the document when it has no escapes (every key the API sends),
-/// unescaped otherwise.
-[[nodiscard]] inline simdjson::error_code field_key(od::field& f, std::string_view& out) {
+/// unescaped otherwise. `plain_until`, when a caller knows it (read_context::plain_until): a key
+/// before it has no escape, so when its closing quote and the colon sit right before the value
+/// (`"key":value`, as servers write JSON), the key is found without a scan for its end.
+[[nodiscard]] inline simdjson::error_code field_key(od::field& f, std::string_view& out,
+                                                    const char* plain_until = nullptr) {
   // The key's closing quote comes before its value's first byte.
   const char* const start = f.key().raw();
   const char* const limit = f.value().raw_json_token().data();
+  // With no backslash before `limit`, the key's first quote closes it; simdjson has checked
+  // that a colon and nothing else (but whitespace) follows it.
+  if (plain_until != nullptr && limit <= plain_until && limit - start >= 2 && limit[-1] == ':' &&
+      limit[-2] == '"') {
+    out = std::string_view(start, static_cast<std::size_t>(limit - 2 - start));
+    return simdjson::SUCCESS;
+  }
   const char* const end = find_quote_or_backslash(start, limit);
   if (end < limit && *end == '"') {
     out = std::string_view(start, static_cast<std::size_t>(end - start));
@@ -420,13 +430,18 @@ template <class F>
 
 [[nodiscard]] inline bool raw_key_is(const char* raw, std::string_view name) noexcept;
 
+/// For for_each_field: no key is expected.
+inline constexpr auto no_expected_key = [] { return std::string_view{}; };
+
 /// Calls on_field(key, value, path) for each member of the object at `v`, in document order.
 /// `expected()` names the key most likely to come next, or is empty: when it matches, compared
 /// in place, the key costs no scan for its end, and `key` is that very string_view (so a caller
-/// can tell a match by its data pointer).
-template <class F, class Expected>
+/// can tell a match by its data pointer). `plain_until`: see field_key; a std::nullptr_t (the
+/// default, the typed readers, whose keys mostly match `expected()`) leaves the check out.
+template <class F, class Expected, class Plain = std::nullptr_t>
 [[nodiscard]] read_status for_each_field(od::value& v, const path& p, F&& on_field,
-                                         Expected&& expected) {
+                                         Expected&& expected,
+                                         [[maybe_unused]] Plain plain_until = nullptr) {
   od::object o;
   if (auto ec = v.get_object().get(o)) {
     return fail_read(ec, v, p, "object");
@@ -438,7 +453,13 @@ template <class F, class Expected>
     od::field& f = r.value_unsafe(); // in place, see for_each_element
     std::string_view k = expected();
     if (k.empty() || !raw_key_is(f.key().raw(), k)) {
-      if (auto ec = field_key(f, k)) {
+      simdjson::error_code ec{};
+      if constexpr (std::is_same_v<Plain, std::nullptr_t>) {
+        ec = field_key(f, k);
+      } else {
+        ec = field_key(f, k, plain_until);
+      }
+      if (ec) {
         return fail_json(ec, p, "object key");
       }
     }
@@ -450,7 +471,7 @@ template <class F, class Expected>
 
 template <class F>
 [[nodiscard]] read_status for_each_field(od::value& v, const path& p, F&& on_field) {
-  return for_each_field(v, p, on_field, [] { return std::string_view{}; });
+  return for_each_field(v, p, on_field, no_expected_key);
 }
 
 [[nodiscard]] inline read_status validate_container(od::value& v, const path& p, od::json_type t,
@@ -529,10 +550,12 @@ template <class F>
 [[nodiscard]] inline read_status validate_container(od::value& v, const path& p, od::json_type t,
                                                     std::size_t depth, const char* plain_until) {
   if (t == od::json_type::object) {
-    return for_each_field(v, p,
-                          [depth, plain_until](std::string_view, od::value& cv, const path& child) {
-                            return validate_child(cv, child, depth + 1, plain_until);
-                          });
+    return for_each_field(
+        v, p,
+        [depth, plain_until](std::string_view, od::value& cv, const path& child) {
+          return validate_child(cv, child, depth + 1, plain_until);
+        },
+        no_expected_key, plain_until);
   }
   return for_each_element(v, p, [depth, plain_until](od::value& cv, const path& child) {
     return validate_child(cv, child, depth + 1, plain_until);
