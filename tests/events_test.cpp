@@ -315,6 +315,32 @@ TEST_CASE("canonical JSON round-trips a stream event") {
   CHECK(*again == *e);
 }
 
+TEST_CASE("a payload cut short after a number or literal fails the same in place and copied") {
+  // Parsed in place, the payload is followed by its line end and the chunk's next bytes; copied,
+  // by the copy's terminator. simdjson reads a number or literal against the byte after it, so
+  // the error used to depend on which (fuzz_events found it): it is now the document's own.
+  const std::string tail = ": " + std::string(200, 'x') + "\n"; // padding to spare in the chunk
+  for (const std::string_view cut : {"0.9", "12", "true", "nul", "-"}) {
+    const std::string payload =
+        std::string(R"({"ts":"t","kind":"k","subject":"s","data":{"a":)") + std::string(cut);
+    CAPTURE(payload);
+    const auto copied = parse_stream_event(payload);
+    REQUIRE_FALSE(copied.has_value());
+    CHECK(copied.error().code == errc::invalid_json);
+    CHECK(copied.error().path == "");
+    event_stream_decoder d;
+    int seen = 0;
+    REQUIRE(d.feed("data: " + payload + "\n\n" + tail, [&](const result<stream_event>& e) {
+               ++seen;
+               REQUIRE_FALSE(e.has_value());
+               CHECK(e.error().code == copied.error().code);
+               CHECK(e.error().path == copied.error().path);
+               CHECK(e.error().message == copied.error().message);
+             }).has_value());
+    CHECK(seen == 1);
+  }
+}
+
 TEST_CASE("a payload parses in place in the chunk, padded or not, as from a copy") {
   // One data line whole in a chunk is parsed where it lies when simdjson's padding fits in the
   // chunk after it, else from a padded copy; a payload split over two chunks is copied first.

@@ -328,15 +328,19 @@ TEST_CASE("every well-formed JSON number is JSON, whichever of simdjson's parser
   CHECK(parse_run_status(R"({"runId":123456789012345678901234567890,"status":"","output":1})")
             .error()
             .code == errc::wrong_type);
-  // A lone minus is malformed JSON in an integer field too (it said wrong_type).
-  for (const std::string_view body :
-       {R"({"sessionId":"s","runId":"r","status":"Running","totalTokensUsed":-,"output":null})",
-        R"({"sessionId":"s","runId":"r","status":"Running","totalTokensUsed":-)"}) {
-    CAPTURE(body);
-    const auto got = parse_start_run(body);
+  // A lone minus is malformed JSON in an integer field too (it said wrong_type). A body cut short
+  // right after it is an unterminated document, named at its root whatever bytes follow it in
+  // memory (json.hpp, parse_document_into).
+  const std::string_view minus[][2] = {
+      {R"({"sessionId":"s","runId":"r","status":"Running","totalTokensUsed":-,"output":null})",
+       "/totalTokensUsed"},
+      {R"({"sessionId":"s","runId":"r","status":"Running","totalTokensUsed":-)", ""}};
+  for (const auto& row : minus) {
+    CAPTURE(row[0]);
+    const auto got = parse_start_run(row[0]);
     REQUIRE_FALSE(got.has_value());
     CHECK(got.error().code == errc::invalid_json);
-    CHECK(got.error().path == "/totalTokensUsed");
+    CHECK(got.error().path == row[1]);
   }
 }
 

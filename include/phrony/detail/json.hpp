@@ -1204,6 +1204,14 @@ template <class T>
     }
     return error_at(errc::invalid_json, root, "not a JSON document");
   }
+  // An object or array document ends in '}' or ']'. One whose last token is a number or a literal
+  // was cut short (or has bytes after it), and simdjson would read that token against whatever
+  // byte follows the document in memory (a stream chunk's next line, a reused buffer's old
+  // contents), so the error would depend on it: it is reported here, the same every time.
+  if (const std::string_view text = trim_json_space(std::string_view(body.data(), body.size()));
+      !text.empty() && std::string_view("}]\":,{[").find(text.back()) == std::string_view::npos) {
+    return error_at(errc::invalid_json, root, "unterminated JSON document");
+  }
   read_context ctx{body.data() + body.size(), opts.strict};
   const text_arena_scope texts;
   if (read_value(v, root, ctx, out)) {
