@@ -346,31 +346,36 @@ TEST_CASE("the line scan agrees with a byte loop at every length, offset and hit
   // last bytes of a 16-, 32- and 64-byte block, and a few in between.
   const std::vector<std::size_t> spots = {0,  1,  15, 16, 31,  32,  33,  47,     63,
                                           64, 65, 95, 96, 127, 128, 139, max_len};
-  for (std::size_t len = 0; len <= max_len; ++len) {
-    for (const std::size_t eol_at : spots) {
-      for (const std::size_t high_at : spots) {
-        for (const char eol : {'\r', '\n'}) {
-          const auto buf = std::make_unique<char[]>(len == 0 ? 1 : len);
-          for (std::size_t i = 0; i < len; ++i) {
-            // ASCII filler of every value but CR and LF, including the compares' neighbours.
-            const auto c = static_cast<char>(1 + i * 7 % 127);
-            buf[i] = c == '\r' || c == '\n' ? 'x' : c;
-          }
-          if (high_at < len) {
-            buf[high_at] = static_cast<char>(0x80 + high_at % 128);
-          }
-          if (eol_at < len) {
-            buf[eol_at] = eol;
-          }
-          const char* const b = buf.get();
-          const detail::line_scan got = detail::scan_line(b, b + len);
-          const detail::line_scan want = reference(b, b + len);
-          if (got.eol != want.eol || got.first_high != want.first_high) {
-            CAPTURE(len);
-            CAPTURE(eol_at);
-            CAPTURE(high_at);
-            CHECK(got.eol - b == want.eol - b);
-            CHECK(got.first_high - b == want.first_high - b);
+  // Two fillers: every ASCII value but CR and LF, including the compares' neighbours and the
+  // other controls (which the block test lets through to the exact tests); and printable ASCII
+  // only, whose blocks the block test skips.
+  for (const bool controls : {true, false}) {
+    for (std::size_t len = 0; len <= max_len; ++len) {
+      for (const std::size_t eol_at : spots) {
+        for (const std::size_t high_at : spots) {
+          for (const char eol : {'\r', '\n'}) {
+            const auto buf = std::make_unique<char[]>(len == 0 ? 1 : len);
+            for (std::size_t i = 0; i < len; ++i) {
+              const auto c = static_cast<char>(controls ? 1 + i * 7 % 127 : ' ' + i * 7 % 95);
+              buf[i] = c == '\r' || c == '\n' ? 'x' : c;
+            }
+            if (high_at < len) {
+              buf[high_at] = static_cast<char>(0x80 + high_at % 128);
+            }
+            if (eol_at < len) {
+              buf[eol_at] = eol;
+            }
+            const char* const b = buf.get();
+            const detail::line_scan got = detail::scan_line(b, b + len);
+            const detail::line_scan want = reference(b, b + len);
+            if (got.eol != want.eol || got.first_high != want.first_high) {
+              CAPTURE(controls);
+              CAPTURE(len);
+              CAPTURE(eol_at);
+              CAPTURE(high_at);
+              CHECK(got.eol - b == want.eol - b);
+              CHECK(got.first_high - b == want.first_high - b);
+            }
           }
         }
       }
