@@ -562,9 +562,11 @@ template <class F>
   });
 }
 
-/// Walks `v` completely so every scalar is checked (On-Demand only checks what it is asked for).
-[[nodiscard]] inline read_status validate_value(od::value& v, const path& p) {
-  return validate_child(v, p, p.depth());
+/// Walks `v` completely so every scalar is checked (On-Demand only checks what it is asked for);
+/// see validate_typed for `plain_until`.
+[[nodiscard]] inline read_status validate_value(od::value& v, const path& p,
+                                                const char* plain_until = nullptr) {
+  return validate_child(v, p, p.depth(), plain_until);
 }
 
 /// Sets `out` to `s`. Only a heap buffer that holds `s` is worth keeping (a reused value);
@@ -609,7 +611,7 @@ struct read_context {
 template <class String>
 [[nodiscard]] read_status read_raw(od::value& v, const path& p, String& out, read_context& ctx) {
   const std::string_view token = v.raw_json_token();
-  PHRONY_CHECK(validate_child(v, p, p.depth(), ctx.plain_until(token.data())));
+  PHRONY_CHECK(validate_value(v, p, ctx.plain_until(token.data())));
   // Valid, so the first byte tells a container, whose text runs past its first token.
   const bool container = token.front() == '{' || token.front() == '[';
   assign_string(out,
@@ -657,8 +659,9 @@ template <> struct codec<raw_json> {
   static void write(json_writer& w, const raw_json& r) { w.raw(r); }
 };
 
-template <> struct codec<std::string> {
-  static read_status read(od::value& v, const path& p, read_context& ctx, std::string& out) {
+/// Reads a JSON string into a String (std::string or text): what both codecs share.
+template <class String> struct string_codec {
+  static read_status read(od::value& v, const path& p, read_context& ctx, String& out) {
     std::string_view s;
     if (auto ec = read_string(v, s, ctx.plain_until(v.raw_json_token().data()))) {
       return fail_read(ec, v, p, "string");
@@ -666,18 +669,13 @@ template <> struct codec<std::string> {
     assign_string(out, s);
     return {};
   }
+};
+
+template <> struct codec<std::string> : string_codec<std::string> {
   static void write(json_writer& w, const std::string& s) { w.value(std::string_view(s)); }
 };
 
-template <> struct codec<text> {
-  static read_status read(od::value& v, const path& p, read_context& ctx, text& out) {
-    std::string_view s;
-    if (auto ec = read_string(v, s, ctx.plain_until(v.raw_json_token().data()))) {
-      return fail_read(ec, v, p, "string");
-    }
-    assign_string(out, s);
-    return {};
-  }
+template <> struct codec<text> : string_codec<text> {
   static void write(json_writer& w, const text& s) { w.value(s.view()); }
 };
 
