@@ -87,29 +87,54 @@ public:
   /// errc::limit_exceeded and every later feed returns it again, until finish() or reset().
   template <std::invocable<const sse_event&> F>
   result<void> feed(std::string_view bytes, F&& on_event) {
-    const std::size_t n = bytes.size();
-    // n - 1 < sizeof pending_: 1 to 64 bytes in one compare, which also shows the compiler that
-    // the copy below stays inside pending_ (g++ 12 -O2 -Warray-bounds flagged it, in a user's
-    // TU, when it knew the feed to be larger than pending_ but not that fast_end_ <= 64).
-    if (n - 1 < sizeof pending_ && pending_size_ + n <= fast_end_ && !holds_line_end(bytes)) {
-      // More bytes of a data line, with room for them under every limit: the case of a stream
-      // read in tiny pieces, so it must cost next to nothing (one counter, no other check).
-      if (n == 1) {
-        pending_[pending_size_] = bytes.front(); // a call to memcpy costs more than the byte
-      } else {
-        std::memcpy(pending_ + pending_size_, bytes.data(), n);
-      }
-      pending_size_ += n;
-      consumed_ = n;
+    if (feed_fast(bytes)) {
       return success();
     }
+    return feed_slow(bytes, on_event);
+  }
+
+private:
+  // Parses each event's data in place, without copying it to a padded buffer, and takes the
+  // fast path itself.
+  friend class event_stream_decoder;
+
+  /// feed's fast path: more bytes of a data line, with room for them under every limit (the case
+  /// of a stream read in tiny pieces), taken with one counter and no other check. Returns false,
+  /// having changed nothing, when feed_slow must take `bytes`.
+  bool feed_fast(std::string_view bytes) noexcept {
+    const std::size_t n = bytes.size();
+    if (n == 1) {
+      // One byte, the worst case, apart: one compare for CR and LF and a store (a call to
+      // memcpy costs more than the byte).
+      const char c = bytes.front();
+      if (pending_size_ >= fast_end_ || c == '\r' || c == '\n') {
+        return false;
+      }
+      pending_[pending_size_] = c;
+      ++pending_size_;
+      consumed_ = 1;
+      return true;
+    }
+    // n - 1 < sizeof pending_: 2 to 64 bytes in one compare, which also shows the compiler that
+    // the copy below stays inside pending_ (g++ 12 -O2 -Warray-bounds flagged it, in a user's
+    // TU, when it knew the feed to be larger than pending_ but not that fast_end_ <= 64).
+    if (n - 1 >= sizeof pending_ || pending_size_ + n > fast_end_ || holds_line_end(bytes)) {
+      return false;
+    }
+    std::memcpy(pending_ + pending_size_, bytes.data(), n);
+    pending_size_ += n;
+    consumed_ = n;
+    return true;
+  }
+
+  /// feed past its fast path.
+  template <class F> result<void> feed_slow(std::string_view bytes, F& on_event) {
     fast_end_ = 0; // and so it stays if on_event throws
     result<void> r = feed_checked(bytes, on_event);
     update_fast_room();
     return r;
   }
 
-private:
   // Out of line: inlined, it made g++ keep the loop counter of a caller feeding one byte at a
   // time in memory.
   template <class F>
@@ -231,9 +256,6 @@ public:
   [[nodiscard]] const sse_limits& limits() const noexcept { return limits_; }
 
 private:
-  // Parses each event's data in place, without copying it to a padded buffer.
-  friend class event_stream_decoder;
-
   /// The bytes readable from the start of `data` (an sse_event's data during on_event) when at
   /// least simdjson's padding follows it, else 0.
   [[nodiscard]] std::size_t padded_capacity(std::string_view data) const noexcept {
