@@ -223,12 +223,7 @@ public:
   /// undecodable payload arrives as an error and decoding goes on; returning false from
   /// on_event stops, as in sse_decoder::feed.
   template <stream_event_handler F> result<void> feed(std::string_view bytes, F&& on_event) {
-    // The fast path first, before the callback below is built: a stream read a byte at a time
-    // pays for that on every byte.
-    if (sse_.feed_fast(bytes)) {
-      return sse_decoder::success();
-    }
-    auto on_raw = [this, &on_event](const sse_event& raw) -> bool {
+    return sse_.feed(bytes, [this, &on_event](const sse_event& raw) -> bool {
       const result<stream_event>* parsed = &parse(raw.data);
       sse_event ev = raw;
       if (!parsed->has_value() && !is_valid_utf8(raw.data)) {
@@ -241,8 +236,7 @@ public:
       } else {
         return call(on_event, *parsed);
       }
-    };
-    return sse_.feed_slow(bytes, on_raw);
+    });
   }
 
   /// Ends the stream (see sse_decoder::finish).

@@ -90,17 +90,19 @@ public:
     if (feed_fast(bytes)) {
       return success();
     }
-    return feed_slow(bytes, on_event);
+    fast_end_ = 0; // and so it stays if on_event throws
+    result<void> r = feed_checked(bytes, on_event);
+    update_fast_room();
+    return r;
   }
 
 private:
-  // Parses each event's data in place, without copying it to a padded buffer, and takes the
-  // fast path itself.
+  // Parses each event's data in place, without copying it to a padded buffer.
   friend class event_stream_decoder;
 
   /// feed's fast path: more bytes of a data line, with room for them under every limit (the case
   /// of a stream read in tiny pieces), taken with one counter and no other check. Returns false,
-  /// having changed nothing, when feed_slow must take `bytes`.
+  /// having changed nothing, when the rest of feed must take `bytes`.
   bool feed_fast(std::string_view bytes) noexcept {
     const std::size_t n = bytes.size();
     if (n == 1) {
@@ -125,14 +127,6 @@ private:
     pending_size_ += n;
     consumed_ = n;
     return true;
-  }
-
-  /// feed past its fast path.
-  template <class F> result<void> feed_slow(std::string_view bytes, F& on_event) {
-    fast_end_ = 0; // and so it stays if on_event throws
-    result<void> r = feed_checked(bytes, on_event);
-    update_fast_room();
-    return r;
   }
 
   // Out of line: inlined, it made g++ keep the loop counter of a caller feeding one byte at a
