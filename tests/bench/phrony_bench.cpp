@@ -4,7 +4,9 @@
 //   phrony-bench [--inputs DIR] [--json] [--smoke] [--only NAME]
 //
 // Every case times ours and its baseline alternately (one sample each, repeated), so a noisy
-// neighbour slows both; the figure is the median sample. Baselines are written here, plainly:
+// neighbour slows both; the figure is the median sample, the ratio that of the two medians, and
+// [q1-q3] the quartiles of the ratio over the sample pairs: how far this machine's noise moves
+// it. Baselines are written here, plainly:
 //   - the walk: a recursive On-Demand walk that touches every value and copies every string
 //     into a std::string, the least any parser producing owning value types has to do;
 //   - the hand-written parser (handwritten.hpp): simdjson into owning structs of std::string,
@@ -301,19 +303,37 @@ double median(std::vector<double> v) {
   return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-/// Median seconds per call of `ours` and of `base`, sampled alternately.
-std::pair<double, double> time_pair(const settings& s, const std::function<void()>& ours,
-                                    const std::function<void()>& base) {
+/// `v`'s element at fraction `f` of its sorted order (nearest rank).
+double quantile(std::vector<double> v, double f) {
+  std::sort(v.begin(), v.end());
+  return v[static_cast<std::size_t>(f * static_cast<double>(v.size() - 1) + 0.5)];
+}
+
+/// What time_pair measured: median seconds per call of ours and of the baseline, and the
+/// quartiles of the ratio (baseline / ours) over the sample pairs, each pair taken one right
+/// after the other. A target between them is one this machine's noise can move either way.
+struct timing {
+  double ours_s = 0;
+  double base_s = 0;
+  double ratio_q1 = 0;
+  double ratio_q3 = 0;
+};
+
+/// Times `ours` and `base` alternately, s.samples pairs.
+timing time_pair(const settings& s, const std::function<void()>& ours,
+                 const std::function<void()>& base) {
   // One untimed call each warms caches and grows the buffers; then pick an iteration count.
   const double once = std::max(seconds_of(ours, 1), seconds_of(base, 1));
   const int iterations = s.smoke ? 1 : std::max(1, static_cast<int>(s.min_sample_s / once));
   std::vector<double> a;
   std::vector<double> b;
+  std::vector<double> ratios;
   for (int i = 0; i < s.samples; ++i) {
     a.push_back(seconds_of(ours, iterations));
     b.push_back(seconds_of(base, iterations));
+    ratios.push_back(a.back() > 0 ? b.back() / a.back() : 0);
   }
-  return {median(a), median(b)};
+  return {median(a), median(b), quantile(ratios, 0.25), quantile(ratios, 0.75)};
 }
 
 // ---- reporting --------------------------------------------------------------------------------
@@ -321,9 +341,8 @@ std::pair<double, double> time_pair(const settings& s, const std::function<void(
 struct row {
   std::string name;
   std::size_t bytes = 0;
-  double median_s = 0;
+  timing t;
   std::string baseline;
-  double baseline_s = 0;
   double target = 0; // minimum ratio; 0: informational
   std::optional<double> allocs_per_event;
 };
@@ -350,21 +369,23 @@ void print(const settings& s, const budget& b) {
 double mb_per_s(std::size_t bytes, double s) { return s > 0 ? bytes / s / 1e6 : 0; }
 
 void print(const settings& s, const row& r) {
-  const double mbs = mb_per_s(r.bytes, r.median_s);
-  const double bmbs = mb_per_s(r.bytes, r.baseline_s);
-  const double ratio = r.median_s > 0 ? r.baseline_s / r.median_s : 0;
+  const double mbs = mb_per_s(r.bytes, r.t.ours_s);
+  const double bmbs = mb_per_s(r.bytes, r.t.base_s);
+  const double ratio = r.t.ours_s > 0 ? r.t.base_s / r.t.ours_s : 0;
   if (s.json) {
     std::printf("{\"name\":\"%s\",\"bytes\":%zu,\"median_s\":%.9g,\"mb_per_s\":%.1f,"
-                "\"baseline\":\"%s\",\"baseline_mb_per_s\":%.1f,\"ratio\":%.3f,\"target\":%.3f",
-                r.name.c_str(), r.bytes, r.median_s, mbs, r.baseline.c_str(), bmbs, ratio,
-                r.target);
+                "\"baseline\":\"%s\",\"baseline_mb_per_s\":%.1f,\"ratio\":%.3f,"
+                "\"ratio_q1\":%.3f,\"ratio_q3\":%.3f,\"target\":%.3f",
+                r.name.c_str(), r.bytes, r.t.ours_s, mbs, r.baseline.c_str(), bmbs, ratio,
+                r.t.ratio_q1, r.t.ratio_q3, r.target);
     if (r.allocs_per_event) {
       std::printf(",\"allocs_per_event\":%.4f", *r.allocs_per_event);
     }
     std::printf("}\n");
   } else {
-    std::printf("%-40s %10zu %9.3f ms %9.1f MB/s  %-26s %9.1f MB/s  %6.3f", r.name.c_str(), r.bytes,
-                r.median_s * 1e3, mbs, r.baseline.c_str(), bmbs, ratio);
+    std::printf("%-40s %10zu %9.3f ms %9.1f MB/s  %-26s %9.1f MB/s  %6.3f [%.2f-%.2f]",
+                r.name.c_str(), r.bytes, r.t.ours_s * 1e3, mbs, r.baseline.c_str(), bmbs, ratio,
+                r.t.ratio_q1, r.t.ratio_q3);
     if (r.target > 0) {
       std::printf("  %s (>= %.2f)", ratio >= r.target ? "ok" : "MISS", r.target);
     }
@@ -388,7 +409,7 @@ void body_case(const settings& s, const std::string& name, const std::string& bo
     auto r = parse(body); // a bad input must stop the bench, not be timed as fast
     must(r, name);
   }
-  const auto [ours_s, base_s] = time_pair(
+  const timing t = time_pair(
       s,
       [&] {
         auto r = parse(body);
@@ -396,9 +417,9 @@ void body_case(const settings& s, const std::string& name, const std::string& bo
         g_sink += r.has_value();
       },
       [&] { base(body); });
-  print(s, {name, body.size(), ours_s, "simdjson walk", base_s, 0.70, std::nullopt});
+  print(s, {name, body.size(), t, "simdjson walk", 0.70, std::nullopt});
 #ifdef PHRONY_BENCH_HAVE_NLOHMANN
-  const auto [ours2_s, peer_s] = time_pair(
+  const timing t_peer = time_pair(
       s,
       [&] {
         auto r = parse(body);
@@ -409,14 +430,13 @@ void body_case(const settings& s, const std::string& name, const std::string& bo
         const auto j = nlohmann::json::parse(body);
         escape(&j);
       });
-  print(s,
-        {name + " (peer)", body.size(), ours2_s, "nlohmann::json::parse", peer_s, 0, std::nullopt});
+  print(s, {name + " (peer)", body.size(), t_peer, "nlohmann::json::parse", 0, std::nullopt});
 #endif
 
   // Informational: the same body parsed into one value reused across calls (parse(body, out)),
   // which keeps its strings' and vectors' storage; the target above is for fresh values.
   std::remove_cvref_t<decltype(*parse(body))> reused{};
-  const auto [into_s, into_base_s] = time_pair(
+  const timing t_reused = time_pair(
       s,
       [&] {
         const auto r = parse(body, reused);
@@ -424,8 +444,7 @@ void body_case(const settings& s, const std::string& name, const std::string& bo
         g_sink += r.has_value();
       },
       [&] { base(body); });
-  print(s, {name + " (reused value)", body.size(), into_s, "simdjson walk", into_base_s, 0,
-            std::nullopt});
+  print(s, {name + " (reused value)", body.size(), t_reused, "simdjson walk", 0, std::nullopt});
 }
 
 #ifdef PHRONY_BENCH_HAVE_CONVERSATION
@@ -446,7 +465,7 @@ void conversation_case(const settings& s, const std::string& name, const std::st
       die(name + ": the hand-written parser read another conversation");
     }
   }
-  const auto [ours_s, hw_s] = time_pair(
+  const timing t_hw = time_pair(
       s,
       [&] {
         auto r = phrony::parse_conversation(body);
@@ -458,7 +477,7 @@ void conversation_case(const settings& s, const std::string& name, const std::st
         escape(&c);
         g_sink += c.items.size();
       });
-  print(s, {name + " vs hand-written", body.size(), ours_s, "hand-written simdjson", hw_s, 0.80,
+  print(s, {name + " vs hand-written", body.size(), t_hw, "hand-written simdjson", 0.80,
             std::nullopt});
 
   const std::uint64_t allocs_before = phrony_test::allocation_count;
@@ -566,7 +585,7 @@ void stream_case(const settings& s, const std::string& name, const std::string& 
 
   settings few = s;
   few.samples = s.smoke ? 1 : std::max(3, s.samples / 2);
-  const auto [ours_s, base_s] = time_pair(
+  const timing t = time_pair(
       few, [&] { g_sink += decode_stream(bytes, chunk); },
       [&] {
         stream_baseline b;
@@ -575,9 +594,9 @@ void stream_case(const settings& s, const std::string& name, const std::string& 
         }
         g_sink += b.events;
       });
-  print(s, {name, bytes.size(), ours_s, "framing + simdjson views", base_s, 0.85, typed_allocs});
+  print(s, {name, bytes.size(), t, "framing + simdjson views", 0.85, typed_allocs});
 #ifdef PHRONY_BENCH_HAVE_NLOHMANN
-  const auto [ours2_s, peer_s] = time_pair(
+  const timing t_peer = time_pair(
       few, [&] { g_sink += decode_stream(bytes, chunk); },
       [&] {
         stream_baseline b;
@@ -587,11 +606,10 @@ void stream_case(const settings& s, const std::string& name, const std::string& 
         }
         g_sink += b.events;
       });
-  print(s, {name + " (peer)", bytes.size(), ours2_s, "framing + nlohmann::json", peer_s, 0,
-            std::nullopt});
+  print(s, {name + " (peer)", bytes.size(), t_peer, "framing + nlohmann::json", 0, std::nullopt});
 #endif
 
-  const auto [frame_s, frame_base_s] = time_pair(
+  const timing t_frame = time_pair(
       few, [&] { g_sink += frame_stream(bytes, chunk); },
       [&] {
         for (std::size_t at = 0; at < bytes.size(); at += chunk) {
@@ -604,8 +622,7 @@ void stream_case(const settings& s, const std::string& name, const std::string& 
           }
         }
       });
-  print(s, {name + " (sse only)", bytes.size(), frame_s, "memchr line split", frame_base_s, 0.60,
-            sse_allocs});
+  print(s, {name + " (sse only)", bytes.size(), t_frame, "memchr line split", 0.60, sse_allocs});
 }
 
 /// One event whose data is about `size` bytes: a step event whose payload is an array of the
@@ -649,16 +666,15 @@ void big_event_case(const settings& s, const std::string& stream, std::size_t si
   settings few = s;
   few.samples = s.smoke ? 1 : 5;
   few.min_sample_s = 0;
-  const auto [bytewise_s, whole_s] = time_pair(
+  const timing t_bytewise = time_pair(
       few, [&] { g_sink += decode_stream(ev, 1); },
       [&] { g_sink += decode_stream(ev, ev.size()); });
   // The target: 1-byte feeding costs at most 2x feeding whole, i.e. a ratio >= 1/2.
-  print(s, {"event " + label + " 1-byte chunks", ev.size(), bytewise_s, "event " + label + " whole",
-            whole_s, 0.5, std::nullopt});
-  const auto [fb_s, fw_s] = time_pair(
+  print(s, {"event " + label + " 1-byte chunks", ev.size(), t_bytewise, "event " + label + " whole",
+            0.5, std::nullopt});
+  const timing t_sse = time_pair(
       few, [&] { g_sink += frame_stream(ev, 1); }, [&] { g_sink += frame_stream(ev, ev.size()); });
-  print(s,
-        {"event " + label + " 1-byte (sse)", ev.size(), fb_s, "sse whole", fw_s, 0, std::nullopt});
+  print(s, {"event " + label + " 1-byte (sse)", ev.size(), t_sse, "sse whole", 0, std::nullopt});
 }
 
 } // namespace
@@ -685,7 +701,7 @@ int main(int argc, char** argv) {
   const auto in = [&](const std::string& f) { return read_file(dir + "/" + f); };
   if (!s.json) {
     std::printf("%-40s %10s %12s %14s  %-26s %14s  %6s\n", "case", "bytes", "median", "ours",
-                "baseline", "baseline", "ratio");
+                "baseline", "baseline", "ratio [q1-q3]");
   }
 
   const std::vector<std::string> sizes =
