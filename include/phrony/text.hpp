@@ -259,6 +259,15 @@ struct text_access {
     t.block_ = b;
     return t;
   }
+  /// Whether `t` holds storage, its own or a share of a block (an empty text may hold none).
+  [[nodiscard]] static bool has_block(const text& t) noexcept { return t.block_ != nullptr; }
+  /// Points `t`, which holds no storage, at `n` bytes at `data` (NUL-terminated) in `b`, whose
+  /// reference it takes over: adopt without a move assignment's release of the old storage.
+  static void place(text& t, const char* data, std::size_t n, text_block* b) noexcept {
+    t.data_ = data;
+    t.size_ = n;
+    t.block_ = b;
+  }
   /// Overwrites `t` with `s` in its own storage when no other text shares that block and it is
   /// large enough (a value read over keeps its storage, as std::string does); else false.
   [[nodiscard]] static bool overwrite(text& t, std::string_view s) noexcept {
@@ -335,13 +344,19 @@ public:
 
   /// A text holding `s`.
   [[nodiscard]] text make(std::string_view s) {
+    text t;
+    make_into(t, s);
+    return t;
+  }
+
+  /// Sets `out`, which holds no storage (an empty text), to `s`.
+  void make_into(text& out, std::string_view s) {
     if (s.empty()) {
-      return {};
+      return;
     }
     if (s.size() > longest_packed) {
-      text t;
-      text_access::own(t, s);
-      return t;
+      text_access::own(out, s);
+      return;
     }
     if (chunk_ == nullptr || chunk_->capacity - used_ < s.size() + 1) {
       next_chunk();
@@ -355,7 +370,7 @@ public:
     } else {
       chunk_->refs.fetch_add(1, std::memory_order_relaxed); // outside a parse
     }
-    return text_access::adopt(at, s.size(), chunk_);
+    text_access::place(out, at, s.size(), chunk_);
   }
 
   /// Lets go of the chunk (it is freed once no text uses it).
@@ -416,12 +431,14 @@ private:
 /// read over keeps its text's own storage when it can, and otherwise gets some (so the next
 /// read over it allocates nothing, as with std::string).
 inline void assign_string(text& out, std::string_view s) {
+  if (!text_access::has_block(out)) {
+    local_text_arena().make_into(out, s); // a fresh value's text: written in place
+    return;
+  }
   if (text_access::overwrite(out, s)) {
     return;
   }
-  if (text_access::own_capacity(out) == 0) {
-    out = local_text_arena().make(s);
-  } else if (s.empty()) {
+  if (s.empty()) {
     out = text{};
   } else {
     text_access::own(out, s);
