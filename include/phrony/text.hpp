@@ -251,18 +251,10 @@ namespace detail {
 
 /// What the parser does to texts that the public interface does not offer.
 struct text_access {
-  /// A text over `n` bytes at `data` (NUL-terminated) in `b`, whose reference it takes over.
-  [[nodiscard]] static text adopt(const char* data, std::size_t n, text_block* b) noexcept {
-    text t;
-    t.data_ = data;
-    t.size_ = n;
-    t.block_ = b;
-    return t;
-  }
   /// Whether `t` holds storage, its own or a share of a block (an empty text may hold none).
   [[nodiscard]] static bool has_block(const text& t) noexcept { return t.block_ != nullptr; }
   /// Points `t`, which holds no storage, at `n` bytes at `data` (NUL-terminated) in `b`, whose
-  /// reference it takes over: adopt without a move assignment's release of the old storage.
+  /// reference it takes over.
   static void place(text& t, const char* data, std::size_t n, text_block* b) noexcept {
     t.data_ = data;
     t.size_ = n;
@@ -308,7 +300,8 @@ struct text_access {
       std::memcpy(b->bytes(), s.data(), s.size());
     }
     b->bytes()[s.size()] = '\0';
-    t = adopt(b->bytes(), s.size(), b);
+    t = text{}; // lets go of what it held, once the new block is there
+    place(t, b->bytes(), s.size(), b);
   }
 };
 
