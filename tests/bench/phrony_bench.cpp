@@ -551,8 +551,8 @@ std::size_t frame_stream(std::string_view bytes, std::size_t chunk) {
 
 /// A minimal byte-at-a-time feed, for scale: each call checks for room, stores its byte and
 /// counts it in an object the caller keeps, and a full 64-byte buffer goes to a string out of
-/// line. It checks nothing else (no line ends, no limits, no state), so g++ keeps its counter in a
-/// register across calls, which a decoder's branching does not allow.
+/// line. It checks nothing else (no line ends, no limits, no state), and g++ keeps its counter
+/// in a register across calls, which it does not do for our decoder's fast path.
 struct byte_loop {
   std::string out;
   char buf[64] = {};
